@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: MIT
+# workerwatch: eBPF observer for orchestration workers.
+
+OUTPUT ?= build
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+prefix ?= /usr/local
+DESTDIR ?=
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+# Everything but main.c, so tests can link the modules.
+LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+TEST_SRCS := $(wildcard tests/*.c)
+TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS))
+
+CFLAGS ?= -g -O2
+WARNINGS := -Wall -Wextra -Werror
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I$(OUTPUT) -Ibpf -Iuser -MMD -MP
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf -Wall -Werror -MMD -MP
+LIBS := -lbpf -lelf -lz -lcjson -lm -lpthread
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps check unit test-kernel run bench vmlinux install clean
+
+all: deps $(OUTPUT)/workerwatch $(OUTPUT)/wwload
+
+deps:
+	$(Q)tools/setup.sh build
+
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# One linked object, so all concerns share their maps through one skeleton.
+$(OUTPUT)/workerwatch.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK-BPF,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(OUTPUT)/workerwatch.skel.h: $(OUTPUT)/workerwatch.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name workerwatch_bpf > $@
+
+$(OUTPUT)/syscall_names.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)tools/gen-syscall-names.sh $(CC) > $@
+
+$(USER_OBJS): $(OUTPUT)/workerwatch.skel.h $(OUTPUT)/syscall_names.h
+
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/%.o: tests/%.c $(OUTPUT)/workerwatch.skel.h | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
+
+$(OUTPUT)/workerwatch: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/wwload: tools/wwload.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -lpthread -o $@
+
+$(OUTPUT)/ww_test: $(TEST_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+
+# The main job: a built-in demo worker, tracked, and its report.
+run: all
+	$(Q)tools/as-root.sh $(OUTPUT)/workerwatch run --session demo --agent demo -- $(OUTPUT)/wwload demo
+
+check: all $(OUTPUT)/ww_test
+	$(Q)tools/setup.sh test
+	$(Q)tools/as-root.sh $(OUTPUT)/ww_test --bin $(OUTPUT)
+
+bench: all
+	$(Q)tools/setup.sh bench
+	$(Q)tools/as-root.sh tools/bench.sh $(OUTPUT)
+
+vmlinux:
+	$(Q)tools/gen-vmlinux.sh $(ARCH)
+
+install: all
+	install -D -m 0755 $(OUTPUT)/workerwatch $(DESTDIR)$(prefix)/bin/workerwatch
+	install -D -m 0644 docs/workerwatch.8 $(DESTDIR)$(prefix)/share/man/man8/workerwatch.8
+
+clean:
+	rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d)

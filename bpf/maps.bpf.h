@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Maps shared by every workerwatch BPF program, and the helpers around them. */
+#ifndef MAPS_BPF_H
+#define MAPS_BPF_H
+
+#include "workerwatch.h"
+
+/*
+ * Each .bpf.c includes these definitions; they are __weak so that the
+ * static linker (bpftool gen object) merges them into one map each.
+ */
+
+/* Presence of a ww_task is what makes a task tracked. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ww_task);
+} tracked SEC(".maps") __weak;
+
+/* Created by userspace when an execution starts; gone once it is finalized. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, WW_MAX_EXECS);
+	__type(key, __u64);
+	__type(value, struct ww_exec_stats);
+} exec_stats SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WW_MAX_EXECS);
+	__type(key, __u64);
+	__type(value, struct ww_exec_mem);
+} exec_mem SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WW_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct ww_proc);
+} procs SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WW_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps") __weak;
+
+/* Fork, exec, exit, fatal signals, OOM: must never be lost. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, WW_LIFECYCLE_RB_SIZE);
+} lifecycle_rb SEC(".maps") __weak;
+
+/* Slow syscalls: best effort, kept apart so a burst cannot crowd out lifecycle. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, WW_ANOMALY_RB_SIZE);
+} anomaly_rb SEC(".maps") __weak;
+
+static __always_inline void count_event(enum ww_counter c)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline struct ww_task *task_state(struct task_struct *task)
+{
+	return bpf_task_storage_get(&tracked, task, 0, 0);
+}
+
+/*
+ * The stats of a tracked task's execution. A miss means userspace already
+ * finalized it (a descendant outlived its execution): stop tracking the task.
+ */
+static __always_inline struct ww_exec_stats *exec_stats_of(struct ww_task *t,
+							    struct task_struct *task)
+{
+	struct ww_exec_stats *s = bpf_map_lookup_elem(&exec_stats, &t->exec_id);
+
+	if (!s) {
+		count_event(WW_CNT_ORPHAN_TASK);
+		bpf_task_storage_delete(&tracked, task);
+	}
+	return s;
+}
+
+static __always_inline void fill_hdr(struct ww_event_hdr *h, __u32 type, __u64 exec_id,
+				     struct task_struct *task)
+{
+	h->ts_ns = bpf_ktime_get_ns();
+	h->exec_id = exec_id;
+	h->type = type;
+	h->pid = task->tgid;
+	h->tid = task->pid;
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	__builtin_memcpy(h->comm, task->comm, sizeof(h->comm));
+}
+
+#endif /* MAPS_BPF_H */

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Per-syscall count, errors, latency histogram and slow-syscall events of tracked tasks. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "maps.bpf.h"
+
+#define MAX_ERRNO	4095
+#define EEXIST		17
+
+const volatile __u64 slow_syscall_ns = 1000000000ULL;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, WW_MAX_SYSCALL_KEYS);
+	__type(key, struct ww_syscall_key);
+	__type(value, struct ww_syscall_stats);
+} syscall_stats SEC(".maps");
+
+/* All zeroes: the initial value of a new syscall_stats entry, too big for the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ww_syscall_stats);
+} syscall_zero SEC(".maps");
+
+/* The untracked path is one task-storage lookup. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(ww_sys_enter, struct pt_regs *regs, long id)
+{
+	struct ww_task *t = task_state(bpf_get_current_task_btf());
+
+	if (!t)
+		return 0;
+	t->sys_nr = id;
+	t->sys_enter_ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline struct ww_syscall_stats *syscall_stats_of(struct ww_syscall_key *key)
+{
+	struct ww_syscall_stats *s, *zero;
+	__u32 zero_key = 0;
+	long err;
+
+	s = bpf_map_lookup_elem(&syscall_stats, key);
+	if (s)
+		return s;
+	zero = bpf_map_lookup_elem(&syscall_zero, &zero_key);
+	if (!zero)
+		return NULL;
+	err = bpf_map_update_elem(&syscall_stats, key, zero, BPF_NOEXIST);
+	if (err && err != -EEXIST) {	/* EEXIST: another CPU just created it */
+		count_event(WW_CNT_SYSCALL_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&syscall_stats, key);
+}
+
+static __always_inline void report_slow(struct ww_task *t, struct task_struct *task,
+					__u64 duration, long ret)
+{
+	struct ww_slow_syscall_event *e;
+
+	e = bpf_ringbuf_reserve(&anomaly_rb, sizeof(*e), 0);
+	if (!e) {
+		count_event(WW_CNT_ANOMALY_LOST);
+		return;
+	}
+	fill_hdr(&e->hdr, WW_EV_SLOW_SYSCALL, t->exec_id, task);
+	e->duration_ns = duration;
+	e->ret = ret;
+	e->nr = t->sys_nr;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(ww_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct ww_syscall_key key = {};
+	struct ww_syscall_stats *s;
+	struct ww_task *t;
+	__u64 duration;
+	__u32 b;
+
+	t = task_state(task);
+	if (!t || !t->sys_enter_ts)
+		return 0;
+	duration = bpf_ktime_get_ns() - t->sys_enter_ts;
+	t->sys_enter_ts = 0;
+
+	key.exec_id = t->exec_id;
+	key.nr = t->sys_nr;
+	s = syscall_stats_of(&key);
+	if (s) {
+		__sync_fetch_and_add(&s->count, 1);
+		if (ret < 0 && ret >= -MAX_ERRNO)
+			__sync_fetch_and_add(&s->errors, 1);
+		__sync_fetch_and_add(&s->total_ns, duration);
+		if (duration > s->max_ns)
+			s->max_ns = duration;
+		b = ww_hist_bucket(duration);
+		if (b < WW_HIST_BUCKETS)
+			__sync_fetch_and_add(&s->hist[b], 1);
+	}
+	if (duration >= slow_syscall_ns)
+		report_slow(t, task, duration, ret);
+	return 0;
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Types and constants shared by the BPF programs and userspace: the kernel/user contract. */
+#ifndef WORKERWATCH_H
+#define WORKERWATCH_H
+
+#ifndef __VMLINUX_H__	/* userspace; BPF gets these types from vmlinux.h */
+#include <linux/types.h>
+#endif
+
+#define WW_COMM_LEN		16
+#define WW_FILENAME_LEN		256
+#define WW_MAX_EXECS		1024	/* executions tracked at once */
+#define WW_MAX_PROCS		16384	/* processes tracked at once */
+#define WW_MAX_SYSCALL_KEYS	16384	/* (execution, syscall) pairs */
+#define WW_MAX_SOCKS		8192	/* TCP sockets remembered for retransmits/connects */
+#define WW_LIFECYCLE_RB_SIZE	(4 << 20)
+#define WW_ANOMALY_RB_SIZE	(256 << 10)
+
+/*
+ * Log-linear histogram: 2^WW_HIST_SUB_BITS linear sub-buckets per power of
+ * two, so a bucket is at most 1/8 of its value wide (p99 honest to ~6%).
+ * Values below 2^WW_HIST_SUB_BITS get one bucket each; values at or above
+ * 2^WW_HIST_MAX_LOG2 go to the last bucket.
+ */
+#define WW_HIST_SUB_BITS	3
+#define WW_HIST_SUB		(1 << WW_HIST_SUB_BITS)
+#define WW_HIST_MAX_LOG2	38	/* 2^38 ns ~ 275 s */
+#define WW_HIST_BUCKETS		((WW_HIST_MAX_LOG2 - WW_HIST_SUB_BITS + 1) * WW_HIST_SUB)
+
+enum ww_net_proto {
+	WW_NET_TCP,
+	WW_NET_UDP,
+	WW_NET_UNIX,
+	WW_NET_OTHER,
+	WW_NET_MAX,
+};
+
+/* Observer health counters, one per-CPU array slot each. */
+enum ww_counter {
+	WW_CNT_LIFECYCLE_LOST,	/* lifecycle ring buffer full */
+	WW_CNT_ANOMALY_LOST,	/* slow-syscall ring buffer full */
+	WW_CNT_PROC_MAP_FULL,
+	WW_CNT_SYSCALL_MAP_FULL,
+	WW_CNT_SOCK_MAP_FULL,
+	WW_CNT_STORAGE_FAIL,	/* task storage could not be created at fork */
+	WW_CNT_ORPHAN_TASK,	/* task of an execution already finalized */
+	WW_CNT_MAX,
+};
+
+/* Per-task state in task storage; its presence is what "tracked" means. */
+struct ww_task {
+	__u64 exec_id;
+	__u64 last_runtime;	/* se.sum_exec_runtime at switch-in */
+	__u64 last_minflt;
+	__u64 last_majflt;
+	__u64 last_nvcsw;
+	__u64 last_nivcsw;
+	__u64 enqueue_ts;	/* became runnable at; 0 when not waiting */
+	__u64 sys_enter_ts;	/* in a syscall since; 0 when not in one */
+	__u32 sys_nr;
+	__u32 on_cpu;		/* baselines above are valid */
+};
+
+/* Per-execution counters, per CPU; userspace sums the CPUs. */
+struct ww_exec_stats {
+	__u64 on_cpu_ns;
+	__u64 rq_wait_ns;
+	__u64 nvcsw;
+	__u64 nivcsw;
+	__u64 minflt;
+	__u64 majflt;
+	__u64 net_bytes[WW_NET_MAX][2];	/* [proto][0 = sent, 1 = received] */
+	__u64 tcp_retransmits;
+	__u64 connects;
+	__u64 connects_failed;
+	__u64 connect_ns;		/* sum over established connects */
+	__u64 connect_max_ns;
+	__u64 forks;
+	__u64 rq_hist[WW_HIST_BUCKETS];
+};
+
+/* Per-execution memory, shared across CPUs since it tracks a peak. */
+struct ww_exec_mem {
+	__s64 rss_pages[3];		/* file, anon, shmem: current sum over processes */
+	__s64 peak_pages;
+	__s64 peak_split[3];		/* the split at the peak */
+};
+
+/* One tracked process (keyed by tgid). */
+struct ww_proc {
+	__u64 exec_id;
+	__s64 rss_pages[3];		/* last split seen, to apply deltas to ww_exec_mem */
+	__u32 await_exec;		/* a root held before exec: its mm is still ours, not CMD's */
+	__u32 pad;
+};
+
+struct ww_syscall_key {
+	__u64 exec_id;
+	__u32 nr;
+	__u32 pad;
+};
+
+struct ww_syscall_stats {
+	__u64 count;
+	__u64 errors;
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 hist[WW_HIST_BUCKETS];
+};
+
+/* A TCP socket a tracked task connected or sent on. */
+struct ww_sock {
+	__u64 exec_id;
+	__u64 connect_ts;
+};
+
+enum ww_event_type {
+	WW_EV_FORK = 1,
+	WW_EV_EXEC,
+	WW_EV_EXIT,
+	WW_EV_SIGNAL,
+	WW_EV_OOM,
+	WW_EV_SLOW_SYSCALL,
+};
+
+struct ww_event_hdr {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 exec_id;
+	__u32 type;
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 ppid;
+	char comm[WW_COMM_LEN];
+};
+
+struct ww_fork_event {
+	struct ww_event_hdr hdr;
+};
+
+struct ww_exec_event {
+	struct ww_event_hdr hdr;
+	char filename[WW_FILENAME_LEN];
+};
+
+struct ww_exit_event {
+	struct ww_event_hdr hdr;
+	__u64 on_cpu_ns;	/* the process's own se.sum_exec_runtime, all threads */
+	__u64 maxrss_pages;	/* signal->maxrss, what getrusage reports */
+	__u64 minflt;
+	__u64 majflt;
+	__u32 exit_status;	/* wait(2) status: code << 8 | signal */
+	__u32 pad;
+};
+
+struct ww_signal_event {
+	struct ww_event_hdr hdr;	/* pid/tid/comm are the target's */
+	__u32 sig;
+	__u32 sender_pid;
+	__u32 sender_tid;
+	__s32 result;			/* TRACE_SIGNAL_* */
+	char sender_comm[WW_COMM_LEN];
+};
+
+struct ww_oom_event {
+	struct ww_event_hdr hdr;
+};
+
+struct ww_slow_syscall_event {
+	struct ww_event_hdr hdr;
+	__u64 duration_ns;
+	__s64 ret;
+	__u32 nr;
+	__u32 pad;
+};
+
+_Static_assert(sizeof(struct ww_event_hdr) == 48, "event header layout");
+_Static_assert(sizeof(struct ww_exit_event) == 88, "exit event layout");
+_Static_assert(sizeof(struct ww_signal_event) == 80, "signal event layout");
+_Static_assert(sizeof(struct ww_slow_syscall_event) == 72, "slow syscall event layout");
+
+/* The histogram bucket of value v (both sides must agree). */
+static inline __u32 ww_hist_bucket(__u64 v)
+{
+	__u32 log2 = 0;
+	__u64 x = v;
+
+	if (v < WW_HIST_SUB)
+		return (__u32)v;
+	if (v >= (1ULL << WW_HIST_MAX_LOG2))
+		return WW_HIST_BUCKETS - 1;
+	if (x >> 32) { x >>= 32; log2 += 32; }
+	if (x >> 16) { x >>= 16; log2 += 16; }
+	if (x >> 8) { x >>= 8; log2 += 8; }
+	if (x >> 4) { x >>= 4; log2 += 4; }
+	if (x >> 2) { x >>= 2; log2 += 2; }
+	if (x >> 1) { log2 += 1; }
+	return (log2 - WW_HIST_SUB_BITS + 1) * WW_HIST_SUB +
+	       (__u32)((v >> (log2 - WW_HIST_SUB_BITS)) & (WW_HIST_SUB - 1));
+}
+
+#endif /* WORKERWATCH_H */

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* A tiny test harness: self-registering tests, assertions, and helpers to run the real binaries. */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+struct cJSON;
+
+enum test_kind { TEST_UNIT, TEST_KERNEL };
+
+struct test {
+	const char *name;
+	enum test_kind kind;
+	void (*fn)(void);
+	struct test *next;
+};
+
+void harness__register(struct test *t);
+
+/* Unit tests need nothing; kernel tests need root and the built binaries. */
+#define TEST_(kind_, name_)							\
+	static void test_##name_(void);						\
+	static struct test test_desc_##name_ = { #name_, kind_, test_##name_, NULL };	\
+	__attribute__((constructor)) static void register_##name_(void)	\
+	{ harness__register(&test_desc_##name_); }				\
+	static void test_##name_(void)
+#define TEST(name)		TEST_(TEST_UNIT, name)
+#define KERNEL_TEST(name)	TEST_(TEST_KERNEL, name)
+
+/* Records a failure of the current test; returns cond. */
+bool harness__check(bool cond, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#define CHECK(cond, ...) harness__check((cond), __FILE__, __LINE__, __VA_ARGS__)
+#define ASSERT(cond, ...) do { if (!CHECK(cond, __VA_ARGS__)) return; } while (0)
+#define CHECK_EQ(a, b) CHECK((unsigned long long)(a) == (unsigned long long)(b),	\
+			     "%s == %s: %llu != %llu", #a, #b,				\
+			     (unsigned long long)(a), (unsigned long long)(b))
+#define CHECK_STR(a, b) CHECK((a) && !strcmp((a), (b)), "%s: '%s' != '%s'", #a, (a) ? (a) : "(null)", (b))
+/* |got - want| <= pct% of want */
+#define CHECK_NEAR(got, want, pct) CHECK(harness__near((double)(got), (double)(want), (pct)),	\
+			"%s = %.0f not within %.1f%% of %s = %.0f (off by %.2f%%)", #got,	\
+			(double)(got), (double)(pct), #want, (double)(want),			\
+			harness__off_pct((double)(got), (double)(want)))
+
+bool harness__near(double got, double want, double pct);
+double harness__off_pct(double got, double want);
+
+/* Directory of the built binaries (--bin), and a fresh temp dir for the current test. */
+const char *harness__bin(void);
+const char *harness__tmpdir(void);
+/* Path of a file in the test's temp dir (static buffer rotation of 8). */
+const char *harness__tmp(const char *name);
+
+struct cmd_result {
+	int status;		/* wait(2) status */
+	int exit_code;		/* -1 if killed by a signal */
+	char *out;		/* captured stdout, NUL-terminated */
+	char *err;		/* captured stderr */
+};
+
+/* Runs argv (NULL-terminated), capturing output, killed after timeout_s. */
+int harness__run(char *const argv[], int timeout_s, struct cmd_result *r);
+void harness__free_result(struct cmd_result *r);
+/* Starts argv in the background with stdout/stderr to files; returns its pid. */
+int harness__spawn(char *const argv[], const char *out_path);
+/* Waits for pid with a timeout; returns its wait status or -1 (then it is killed). */
+int harness__wait(int pid, int timeout_s);
+
+/* Reads and parses a JSON file; NULL (and a recorded failure) when it cannot. */
+struct cJSON *harness__read_json(const char *path);
+/* Parses the last line of text that is a JSON object. */
+struct cJSON *harness__parse_last_json_line(const char *text);
+/* The number at a dotted path ("cpu.on_cpu_ns"); records a failure and returns -1 if absent. */
+double harness__num(const struct cJSON *root, const char *path);
+const char *harness__str(const struct cJSON *root, const char *path);
+const struct cJSON *harness__get(const struct cJSON *root, const char *path);
+/* Waits until a file exists and is non-empty, up to timeout_ms. */
+bool harness__wait_file(const char *path, int timeout_ms);
+long harness__read_long(const char *path);
+
+#endif

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Kernel integration tests: real workloads under `workerwatch run` on the
+ * real kernel, compared with the ground truth the workload measures itself.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "harness.h"
+
+#define MS 1000000.0
+
+struct tracked_run {
+	struct cmd_result res;
+	cJSON *report;		/* workerwatch's --json */
+	cJSON *truth;		/* wwload's own report */
+};
+
+/* workerwatch run --json R -- wwload --out T ARGS... */
+static bool run_tracked(struct tracked_run *r, const char *const *args)
+{
+	char ww[512], load[512], json[512], truth[512];
+	char *argv[32];
+	int n = 0;
+
+	snprintf(ww, sizeof(ww), "%s/workerwatch", harness__bin());
+	snprintf(load, sizeof(load), "%s/wwload", harness__bin());
+	snprintf(json, sizeof(json), "%s", harness__tmp("report.json"));
+	snprintf(truth, sizeof(truth), "%s", harness__tmp("truth.json"));
+	argv[n++] = ww;
+	argv[n++] = "run";
+	argv[n++] = "--json";
+	argv[n++] = json;
+	argv[n++] = "--";
+	argv[n++] = load;
+	argv[n++] = "--out";
+	argv[n++] = truth;
+	while (*args && n < 31)
+		argv[n++] = (char *)*args++;
+	argv[n] = NULL;
+
+	memset(r, 0, sizeof(*r));
+	if (harness__run(argv, 120, &r->res))
+		return CHECK(false, "cannot run workerwatch");
+	if (!CHECK(r->res.exit_code == 0, "workerwatch run exited %d:\n%s", r->res.exit_code, r->res.err))
+		return false;
+	r->report = harness__read_json(json);
+	r->truth = harness__read_json(truth);
+	if (!r->report || !r->truth)
+		return false;
+	CHECK_EQ(harness__num(r->report, "schema"), 1);
+	CHECK_EQ(harness__num(r->report, "observer.lost_events"), 0);
+	CHECK_STR(harness__str(r->report, "execution.status"), "completed");
+	return true;
+}
+
+static void free_run(struct tracked_run *r)
+{
+	cJSON_Delete(r->report);
+	cJSON_Delete(r->truth);
+	harness__free_result(&r->res);
+}
+
+KERNEL_TEST(cpu_of_a_forked_tree_matches_getrusage)
+{
+	const char *args[] = { "cpu", "400", "--children", "2", "--threads", "1", NULL };
+	struct tracked_run r;
+
+	if (run_tracked(&r, args)) {
+		double on_cpu = harness__num(r.report, "cpu.on_cpu_ns");
+		double truth = harness__num(r.truth, "cpu_ns");
+
+		CHECK(truth >= 6 * 400 * MS * 0.95, "workload burned only %.0f ns", truth);
+		CHECK_NEAR(on_cpu, truth, 3);
+		CHECK_EQ(cJSON_GetArraySize(harness__get(r.report, "processes")), 3);
+		CHECK(harness__num(r.report, "cpu.voluntary_switches") >= harness__num(r.truth, "nvcsw"),
+		      "fewer voluntary switches than getrusage counts");
+		CHECK(harness__num(r.report, "cpu.runqueue_latency.count") > 0, "empty run-queue histogram");
+	}
+	free_run(&r);
+}
+
+KERNEL_TEST(peak_rss_of_200mb_matches_maxrss)
+{
+	const char *args[] = { "mem", "200", NULL };
+	struct tracked_run r;
+
+	if (run_tracked(&r, args)) {
+		double truth = harness__num(r.truth, "maxrss_bytes");
+
+		CHECK(truth >= 200.0 * 1024 * 1024, "workload peaked at only %.0f bytes", truth);
+		CHECK_NEAR(harness__num(r.report, "memory.peak_rss_bytes"), truth, 5);
+		CHECK_NEAR(harness__num(r.report, "memory.max_process_rss_bytes"), truth, 1);
+		CHECK_NEAR(harness__num(r.report, "memory.peak_rss_split.anon_bytes"), 200.0 * 1024 * 1024, 5);
+		CHECK_NEAR(harness__num(r.report, "memory.minor_faults"), harness__num(r.truth, "minflt"), 3);
+	}
+	free_run(&r);
+}
+
+KERNEL_TEST(exact_syscall_count)
+{
+	const char *args[] = { "syscalls", "20000", NULL };
+	struct tracked_run r;
+
+	if (run_tracked(&r, args)) {
+		CHECK_EQ(harness__num(r.report, "syscalls.by_name.getppid.count"), 20000);
+		CHECK_EQ(harness__num(r.report, "syscalls.by_name.getppid.errors"), 0);
+		CHECK(harness__num(r.report, "syscalls.total") > 20000, "total misses the other syscalls");
+	}
+	free_run(&r);
+}
+
+KERNEL_TEST(sleep_latency_percentiles_bracket_the_requested_sleep)
+{
+	const char *args[] = { "sleep", "10", "50", NULL };
+	struct tracked_run r;
+
+	if (run_tracked(&r, args)) {
+		const cJSON *s = harness__get(r.report, "syscalls.by_name.clock_nanosleep");
+		double p50 = harness__num(s, "p50_ns"), p90 = harness__num(s, "p90_ns");
+		double p99 = harness__num(s, "p99_ns"), max = harness__num(s, "max_ns");
+
+		CHECK_EQ(harness__num(s, "count"), 50);
+		CHECK(10 * MS <= p50 && p50 <= p90 && p90 <= p99 && p99 <= max,
+		      "not 10 ms <= p50 %.0f <= p90 %.0f <= p99 %.0f <= max %.0f", p50, p90, p99, max);
+		CHECK(p50 <= 12 * MS, "p50 %.0f ns is far above the 10 ms asked", p50);
+		CHECK_NEAR(harness__num(s, "total_ns"), 50 * p50, 20);
+	}
+	free_run(&r);
+}
+
+/* Starts an untracked sink; returns its pid and the port it listens on. */
+static int start_sink(const char *proto, const char *expect, int *port)
+{
+	char load[512], port_file[512], out[512];
+	char *argv[] = { load, "--out", out, "sink", (char *)proto, "--port-file", port_file,
+			 "--expect", (char *)expect, "--timeout-ms", "20000", NULL };
+	int pid;
+
+	snprintf(load, sizeof(load), "%s/wwload", harness__bin());
+	snprintf(port_file, sizeof(port_file), "%s", harness__tmp("port"));
+	snprintf(out, sizeof(out), "%s", harness__tmp("sink.json"));
+	if (!strcmp(proto, "tcp"))
+		argv[7] = NULL;	/* tcp reads to EOF */
+	unlink(port_file);
+	pid = harness__spawn(argv, harness__tmp("sink.log"));
+	if (!CHECK(harness__wait_file(port_file, 5000), "sink did not start"))
+		return -1;
+	*port = (int)harness__read_long(port_file);
+	return pid;
+}
+
+static void check_bytes_over(const char *proto, const char *bytes)
+{
+	char port_s[16], key[64];
+	struct tracked_run r;
+	int port, sink, status;
+	const char *args[] = { NULL, port_s, bytes, NULL };
+	char mode[16];
+	cJSON *sink_report;
+
+	sink = start_sink(proto, bytes, &port);
+	if (sink < 0)
+		return;
+	snprintf(mode, sizeof(mode), "%s-send", proto);
+	args[0] = mode;
+	snprintf(port_s, sizeof(port_s), "%d", port);
+	if (run_tracked(&r, args)) {
+		double sent = harness__num(r.truth, "sent_bytes");
+
+		CHECK_EQ(sent, strtoull(bytes, NULL, 10));
+		snprintf(key, sizeof(key), "network.%s.sent_bytes", proto);
+		CHECK_EQ(harness__num(r.report, key), sent);
+		/* the receiver is not tracked: nothing it read may be counted */
+		snprintf(key, sizeof(key), "network.%s.recv_bytes", proto);
+		CHECK_EQ(harness__num(r.report, key), 0);
+		if (!strcmp(proto, "tcp")) {
+			CHECK_EQ(harness__num(r.report, "network.connects"), 1);
+			CHECK_EQ(harness__num(r.report, "network.connects_failed"), 0);
+			CHECK(harness__num(r.report, "network.connect_latency_max_ns") > 0,
+			      "no connect latency");
+		}
+	}
+	status = harness__wait(sink, 30);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sink failed: status %d", status);
+	sink_report = harness__read_json(harness__tmp("sink.json"));
+	if (sink_report && r.truth)
+		CHECK_EQ(harness__num(sink_report, "recv_bytes"), harness__num(r.truth, "sent_bytes"));
+	cJSON_Delete(sink_report);
+	free_run(&r);
+}
+
+KERNEL_TEST(exact_tcp_bytes_to_an_untracked_receiver)
+{
+	check_bytes_over("tcp", "5000000");
+}
+
+KERNEL_TEST(exact_udp_bytes_to_an_untracked_receiver)
+{
+	check_bytes_over("udp", "300000");
+}
+
+KERNEL_TEST(fork_storm_loses_no_process_and_no_event)
+{
+	const char *args[] = { "tree", "3", "6", NULL };
+	struct tracked_run r;
+
+	if (run_tracked(&r, args)) {
+		const cJSON *procs = harness__get(r.report, "processes"), *p;
+		int exited = 0;
+
+		CHECK_EQ(cJSON_GetArraySize(procs), harness__num(r.truth, "processes"));
+		cJSON_ArrayForEach(p, procs)
+			exited += cJSON_IsFalse(cJSON_GetObjectItem(p, "running"));
+		CHECK_EQ(exited, harness__num(r.truth, "processes"));
+		CHECK_NEAR(harness__num(r.report, "cpu.on_cpu_ns"), harness__num(r.truth, "cpu_ns"), 3);
+	}
+	free_run(&r);
+}

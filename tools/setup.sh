@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs the Debian packages workerwatch needs, only those missing; sudo only when not root.
+set -euo pipefail
+
+build_pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev pkg-config)
+test_pkgs=(iproute2 procps)
+bench_pkgs=(bpftrace)
+
+want=("${build_pkgs[@]}")
+case "${1:-build}" in
+	build) ;;
+	test) want+=("${test_pkgs[@]}") ;;
+	bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+	*) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* Entry points of the workerwatch subcommands. */
+#ifndef CMD_H
+#define CMD_H
+
+/* Exit status workerwatch run uses for its own failures, as timeout(1) and env(1) do. */
+#define EXIT_RUN_FAILURE 125
+
+int cmd_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* What workerwatch knows of one execution: its identity, processes, totals and outcome. */
+#ifndef EXECUTION_H
+#define EXECUTION_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include <linux/types.h>
+#include "workerwatch.h"
+
+#define EXEC_NAME_LEN 128
+
+enum failure_category {
+	FAILURE_NONE,
+	FAILURE_EXIT_NONZERO,
+	FAILURE_CRASHED,
+	FAILURE_KILLED,
+	FAILURE_OOM,
+	FAILURE_TIMEOUT,
+	FAILURE_NOT_FOUND,
+	FAILURE_PERMISSION,
+};
+
+struct process {
+	__u32 pid;
+	__u32 ppid;
+	char comm[WW_COMM_LEN];
+	char filename[WW_FILENAME_LEN];	/* last exec, empty if none seen */
+	__u64 start_ns;			/* CLOCK_MONOTONIC */
+	__u64 end_ns;
+	__u64 on_cpu_ns;		/* set at exit */
+	__u64 maxrss_bytes;
+	__u64 minflt;
+	__u64 majflt;
+	bool exited;
+	bool oom_victim;
+	int exit_status;		/* wait(2) status, valid when exited */
+	/* the last fatal signal generated for it, and by whom */
+	int fatal_sig;
+	__u32 sender_pid;
+	char sender_comm[WW_COMM_LEN];
+};
+
+struct syscall_summary {
+	__u32 nr;
+	struct ww_syscall_stats stats;
+};
+
+struct slow_syscall {
+	__u32 pid;
+	__u32 nr;
+	__u64 duration_ns;
+	__s64 ret;
+	__u64 ts_ns;
+};
+
+struct execution {
+	__u64 id;
+	char session[EXEC_NAME_LEN];
+	char agent[EXEC_NAME_LEN];
+	char task[EXEC_NAME_LEN];
+	char **argv;			/* NULL-terminated copy */
+	pid_t pid;			/* the root process */
+
+	__u64 start_realtime_ns;
+	__u64 end_realtime_ns;
+	__u64 start_ns;			/* CLOCK_MONOTONIC */
+	__u64 end_ns;
+
+	bool ended;
+	int exit_status;		/* wait(2) status of the root */
+	int exec_errno;			/* the root could not exec CMD */
+	bool timed_out;
+
+	struct process *procs;
+	int nr_procs, cap_procs;
+
+	struct ww_exec_stats totals;
+	struct ww_exec_mem mem;
+	struct syscall_summary *syscalls;
+	int nr_syscalls;
+	struct slow_syscall *slow;
+	int nr_slow, cap_slow;
+	__u64 slow_dropped;		/* beyond what we keep in memory */
+	__u64 slow_threshold_ns;
+	__u64 lost_events;		/* observer-wide, during this execution */
+	const char **unavailable;
+	int nr_unavailable;
+};
+
+struct failure {
+	enum failure_category category;
+	char reason[256];
+	int signal;			/* 0 when none */
+	__u32 sender_pid;		/* 0 when the kernel or the process itself */
+	char sender_comm[WW_COMM_LEN];
+	bool core_dumped;
+	int oom_victims;
+};
+
+const char *failure__category_name(enum failure_category c);
+
+/* Explains how the execution ended, from the kernel's evidence. */
+void execution__classify(const struct execution *e, struct failure *f);
+
+/* Exit code to pass on, as a shell would: code, 128+signal, 127 not found, 126 not executable. */
+int execution__shell_status(const struct execution *e);
+
+/* The process entry for pid (the live one when the pid was reused), or NULL. */
+struct process *execution__find_proc(struct execution *e, __u32 pid);
+/* Adds a process; NULL on allocation failure. */
+struct process *execution__add_proc(struct execution *e, __u32 pid, __u32 ppid);
+
+void execution__free(struct execution *e);
+
+#endif

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+/* Registers executions in the kernel's maps and turns its lifecycle events into process records. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "workerwatch.skel.h"
+#include "log.h"
+#include "probes.h"
+#include "tracker.h"
+
+#define MAX_SLOW_KEPT 1000
+
+struct tracker {
+	struct probes *probes;
+	struct workerwatch_bpf *skel;
+	struct ring_buffer *rb;
+	int ncpus;
+	__u64 next_id;
+	struct execution **execs;
+	int nr_execs, cap_execs;
+};
+
+static __u64 clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+__u64 tracker__now_mono(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+__u64 tracker__realtime(__u64 mono_ns)
+{
+	return mono_ns + clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+}
+
+static struct execution *find_exec(struct tracker *t, __u64 id)
+{
+	for (int i = 0; i < t->nr_execs; i++)
+		if (t->execs[i]->id == id)
+			return t->execs[i];
+	return NULL;
+}
+
+static struct process *proc_of(struct execution *e, const struct ww_event_hdr *h)
+{
+	struct process *p = execution__find_proc(e, h->pid);
+
+	if (!p) {
+		p = execution__add_proc(e, h->pid, h->ppid);
+		if (p)
+			p->start_ns = h->ts_ns;
+	}
+	if (p)
+		memcpy(p->comm, h->comm, sizeof(p->comm));
+	return p;
+}
+
+static void add_slow(struct execution *e, const struct ww_slow_syscall_event *ev)
+{
+	struct slow_syscall *s;
+
+	if (e->nr_slow == e->cap_slow) {
+		int cap = e->cap_slow ? e->cap_slow * 2 : 16;
+		struct slow_syscall *n;
+
+		if (cap > MAX_SLOW_KEPT || !(n = realloc(e->slow, cap * sizeof(*n)))) {
+			e->slow_dropped++;
+			return;
+		}
+		e->slow = n;
+		e->cap_slow = cap;
+	}
+	s = &e->slow[e->nr_slow++];
+	s->pid = ev->hdr.pid;
+	s->nr = ev->nr;
+	s->duration_ns = ev->duration_ns;
+	s->ret = ev->ret;
+	s->ts_ns = ev->hdr.ts_ns;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	const struct ww_event_hdr *h = data;
+	struct tracker *t = ctx;
+	struct execution *e;
+	struct process *p;
+
+	if (size < sizeof(*h))
+		return 0;
+	e = find_exec(t, h->exec_id);
+	if (!e)
+		return 0;	/* an execution already finished */
+
+	switch (h->type) {
+	case WW_EV_FORK:
+		p = execution__add_proc(e, h->pid, h->ppid);
+		if (p) {
+			p->start_ns = h->ts_ns;
+			memcpy(p->comm, h->comm, sizeof(p->comm));
+		}
+		break;
+	case WW_EV_EXEC: {
+		const struct ww_exec_event *ev = data;
+
+		p = proc_of(e, h);
+		if (p)
+			memcpy(p->filename, ev->filename, sizeof(p->filename));
+		break;
+	}
+	case WW_EV_EXIT: {
+		const struct ww_exit_event *ev = data;
+
+		p = proc_of(e, h);
+		if (!p)
+			break;
+		p->exited = true;
+		p->end_ns = h->ts_ns;
+		p->exit_status = ev->exit_status;
+		p->on_cpu_ns = ev->on_cpu_ns;
+		p->maxrss_bytes = ev->maxrss_pages * (__u64)sysconf(_SC_PAGESIZE);
+		p->minflt = ev->minflt;
+		p->majflt = ev->majflt;
+		break;
+	}
+	case WW_EV_SIGNAL: {
+		const struct ww_signal_event *ev = data;
+
+		p = proc_of(e, h);
+		if (!p)
+			break;
+		p->fatal_sig = ev->sig;
+		p->sender_pid = ev->sender_pid;
+		memcpy(p->sender_comm, ev->sender_comm, sizeof(p->sender_comm));
+		break;
+	}
+	case WW_EV_OOM:
+		p = proc_of(e, h);
+		if (p)
+			p->oom_victim = true;
+		break;
+	case WW_EV_SLOW_SYSCALL:
+		add_slow(e, data);
+		break;
+	}
+	return 0;
+}
+
+struct tracker *tracker__new(struct probes *probes)
+{
+	struct tracker *t = calloc(1, sizeof(*t));
+	int err;
+
+	if (!t)
+		return NULL;
+	t->probes = probes;
+	t->skel = probes__skel(probes);
+	t->ncpus = libbpf_num_possible_cpus();
+	t->next_id = 1;
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.lifecycle_rb), handle_event, t, NULL);
+	if (!t->rb)
+		goto fail;
+	err = ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.anomaly_rb), handle_event, t);
+	if (err) {
+		errno = -err;
+		goto fail;
+	}
+	return t;
+fail:
+	ww_err("cannot set up ring buffers: %s", strerror(errno));
+	tracker__free(t);
+	return NULL;
+}
+
+void tracker__free(struct tracker *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	free(t->execs);
+	free(t);
+}
+
+int tracker__start(struct tracker *t, struct execution *e, int pidfd, bool held_before_exec)
+{
+	struct ww_exec_stats *zero_stats;
+	struct ww_exec_mem zero_mem = {};
+	struct ww_task task = {};
+	struct ww_proc proc = {};
+	__u32 pid = e->pid;
+	int err;
+
+	if (t->nr_execs == t->cap_execs) {
+		int cap = t->cap_execs ? t->cap_execs * 2 : 8;
+		struct execution **n = realloc(t->execs, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		t->execs = n;
+		t->cap_execs = cap;
+	}
+	zero_stats = calloc(t->ncpus, sizeof(*zero_stats));
+	if (!zero_stats)
+		return -ENOMEM;
+
+	e->id = t->next_id++;
+	task.exec_id = proc.exec_id = e->id;
+	proc.await_exec = held_before_exec;
+	err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_stats), &e->id, zero_stats, BPF_NOEXIST);
+	if (!err)
+		err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_mem), &e->id, &zero_mem, BPF_NOEXIST);
+	if (!err)
+		err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.procs), &pid, &proc, BPF_ANY);
+	/* Last: from here on the kernel charges the process to e. */
+	if (!err)
+		err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.tracked), &pidfd, &task, BPF_NOEXIST);
+	free(zero_stats);
+	if (err) {
+		err = -errno;
+		ww_err("cannot track pid %d: %s", e->pid, strerror(-err));
+		tracker__finish(t, e);
+		return err;
+	}
+	if (!execution__find_proc(e, pid))
+		execution__add_proc(e, pid, getpid());
+	t->execs[t->nr_execs++] = e;
+	return 0;
+}
+
+int tracker__poll(struct tracker *t, int timeout_ms)
+{
+	return ring_buffer__poll(t->rb, timeout_ms);
+}
+
+int tracker__fd(struct tracker *t)
+{
+	return ring_buffer__epoll_fd(t->rb);
+}
+
+static int collect_syscalls(struct tracker *t, struct execution *e)
+{
+	int fd = bpf_map__fd(t->skel->maps.syscall_stats);
+	struct ww_syscall_key key, next, *prev = NULL;
+	struct syscall_summary *s;
+
+	e->nr_syscalls = 0;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (key.exec_id != e->id)
+			continue;
+		s = realloc(e->syscalls, (e->nr_syscalls + 1) * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		e->syscalls = s;
+		s = &e->syscalls[e->nr_syscalls];
+		if (bpf_map_lookup_elem(fd, &key, &s->stats))
+			continue;	/* deleted meanwhile */
+		s->nr = key.nr;
+		e->nr_syscalls++;
+	}
+	return 0;
+}
+
+int tracker__collect(struct tracker *t, struct execution *e)
+{
+	struct ww_exec_stats *percpu;
+	__u64 cnt[WW_CNT_MAX];
+	int err = 0;
+
+	percpu = calloc(t->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.exec_stats), &e->id, percpu)) {
+		err = -errno;
+		goto cleanup;
+	}
+	/* Every field is a counter to sum, but for one maximum. */
+	memset(&e->totals, 0, sizeof(e->totals));
+	for (int c = 0; c < t->ncpus; c++) {
+		const __u64 *src = (const __u64 *)&percpu[c];
+		__u64 *dst = (__u64 *)&e->totals;
+
+		for (size_t i = 0; i < sizeof(e->totals) / sizeof(__u64); i++)
+			dst[i] += src[i];
+	}
+	e->totals.connect_max_ns = 0;
+	for (int c = 0; c < t->ncpus; c++)
+		if (percpu[c].connect_max_ns > e->totals.connect_max_ns)
+			e->totals.connect_max_ns = percpu[c].connect_max_ns;
+
+	bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.exec_mem), &e->id, &e->mem);
+	err = collect_syscalls(t, e);
+	if (!probes__counters(t->probes, cnt))
+		e->lost_events = cnt[WW_CNT_LIFECYCLE_LOST] + cnt[WW_CNT_ANOMALY_LOST] +
+				 cnt[WW_CNT_PROC_MAP_FULL] + cnt[WW_CNT_SYSCALL_MAP_FULL] +
+				 cnt[WW_CNT_SOCK_MAP_FULL] + cnt[WW_CNT_STORAGE_FAIL];
+	e->nr_unavailable = probes__unavailable(t->probes, &e->unavailable);
+cleanup:
+	free(percpu);
+	return err;
+}
+
+/* Collects the keys first: deleting while iterating a hash map can skip entries. */
+static void delete_syscall_keys(int fd, __u64 exec_id)
+{
+	struct ww_syscall_key key, prev, *doomed = NULL, *n;
+	int nr = 0, cap = 0;
+	bool first = true;
+
+	while (bpf_map_get_next_key(fd, first ? NULL : &prev, &key) == 0) {
+		first = false;
+		prev = key;
+		if (key.exec_id != exec_id)
+			continue;
+		if (nr == cap) {
+			cap = cap ? cap * 2 : 64;
+			n = realloc(doomed, cap * sizeof(*n));
+			if (!n)
+				break;
+			doomed = n;
+		}
+		doomed[nr++] = key;
+	}
+	for (int i = 0; i < nr; i++)
+		bpf_map_delete_elem(fd, &doomed[i]);
+	free(doomed);
+}
+
+void tracker__finish(struct tracker *t, struct execution *e)
+{
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.exec_stats), &e->id);
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.exec_mem), &e->id);
+	for (int i = 0; i < e->nr_procs; i++)
+		if (!e->procs[i].exited)
+			bpf_map_delete_elem(bpf_map__fd(t->skel->maps.procs), &e->procs[i].pid);
+	delete_syscall_keys(bpf_map__fd(t->skel->maps.syscall_stats), e->id);
+
+	for (int i = 0; i < t->nr_execs; i++) {
+		if (t->execs[i] == e) {
+			t->execs[i] = t->execs[--t->nr_execs];
+			break;
+		}
+	}
+}
