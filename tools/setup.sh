@@ -3,7 +3,7 @@
 # Installs the Debian packages workerwatch needs, only those missing; sudo only when not root.
 set -euo pipefail
 
-build_pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev pkg-config)
+build_pkgs=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev pkg-config)
 test_pkgs=(iproute2 procps)
 bench_pkgs=(bpftrace)
 

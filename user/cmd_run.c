@@ -317,15 +317,13 @@ int cmd_run(int argc, char **argv)
 		close(fd);
 	}
 
-	popts.slow_syscall_ns = o.slow_syscall_ns;
-	probes = probes__load(&popts);
-	if (!probes)
-		goto cleanup;
-	if (probes__attach(probes))
-		goto cleanup;
-	tr = tracker__new(probes);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+
 	e = calloc(1, sizeof(*e));
-	if (!tr || !e || !(e->argv = copy_argv(o.argv))) {
+	if (!e || !(e->argv = copy_argv(o.argv))) {
 		ww_err("out of memory");
 		goto cleanup;
 	}
@@ -334,24 +332,27 @@ int cmd_run(int argc, char **argv)
 	snprintf(e->task, sizeof(e->task), "%s", o.task);
 	e->slow_threshold_ns = o.slow_syscall_ns;
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-
+	/*
+	 * Fork before loading anything: the kernel's maxrss of a process keeps
+	 * its pre-exec image, which should be a small fork, not a loaded observer.
+	 */
 	e->pid = spawn_held(e->argv, &go_fd, &err_fd);
 	if (e->pid < 0) {
 		ww_err("cannot fork: %s", strerror(errno));
 		goto cleanup;
 	}
 	pidfd = syscall(SYS_pidfd_open, e->pid, 0);
-	if (pidfd < 0 || tracker__start(tr, e, pidfd, true)) {
-		if (pidfd < 0)
-			ww_err("cannot open pidfd of %d: %s", e->pid, strerror(errno));
-		kill(e->pid, SIGKILL);
-		waitpid(e->pid, NULL, 0);
+	if (pidfd < 0) {
+		ww_err("cannot open pidfd of %d: %s", e->pid, strerror(errno));
 		goto cleanup;
 	}
+	popts.slow_syscall_ns = o.slow_syscall_ns;
+	probes = probes__load(&popts);
+	if (!probes || probes__attach(probes))
+		goto cleanup;
+	tr = tracker__new(probes);
+	if (!tr || tracker__start(tr, e, pidfd, true))
+		goto cleanup;
 	e->start_ns = tracker__now_mono();
 	e->start_realtime_ns = tracker__realtime(e->start_ns);
 	if (write(go_fd, "g", 1) != 1) {
@@ -388,8 +389,10 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 cleanup:
-	if (go_fd >= 0)
-		close(go_fd);
+	if (go_fd >= 0) {
+		close(go_fd);	/* the held child sees EOF and exits without running CMD */
+		waitpid(e->pid, NULL, 0);
+	}
 	if (err_fd >= 0)
 		close(err_fd);
 	if (pidfd >= 0)
