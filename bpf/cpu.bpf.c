@@ -8,54 +8,23 @@
 
 #define TASK_RUNNING	0
 
-/*
- * CPU time and fault counts are the kernel's own counters (the ones
- * getrusage sums), read as deltas between switch-in and switch-out, so a
- * task attached mid-life is charged only from then on.
- */
-static __always_inline void switch_out(struct ww_task *t, struct task_struct *prev,
-				       unsigned int prev_state, __u64 now)
-{
-	struct ww_exec_stats *s;
-
-	if (prev_state == TASK_RUNNING)
-		t->enqueue_ts = now;	/* preempted: waits on the run queue from now */
-	if (!t->on_cpu)
-		return;
-	t->on_cpu = 0;
-	s = exec_stats_of(t, prev);
-	if (!s)
-		return;
-	s->on_cpu_ns += prev->se.sum_exec_runtime - t->last_runtime;
-	s->minflt += prev->min_flt - t->last_minflt;
-	s->majflt += prev->maj_flt - t->last_majflt;
-	s->nvcsw += prev->nvcsw - t->last_nvcsw;
-	s->nivcsw += prev->nivcsw - t->last_nivcsw;
-}
-
 static __always_inline void switch_in(struct ww_task *t, struct task_struct *next, __u64 now)
 {
 	struct ww_exec_stats *s;
 	__u64 wait;
 	__u32 b;
 
-	if (t->enqueue_ts) {
-		wait = now - t->enqueue_ts;
-		t->enqueue_ts = 0;
-		s = exec_stats_of(t, next);
-		if (!s)
-			return;
-		s->rq_wait_ns += wait;
-		b = ww_hist_bucket(wait);
-		if (b < WW_HIST_BUCKETS)
-			s->rq_hist[b]++;
-	}
-	t->last_runtime = next->se.sum_exec_runtime;
-	t->last_minflt = next->min_flt;
-	t->last_majflt = next->maj_flt;
-	t->last_nvcsw = next->nvcsw;
-	t->last_nivcsw = next->nivcsw;
-	t->on_cpu = 1;
+	if (!t->enqueue_ts)
+		return;
+	wait = now - t->enqueue_ts;
+	t->enqueue_ts = 0;
+	s = exec_stats_of(t, next);
+	if (!s)
+		return;
+	s->rq_wait_ns += wait;
+	b = ww_hist_bucket(wait);
+	if (b < WW_HIST_BUCKETS)
+		s->rq_hist[b]++;
 }
 
 SEC("tp_btf/sched_switch")
@@ -67,8 +36,11 @@ int BPF_PROG(ww_switch, bool preempt, struct task_struct *prev, struct task_stru
 
 	t = task_state(prev);
 	if (t) {
-		now = bpf_ktime_get_ns();
-		switch_out(t, prev, preempt ? TASK_RUNNING : prev_state, now);
+		charge_counters(t, prev);
+		if (preempt || prev_state == TASK_RUNNING) {
+			now = bpf_ktime_get_ns();
+			t->enqueue_ts = now;	/* still runnable: waits on the run queue from now */
+		}
 	}
 	t = task_state(next);
 	if (t) {

@@ -110,7 +110,10 @@ static __always_inline int handle_exit(struct task_struct *p, bool group_dead)
 	struct ww_task *t;
 
 	t = task_state(p);
-	if (!t || !group_dead)
+	if (!t)
+		return 0;
+	charge_counters(t, p);	/* the final switch-out adds the last microseconds */
+	if (!group_dead)
 		return 0;
 	forget_proc_rss(p->tgid);
 

@@ -90,6 +90,36 @@ static __always_inline struct ww_exec_stats *exec_stats_of(struct ww_task *t,
 	return s;
 }
 
+/*
+ * Charges the task's kernel counters (the ones getrusage sums) since the
+ * last charge. Called at switch-out and exit; the totals therefore match
+ * the kernel's own accounting, and a task attached mid-life is charged only
+ * from its first charge on.
+ */
+static __always_inline void charge_counters(struct ww_task *t, struct task_struct *task)
+{
+	__u64 runtime = task->se.sum_exec_runtime, minflt = task->min_flt, majflt = task->maj_flt;
+	__u64 nvcsw = task->nvcsw, nivcsw = task->nivcsw;
+	struct ww_exec_stats *s;
+
+	if (!t->needs_baseline) {
+		s = exec_stats_of(t, task);
+		if (!s)
+			return;
+		s->on_cpu_ns += runtime - t->charged_runtime;
+		s->minflt += minflt - t->charged_minflt;
+		s->majflt += majflt - t->charged_majflt;
+		s->nvcsw += nvcsw - t->charged_nvcsw;
+		s->nivcsw += nivcsw - t->charged_nivcsw;
+	}
+	t->needs_baseline = 0;
+	t->charged_runtime = runtime;
+	t->charged_minflt = minflt;
+	t->charged_majflt = majflt;
+	t->charged_nvcsw = nvcsw;
+	t->charged_nivcsw = nivcsw;
+}
+
 static __always_inline void fill_hdr(struct ww_event_hdr *h, __u32 type, __u64 exec_id,
 				     struct task_struct *task)
 {

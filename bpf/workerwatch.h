@@ -50,15 +50,20 @@ enum ww_counter {
 /* Per-task state in task storage; its presence is what "tracked" means. */
 struct ww_task {
 	__u64 exec_id;
-	__u64 last_runtime;	/* se.sum_exec_runtime at switch-in */
-	__u64 last_minflt;
-	__u64 last_majflt;
-	__u64 last_nvcsw;
-	__u64 last_nivcsw;
+	/*
+	 * The task's kernel counters as far as they were charged to the
+	 * execution. Charging the difference (not a switch-in snapshot) means a
+	 * lookup that fails transiently delays a charge instead of losing it.
+	 */
+	__u64 charged_runtime;
+	__u64 charged_minflt;
+	__u64 charged_majflt;
+	__u64 charged_nvcsw;
+	__u64 charged_nivcsw;
 	__u64 enqueue_ts;	/* became runnable at; 0 when not waiting */
 	__u64 sys_enter_ts;	/* in a syscall since; 0 when not in one */
 	__u32 sys_nr;
-	__u32 on_cpu;		/* baselines above are valid */
+	__u32 needs_baseline;	/* attached mid-life: the first charge only takes the snapshot */
 };
 
 /* Per-execution counters, per CPU; userspace sums the CPUs. */
