@@ -3,9 +3,11 @@
  * Kernel integration tests: real workloads under `workerwatch run` on the
  * real kernel, compared with the ground truth the workload measures itself.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
@@ -219,4 +221,67 @@ KERNEL_TEST(fork_storm_loses_no_process_and_no_event)
 		CHECK_NEAR(harness__num(r.report, "cpu.on_cpu_ns"), harness__num(r.truth, "cpu_ns"), 3);
 	}
 	free_run(&r);
+}
+
+KERNEL_TEST(each_slow_syscall_is_reported)
+{
+	char ww[512], load[512];
+	const char *json = harness__tmp("r.json");
+	const cJSON *ev;
+	struct cmd_result r;
+	cJSON *rep;
+	int n = 0;
+
+	snprintf(ww, sizeof(ww), "%s/workerwatch", harness__bin());
+	snprintf(load, sizeof(load), "%s/wwload", harness__bin());
+	harness__run((char *[]){ ww, "run", "--slow-syscall", "50", "--json", (char *)json, "--",
+				 load, "sleep", "120", "2", NULL }, 30, &r);
+	CHECK(r.exit_code == 0, "exit %d: %s", r.exit_code, r.err);
+	CHECK(strstr(r.err, "Syscalls slower than 0.050 s") != NULL, "not in the text report");
+	rep = harness__read_json(json);
+	CHECK_EQ(harness__num(rep, "slow_syscalls.threshold_ns"), 50 * MS);
+	cJSON_ArrayForEach(ev, harness__get(rep, "slow_syscalls.events")) {
+		n++;
+		CHECK_STR(harness__str(ev, "syscall"), "clock_nanosleep");
+		CHECK(harness__num(ev, "duration_ns") >= 120 * MS, "slow event shorter than the sleep");
+		CHECK_EQ(harness__num(ev, "ret"), 0);
+	}
+	CHECK_EQ(n, 2);
+	cJSON_Delete(rep);
+	harness__free_result(&r);
+}
+
+/* A worker that outgrows its memory cgroup (v1) is killed by the OOM killer, and the report says so. */
+KERNEL_TEST(oom_kill_in_a_memory_cgroup_is_explained)
+{
+	char ww[512], load[512], cg[256], script[1024];
+	const char *json = harness__tmp("r.json");
+	struct cmd_result r;
+	cJSON *rep;
+	FILE *f;
+
+	snprintf(ww, sizeof(ww), "%s/workerwatch", harness__bin());
+	snprintf(load, sizeof(load), "%s/wwload", harness__bin());
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/memory/ww_test_oom_%d", getpid());
+	ASSERT(access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0,
+	       "no cgroup v1 memory controller at /sys/fs/cgroup/memory");
+	ASSERT(mkdir(cg, 0755) == 0 || errno == EEXIST, "cannot create %s: %s", cg, strerror(errno));
+	snprintf(script, sizeof(script), "%s/memory.limit_in_bytes", cg);
+	f = fopen(script, "w");
+	ASSERT(f && fputs("67108864", f) >= 0 && fclose(f) == 0, "cannot set the memory limit");
+
+	snprintf(script, sizeof(script), "echo $$ > %s/cgroup.procs && exec %s mem 200", cg, load);
+	harness__run((char *[]){ ww, "run", "--json", (char *)json, "--", "/bin/sh", "-c", script, NULL },
+		     60, &r);
+	CHECK(r.exit_code == 128 + SIGKILL, "exit %d, wanted 137: %s", r.exit_code, r.err);
+	rep = harness__read_json(json);
+	CHECK_STR(harness__str(rep, "execution.failure.category"), "oom");
+	CHECK_EQ(harness__num(rep, "execution.signal"), SIGKILL);
+	CHECK_EQ(harness__num(rep, "execution.failure.evidence.oom_victims"), 1);
+	CHECK(harness__num(rep, "memory.peak_rss_bytes") <= 67108864.0 * 1.05,
+	      "peak RSS above the cgroup limit");
+	CHECK_EQ(harness__num(rep, "observer.lost_events"), 0);
+	cJSON_Delete(rep);
+	harness__free_result(&r);
+	CHECK(rmdir(cg) == 0, "cannot remove %s: %s", cg, strerror(errno));
 }
