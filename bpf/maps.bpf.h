@@ -90,6 +90,18 @@ static __always_inline struct ww_exec_stats *exec_stats_of(struct ww_task *t,
 	return s;
 }
 
+/* The stats of the current task's execution (and its state in *tp); NULL when untracked. */
+static __always_inline struct ww_exec_stats *current_exec_stats(struct ww_task **tp)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct ww_task *t = task_state(task);
+
+	if (!t)
+		return NULL;
+	*tp = t;
+	return exec_stats_of(t, task);
+}
+
 /*
  * Charges the task's kernel counters (the ones getrusage sums) since the
  * last charge. Called at switch-out and exit; the totals therefore match

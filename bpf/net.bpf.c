@@ -58,17 +58,13 @@ static __always_inline void remember_sock(const struct sock *sk, __u64 exec_id, 
 
 static __always_inline int count_bytes(struct sock *sk, int len, int dir)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct ww_exec_stats *s;
 	struct ww_task *t;
 	int proto;
 
 	if (len <= 0)
 		return 0;
-	t = task_state(task);
-	if (!t)
-		return 0;
-	s = exec_stats_of(t, task);
+	s = current_exec_stats(&t);
 	if (!s)
 		return 0;
 	proto = proto_of(sk);
@@ -95,7 +91,6 @@ int BPF_PROG(ww_recv, struct sock *sk, int ret, int flags)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ww_sock_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	struct task_struct *task;
 	struct ww_exec_stats *s;
 	struct ww_sock *ws;
 	struct ww_task *t;
@@ -105,11 +100,7 @@ int BPF_PROG(ww_sock_state, const struct sock *sk, const int oldstate, const int
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	if (newstate == TCP_SYN_SENT) {
-		task = bpf_get_current_task_btf();
-		t = task_state(task);
-		if (!t)
-			return 0;
-		s = exec_stats_of(t, task);
+		s = current_exec_stats(&t);
 		if (!s)
 			return 0;
 		s->connects++;
