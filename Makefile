@@ -92,9 +92,10 @@ check: all $(OUTPUT)/ww_test
 	$(Q)tools/setup.sh test
 	$(Q)tools/as-root.sh $(OUTPUT)/ww_test --bin $(OUTPUT)
 
-bench: all
+# REPS, CALLS, STARTUP_RUNS, QUIET_WAIT are passed on explicitly: sudo drops the environment.
+bench: all $(OUTPUT)/wwfloor
 	$(Q)tools/setup.sh bench
-	$(Q)tools/as-root.sh tools/bench.sh $(OUTPUT)
+	$(Q)tools/as-root.sh env $(strip $(foreach v,REPS CALLS STARTUP_RUNS QUIET_WAIT,$(if $($(v)),$(v)=$($(v))))) tools/bench.sh $(OUTPUT)
 
 vmlinux:
 	$(Q)tools/gen-vmlinux.sh $(ARCH)
@@ -105,5 +106,19 @@ install: all
 
 clean:
 	rm -rf $(OUTPUT)
+
+# --- wwfloor: empty programs on workerwatch's hooks, the floor make bench compares against ---
+$(OUTPUT)/wwfloor.bpf.o: tools/wwfloor.bpf.c $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/wwfloor.skel.h: $(OUTPUT)/wwfloor.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name wwfloor_bpf > $@
+
+$(OUTPUT)/wwfloor: tools/wwfloor.c $(OUTPUT)/wwfloor.skel.h | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIBS) -o $@
+# --- end wwfloor ---
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d)
