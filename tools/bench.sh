@@ -406,6 +406,26 @@ report (stderr) is not used.
   sock_send_length, sock_recv_length, inet_sock_set_state, tcp_retransmit_skb.
 - (e) \`bpftrace -c "${LD} syscalls ${CALLS}" -e '${BT_PROG}'\`
 
+### Where the cost goes
+
+Measured with \`bpftool prog dump xlated\` and scratch variants of the programs (not
+re-measured by this script). On this VM every helper call and return pays for
+Retpolines and the SRSO "Safe RET" thunks, so calls, not the work, dominate:
+
+- Untracked, (c) − (d): each of \`ww_sys_enter\` and \`ww_sys_exit\` makes two calls,
+  \`bpf_get_current_task_btf()\` (not inlined on 6.18) and \`bpf_task_storage_get()\`
+  (which \`tp_btf\` programs get as \`bpf_task_storage_get_recur\`, with a per-CPU
+  busy lock around the lookup).
+- Tracked, (b) − (d): the two task-storage lookups (~125 ns), two
+  \`bpf_ktime_get_ns()\` (~110 ns), the \`syscall_stats\` hash lookup (~40 ns) and
+  the counter and histogram updates (~20 ns).
+- Tried and rejected: a per-CPU "this CPU runs a tracked task" flag kept by
+  \`sched_switch\`, which brings the untracked path to ~1.1× the floor. On this kernel
+  about 1 in 1,000 wake-ups ran a tracked task for a whole slice without the flag set
+  (verified with debug counters: no task-storage lookup failed), losing that syscall
+  from an exact count. Exact counts come first; the syscall programs keep task storage
+  as the only authority until that is understood.
+
 ## Start-up cost of workerwatch run
 
 Median wall time of ${STARTUP_RUNS} runs each, interleaved, timed by the shell:
