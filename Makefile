@@ -24,7 +24,7 @@ CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Werror
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I$(OUTPUT) -Ibpf -Iuser -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf -Wall -Werror -MMD -MP
-LIBS := -lbpf -lelf -lz -lcjson -lm -lpthread
+LIBS := -lbpf -lelf -lz -lcjson -lsqlite3 -lmicrohttpd -lcurl -lm -lpthread
 
 ifeq ($(V),1)
 Q =

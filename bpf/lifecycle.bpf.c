@@ -18,6 +18,48 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* An orchestrator spawned a process: it becomes a new execution before it can run. */
+static __always_inline int start_orch_child(struct ww_task *pt, struct task_struct *child)
+{
+	struct ww_exec_mem mem = {};
+	struct ww_orch_child_event *e;
+	struct ww_exec_stats *zero;
+	struct ww_proc proc = {};
+	struct ww_task *ct;
+	__u32 zero_key = 0, tgid = child->tgid;
+	__u64 id;
+
+	zero = bpf_map_lookup_elem(&exec_stats_zero, &zero_key);
+	if (!zero)
+		return 0;
+	id = __sync_fetch_and_add(&next_exec_id, 1) + 1;
+	if (bpf_map_update_elem(&exec_stats, &id, zero, BPF_NOEXIST) ||
+	    bpf_map_update_elem(&exec_mem, &id, &mem, BPF_NOEXIST)) {
+		bpf_map_delete_elem(&exec_stats, &id);
+		count_event(WW_CNT_EXEC_MAP_FULL);
+		return 0;
+	}
+	ct = bpf_task_storage_get(&tracked, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ct) {
+		count_event(WW_CNT_STORAGE_FAIL);
+		return 0;
+	}
+	ct->exec_id = id;
+	proc.exec_id = id;
+	if (bpf_map_update_elem(&procs, &tgid, &proc, BPF_ANY))
+		count_event(WW_CNT_PROC_MAP_FULL);
+
+	e = bpf_ringbuf_reserve(&lifecycle_rb, sizeof(*e), 0);
+	if (!e) {
+		count_event(WW_CNT_LIFECYCLE_LOST);
+		return 0;
+	}
+	fill_hdr(&e->hdr, WW_EV_ORCH_CHILD, id, child);
+	e->orch_id = pt->orch_id;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
 /* The child inherits its parent's execution here, before it can run, so no child is missed. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(ww_fork, struct task_struct *parent, struct task_struct *child)
@@ -31,8 +73,10 @@ int BPF_PROG(ww_fork, struct task_struct *parent, struct task_struct *child)
 	pt = task_state(parent);
 	if (!pt)
 		return 0;
+	if (!pt->exec_id && pt->orch_id && child->pid == child->tgid)
+		return start_orch_child(pt, child);
 	stats = exec_stats_of(pt, parent);
-	if (!stats)
+	if (!stats && pt->exec_id)
 		return 0;
 	ct = bpf_task_storage_get(&tracked, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!ct) {
@@ -40,7 +84,8 @@ int BPF_PROG(ww_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	}
 	ct->exec_id = pt->exec_id;
-	if (child->pid != child->tgid)
+	ct->orch_id = pt->exec_id ? 0 : pt->orch_id;	/* an orchestrator's new thread */
+	if (!stats || child->pid != child->tgid)
 		return 0;	/* a new thread: tracked, but not a new process */
 
 	stats->forks++;
@@ -68,7 +113,7 @@ int BPF_PROG(ww_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	__u32 tgid;
 
 	t = task_state(p);
-	if (!t)
+	if (!t || !t->exec_id)
 		return 0;
 	tgid = p->tgid;
 	proc = bpf_map_lookup_elem(&procs, &tgid);
@@ -113,7 +158,7 @@ static __always_inline int handle_exit(struct task_struct *p, bool group_dead)
 	if (!t)
 		return 0;
 	charge_counters(t, p);	/* the final switch-out adds the last microseconds */
-	if (!group_dead)
+	if (!group_dead || !t->exec_id)
 		return 0;
 	forget_proc_rss(p->tgid);
 
@@ -165,7 +210,7 @@ int BPF_PROG(ww_signal, int sig, struct kernel_siginfo *info, struct task_struct
 	    result == TRACE_SIGNAL_IGNORED)
 		return 0;
 	t = task_state(task);
-	if (!t)
+	if (!t || !t->exec_id)
 		return 0;
 	handler = BPF_CORE_READ(task, sighand, action[sig - 1].sa.sa_handler);
 	if (handler && sig != 9)
@@ -193,7 +238,7 @@ int BPF_PROG(ww_oom_victim, struct task_struct *task)
 	struct ww_task *t;
 
 	t = task_state(task);
-	if (!t)
+	if (!t || !t->exec_id)
 		return 0;
 	e = bpf_ringbuf_reserve(&lifecycle_rb, sizeof(*e), 0);
 	if (!e) {

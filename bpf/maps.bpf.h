@@ -60,6 +60,17 @@ struct {
 	__uint(max_entries, WW_ANOMALY_RB_SIZE);
 } anomaly_rb SEC(".maps") __weak;
 
+/* Execution ids, shared with userspace through the mmapped .bss so both sides can allocate. */
+__u64 next_exec_id __weak = 0;
+
+/* Zero values for map entries created in the kernel; too big for the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ww_exec_stats);
+} exec_stats_zero SEC(".maps") __weak;
+
 static __always_inline void count_event(enum ww_counter c)
 {
 	__u32 key = c;
@@ -81,8 +92,11 @@ static __always_inline struct ww_task *task_state(struct task_struct *task)
 static __always_inline struct ww_exec_stats *exec_stats_of(struct ww_task *t,
 							    struct task_struct *task)
 {
-	struct ww_exec_stats *s = bpf_map_lookup_elem(&exec_stats, &t->exec_id);
+	struct ww_exec_stats *s;
 
+	if (!t->exec_id)
+		return NULL;	/* an orchestrator itself is not measured */
+	s = bpf_map_lookup_elem(&exec_stats, &t->exec_id);
 	if (!s) {
 		count_event(WW_CNT_ORPHAN_TASK);
 		bpf_task_storage_delete(&tracked, task);

@@ -7,6 +7,19 @@
 #include "maps.bpf.h"
 
 #define MAX_ERRNO	4095
+#define O_ACCMODE	00000003
+#define O_CREAT		00000100
+
+/* The open syscalls whose flags are a register (openat2's are in user memory). */
+#if defined(__TARGET_ARCH_x86)
+#define NR_OPEN		2
+#define NR_CREAT	85
+#define NR_OPENAT	257
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_OPEN		(-1)
+#define NR_CREAT	(-1)
+#define NR_OPENAT	56
+#endif
 #define EEXIST		17
 
 const volatile __u64 slow_syscall_ns = 1000000000ULL;
@@ -33,11 +46,30 @@ int BPF_PROG(ww_sys_enter, struct pt_regs *regs, long id)
 {
 	struct ww_task *t = task_state(bpf_get_current_task_btf());
 
-	if (!t)
+	if (!t || !t->exec_id)
 		return 0;
 	t->sys_nr = id;
+	if (id == NR_OPENAT)
+		t->sys_open_flags = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	else if (id == NR_OPEN)
+		t->sys_open_flags = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	else if (id == NR_CREAT)
+		t->sys_open_flags = O_CREAT | 1 /* O_WRONLY */;
 	t->sys_enter_ts = bpf_ktime_get_ns();
 	return 0;
+}
+
+/* Counts files an execution created or opened for writing. */
+static __always_inline void count_open(struct ww_task *t, struct task_struct *task)
+{
+	struct ww_exec_stats *s = exec_stats_of(t, task);
+
+	if (!s)
+		return;
+	if (t->sys_open_flags & O_CREAT)
+		s->files_created++;
+	if (t->sys_open_flags & O_ACCMODE)
+		s->files_written++;
 }
 
 static __always_inline struct ww_syscall_stats *syscall_stats_of(struct ww_syscall_key *key)
@@ -108,6 +140,8 @@ int BPF_PROG(ww_sys_exit, struct pt_regs *regs, long ret)
 		if (b < WW_HIST_BUCKETS)
 			__sync_fetch_and_add(&s->hist[b], 1);
 	}
+	if (ret >= 0 && (t->sys_nr == NR_OPENAT || t->sys_nr == NR_OPEN || t->sys_nr == NR_CREAT))
+		count_open(t, task);
 	if (duration >= slow_syscall_ns)
 		report_slow(t, task, duration, ret);
 	return 0;

@@ -44,12 +44,14 @@ enum ww_counter {
 	WW_CNT_SOCK_MAP_FULL,
 	WW_CNT_STORAGE_FAIL,	/* task storage could not be created at fork */
 	WW_CNT_ORPHAN_TASK,	/* task of an execution already finalized */
+	WW_CNT_EXEC_MAP_FULL,	/* an orchestrator's child could not become an execution */
 	WW_CNT_MAX,
 };
 
 /* Per-task state in task storage; its presence is what "tracked" means. */
 struct ww_task {
-	__u64 exec_id;
+	__u64 exec_id;		/* 0: an orchestrator's task, not part of any execution */
+	__u64 orch_id;		/* the orchestrator whose direct children become executions, or 0 */
 	/*
 	 * The task's kernel counters as far as they were charged to the
 	 * execution. Charging the difference (not a switch-in snapshot) means a
@@ -62,6 +64,7 @@ struct ww_task {
 	__u64 charged_nivcsw;
 	__u64 enqueue_ts;	/* became runnable at; 0 when not waiting */
 	__u64 sys_enter_ts;	/* in a syscall since; 0 when not in one */
+	__u64 sys_open_flags;	/* flags of the open in flight */
 	__u32 sys_nr;
 	__u32 needs_baseline;	/* attached mid-life: the first charge only takes the snapshot */
 };
@@ -81,6 +84,8 @@ struct ww_exec_stats {
 	__u64 connect_ns;		/* sum over established connects */
 	__u64 connect_max_ns;
 	__u64 forks;
+	__u64 files_created;		/* successful opens with O_CREAT */
+	__u64 files_written;		/* successful opens for writing */
 	__u64 rq_hist[WW_HIST_BUCKETS];
 };
 
@@ -126,6 +131,7 @@ enum ww_event_type {
 	WW_EV_SIGNAL,
 	WW_EV_OOM,
 	WW_EV_SLOW_SYSCALL,
+	WW_EV_ORCH_CHILD,	/* an orchestrator spawned a process: a new execution */
 };
 
 struct ww_event_hdr {
@@ -170,6 +176,24 @@ struct ww_oom_event {
 	struct ww_event_hdr hdr;
 };
 
+struct ww_orch_child_event {
+	struct ww_event_hdr hdr;	/* exec_id is the new execution, ppid the orchestrator */
+	__u64 orch_id;
+};
+
+/* One tracked task, as the task iterator reports it (for "blocked in a syscall now"). */
+struct ww_task_info {
+	__u64 exec_id;
+	__u64 sys_enter_ts;		/* 0 when not in a syscall */
+	__u32 pid;
+	__u32 tid;
+	__u32 ppid;
+	__u32 sys_nr;
+	__u32 state;			/* task __state: 0 running, else blocked */
+	__u32 pad;
+	char comm[WW_COMM_LEN];
+};
+
 struct ww_slow_syscall_event {
 	struct ww_event_hdr hdr;
 	__u64 duration_ns;
@@ -182,6 +206,8 @@ _Static_assert(sizeof(struct ww_event_hdr) == 48, "event header layout");
 _Static_assert(sizeof(struct ww_exit_event) == 88, "exit event layout");
 _Static_assert(sizeof(struct ww_signal_event) == 80, "signal event layout");
 _Static_assert(sizeof(struct ww_slow_syscall_event) == 72, "slow syscall event layout");
+_Static_assert(sizeof(struct ww_orch_child_event) == 56, "orchestrator child event layout");
+_Static_assert(sizeof(struct ww_task_info) == 56, "task info layout");
 
 /* The histogram bucket of value v (both sides must agree). */
 static inline __u32 ww_hist_bucket(__u64 v)

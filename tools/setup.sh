@@ -3,9 +3,10 @@
 # Installs the Debian packages workerwatch needs, only those missing; sudo only when not root.
 set -euo pipefail
 
-build_pkgs=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev pkg-config)
-test_pkgs=(iproute2 procps)
-bench_pkgs=(bpftrace)
+build_pkgs=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev libsqlite3-dev
+	libmicrohttpd-dev libcurl4-openssl-dev pkg-config)
+test_pkgs=(iproute2 procps prometheus sqlite3 curl)
+bench_pkgs=(bpftrace wrk)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in

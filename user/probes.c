@@ -17,6 +17,8 @@
 
 struct probes {
 	struct workerwatch_bpf *skel;
+	struct bpf_link *attach_iter;	/* iterators live as long as the probes */
+	struct bpf_link *tasks_iter;
 	bool attached;
 	int ncpus;
 	int n_unavailable;
@@ -50,13 +52,12 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
-/* The tracepoint a tp_btf program attaches to, from its section name. */
+/* The tracepoint a tp_btf program attaches to, from its section name; NULL for others. */
 static const char *tp_name(const struct bpf_program *prog)
 {
 	const char *sec = bpf_program__section_name(prog);
-	const char *slash = strchr(sec, '/');
 
-	return slash ? slash + 1 : sec;
+	return strncmp(sec, "tp_btf/", 7) ? NULL : sec + 7;
 }
 
 /* Number of arguments of a BTF tracepoint (without the leading context), or -1. */
@@ -101,6 +102,10 @@ static int probe_hooks(struct probes *p, const struct btf *vmlinux)
 		const char *name = bpf_program__name(prog);
 		const char *metric = NULL;
 
+		if (!tp_name(prog)) {
+			bpf_program__set_autoattach(prog, false);	/* iterators: attached at load */
+			continue;
+		}
 		if (!bpf_program__autoload(prog) || tp_nargs(vmlinux, tp_name(prog)) >= 0)
 			continue;
 		for (size_t i = 0; i < sizeof(optional_hooks) / sizeof(optional_hooks[0]); i++)
@@ -154,6 +159,13 @@ struct probes *probes__load(const struct probes_opts *opts)
 		ww_err("cannot load BPF programs: %s (run with -v for the verifier log)", strerror(-err));
 		goto cleanup;
 	}
+	p->attach_iter = bpf_program__attach_iter(p->skel->progs.ww_attach_iter, NULL);
+	p->tasks_iter = bpf_program__attach_iter(p->skel->progs.ww_tasks_iter, NULL);
+	if (!p->attach_iter || !p->tasks_iter) {
+		err = -errno;
+		ww_err("cannot create task iterators: %s", strerror(-err));
+		goto cleanup;
+	}
 cleanup:
 	btf__free(vmlinux);
 	if (err) {
@@ -168,6 +180,8 @@ void probes__free(struct probes *p)
 {
 	if (!p)
 		return;
+	bpf_link__destroy(p->attach_iter);
+	bpf_link__destroy(p->tasks_iter);
 	workerwatch_bpf__destroy(p->skel);
 	free(p);
 }
@@ -228,4 +242,67 @@ int probes__counters(struct probes *p, __u64 *out)
 	}
 	free(vals);
 	return 0;
+}
+
+__u64 probes__new_exec_id(struct probes *p)
+{
+	return __atomic_add_fetch(&p->skel->bss->next_exec_id, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Runs an iterator to its end; out/size receive its output when given. */
+static int run_iter(struct bpf_link *link, void *out, size_t size, size_t *len)
+{
+	int fd = bpf_iter_create(bpf_link__fd(link));
+	size_t used = 0;
+	char scratch[4096];
+	ssize_t n;
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		char *dst = out && used < size ? (char *)out + used : scratch;
+		size_t room = out && used < size ? size - used : sizeof(scratch);
+
+		n = read(fd, dst, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (out && used < size)
+			used += n;
+	}
+	close(fd);
+	if (len)
+		*len = used;
+	return err;
+}
+
+int probes__attach_tree(struct probes *p, __u32 tgid, __u64 exec_id, __u64 orch_id,
+			__u32 *tagged, __u32 *skipped)
+{
+	struct workerwatch_bpf__bss *bss = p->skel->bss;
+	int err;
+
+	bss->attach_tgid = tgid;
+	bss->attach_exec_id = exec_id;
+	bss->attach_orch_id = orch_id;
+	bss->attach_tasks = 0;
+	bss->attach_skipped = 0;
+	err = run_iter(p->attach_iter, NULL, 0, NULL);
+	*tagged = bss->attach_tasks;
+	*skipped = bss->attach_skipped;
+	return err;
+}
+
+int probes__tasks(struct probes *p, struct ww_task_info *out, int max)
+{
+	size_t len;
+	int err = run_iter(p->tasks_iter, out, max * sizeof(*out), &len);
+
+	return err ? err : (int)(len / sizeof(*out));
 }

@@ -31,4 +31,20 @@ int probes__unavailable(const struct probes *p, const char ***names);
 /* Sum of each per-CPU observer counter (enum ww_counter) into out[WW_CNT_MAX]. */
 int probes__counters(struct probes *p, __u64 *out);
 
+/* A new execution id; the kernel allocates from the same counter for orchestrators' children. */
+__u64 probes__new_exec_id(struct probes *p);
+
+/*
+ * Tags the running process tgid (all its threads) and, when exec_id is not 0,
+ * all its descendants with exec_id; with exec_id 0, marks it an orchestrator
+ * (orch_id) whose future children become executions. Tasks already tracked by
+ * another execution are left alone and counted in *skipped.
+ */
+int probes__attach_tree(struct probes *p, __u32 tgid, __u64 exec_id, __u64 orch_id,
+			__u32 *tagged, __u32 *skipped);
+
+struct ww_task_info;
+/* Every tracked task (up to max) with the syscall it is in; returns how many or -errno. */
+int probes__tasks(struct probes *p, struct ww_task_info *out, int max);
+
 #endif

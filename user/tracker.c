@@ -19,7 +19,6 @@ struct tracker {
 	struct workerwatch_bpf *skel;
 	struct ring_buffer *rb;
 	int ncpus;
-	__u64 next_id;
 	struct execution **execs;
 	int nr_execs, cap_execs;
 };
@@ -164,7 +163,6 @@ struct tracker *tracker__new(struct probes *probes)
 	t->probes = probes;
 	t->skel = probes__skel(probes);
 	t->ncpus = libbpf_num_possible_cpus();
-	t->next_id = 1;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.lifecycle_rb), handle_event, t, NULL);
 	if (!t->rb)
 		goto fail;
@@ -211,7 +209,7 @@ int tracker__start(struct tracker *t, struct execution *e, int pidfd, bool held_
 	if (!zero_stats)
 		return -ENOMEM;
 
-	e->id = t->next_id++;
+	e->id = probes__new_exec_id(t->probes);
 	task.exec_id = proc.exec_id = e->id;
 	proc.await_exec = held_before_exec;
 	err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_stats), &e->id, zero_stats, BPF_NOEXIST);

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Task iterators: attach an execution to a running process tree, and list tracked tasks. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "maps.bpf.h"
+
+#define MAX_DEPTH 64	/* ancestors looked at; deeper descendants are not attached */
+
+/* What ww_attach_iter attaches; set by userspace through .bss before each run. */
+__u32 attach_tgid;
+__u64 attach_exec_id;	/* 0 with attach_orch_id: attach an orchestrator */
+__u64 attach_orch_id;
+__u32 attach_tasks;	/* out: tasks tagged */
+__u32 attach_skipped;	/* out: tasks already tracked by another execution */
+
+/* Whether task is attach_tgid's (a thread of it) or, for an execution, below it. */
+static __always_inline bool in_subtree(struct task_struct *task)
+{
+	struct task_struct *p = task;
+	int depth;
+
+	for (depth = 0; depth < MAX_DEPTH && p; depth++) {
+		if (BPF_CORE_READ(p, tgid) == attach_tgid)
+			return true;
+		if (!attach_exec_id)
+			return false;	/* orchestrators: only their own threads */
+		p = BPF_CORE_READ(p, real_parent);
+		if (!p || BPF_CORE_READ(p, pid) <= 1)
+			return false;
+	}
+	return false;
+}
+
+SEC("iter/task")
+int ww_attach_iter(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct ww_proc proc = {};
+	struct ww_task *t;
+	__u32 tgid;
+
+	if (!task || !in_subtree(task))
+		return 0;
+	t = bpf_task_storage_get(&tracked, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		count_event(WW_CNT_STORAGE_FAIL);
+		return 0;
+	}
+	if ((t->exec_id && t->exec_id != attach_exec_id) || (t->orch_id && t->orch_id != attach_orch_id)) {
+		attach_skipped++;	/* never steal a task from another execution */
+		return 0;
+	}
+	t->exec_id = attach_exec_id;
+	t->orch_id = attach_orch_id;
+	t->needs_baseline = 1;	/* charge only what it does from now on */
+	attach_tasks++;
+	if (attach_exec_id && task->pid == task->tgid) {
+		tgid = task->tgid;
+		proc.exec_id = attach_exec_id;
+		if (bpf_map_update_elem(&procs, &tgid, &proc, BPF_NOEXIST) == -7 /* E2BIG */)
+			count_event(WW_CNT_PROC_MAP_FULL);
+	}
+	return 0;
+}
+
+/* One ww_task_info per task of an execution, for process trees and stuck-syscall checks. */
+SEC("iter/task")
+int ww_tasks_iter(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct ww_task_info info = {};
+	struct ww_task *t;
+
+	if (!task)
+		return 0;
+	t = task_state(task);
+	if (!t || !t->exec_id)
+		return 0;
+	info.exec_id = t->exec_id;
+	info.sys_enter_ts = t->sys_enter_ts;
+	info.sys_nr = t->sys_nr;
+	info.pid = task->tgid;
+	info.tid = task->pid;
+	info.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	info.state = task->__state;
+	__builtin_memcpy(info.comm, task->comm, sizeof(info.comm));
+	bpf_seq_write(ctx->meta->seq, &info, sizeof(info));
+	return 0;
+}
