@@ -36,9 +36,11 @@ bool harness__check(bool cond, const char *file, int line, const char *fmt, ...)
 
 #define CHECK(cond, ...) harness__check((cond), __FILE__, __LINE__, __VA_ARGS__)
 #define ASSERT(cond, ...) do { if (!CHECK(cond, __VA_ARGS__)) return; } while (0)
-#define CHECK_EQ(a, b) CHECK((unsigned long long)(a) == (unsigned long long)(b),	\
-			     "%s == %s: %llu != %llu", #a, #b,				\
-			     (unsigned long long)(a), (unsigned long long)(b))
+/* Each argument is evaluated once. */
+#define CHECK_EQ(a, b) ({							\
+	unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);	\
+	CHECK(a_ == b_, "%s == %s: %llu != %llu", #a, #b, a_, b_);		\
+})
 #define CHECK_STR(a, b) CHECK((a) && !strcmp((a), (b)), "%s: '%s' != '%s'", #a, (a) ? (a) : "(null)", (b))
 /* |got - want| <= pct% of want */
 #define CHECK_NEAR(got, want, pct) CHECK(harness__near((double)(got), (double)(want), (pct)),	\

@@ -7,5 +7,9 @@
 #define EXIT_RUN_FAILURE 125
 
 int cmd_run(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
 
 #endif

@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <cjson/cJSON.h>
+#include "client.h"
 #include "cmd.h"
 #include "log.h"
 #include "probes.h"
@@ -30,6 +32,9 @@ struct run_opts {
 	const char *agent;
 	const char *task;
 	const char *json_path;
+	const char *server;
+	const char *token_file;
+	bool no_daemon;
 	__u64 slow_syscall_ns;
 	__u64 timeout_ns;
 	char **argv;
@@ -53,6 +58,9 @@ static void usage(FILE *out)
 		"  --json FILE         also write the JSON report (schema 1) to FILE\n"
 		"  --slow-syscall MS   report each syscall slower than MS milliseconds (default 1000)\n"
 		"  --timeout SECONDS   send SIGTERM after SECONDS, SIGKILL 5 s later\n"
+		"  --server URL        daemon to register with, when it runs (default " CLIENT_DEFAULT_SERVER ")\n"
+		"  --token-file PATH   its API token (default " CLIENT_DEFAULT_TOKEN ")\n"
+		"  --no-daemon         do not register with a daemon\n"
 		"  -v, --verbose       more diagnostics (twice: libbpf debug output)\n"
 		"  -h, --help          this help\n\n"
 		"Exit status: CMD's own; 128+N if it died of signal N; 127 if not found; 126 if not\n"
@@ -97,6 +105,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "json", required_argument, NULL, 'j' },
 		{ "slow-syscall", required_argument, NULL, 'S' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "server", required_argument, NULL, 'R' },
+		{ "token-file", required_argument, NULL, 'K' },
+		{ "no-daemon", no_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -106,6 +117,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 
 	o->session = "default";
 	o->task = "";
+	o->server = CLIENT_DEFAULT_SERVER;
+	o->token_file = CLIENT_DEFAULT_TOKEN;
 	o->slow_syscall_ns = 1000000000ULL;
 	opterr = 0;
 	optind = 1;
@@ -128,6 +141,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			}
 			o->timeout_ns = secs_ns * 1000;
 			break;
+		case 'R': o->server = optarg; break;
+		case 'K': o->token_file = optarg; break;
+		case 'N': o->no_daemon = true; break;
 		case 'v': log_verbosity++; break;
 		case 'h': usage(stdout); return -1;
 		case ':':
@@ -218,6 +234,39 @@ static pid_t spawn_held(char **argv, int *go_fd, int *err_fd)
 	return pid;
 }
 
+/*
+ * Asks a running daemon to track the held child too, so the run shows in its
+ * history; returns the daemon's execution id, or 0 when none answers.
+ */
+static unsigned long long register_with_daemon(const struct run_opts *o, const struct execution *e)
+{
+	cJSON *body = cJSON_CreateObject(), *reply = NULL, *id;
+	unsigned long long exec_id = 0;
+	char *text, *out = NULL, msg[256];
+	int status;
+
+	cJSON_AddNumberToObject(body, "pid", e->pid);
+	cJSON_AddStringToObject(body, "session", e->session);
+	cJSON_AddStringToObject(body, "agent", e->agent);
+	cJSON_AddStringToObject(body, "task", e->task);
+	text = cJSON_PrintUnformatted(body);
+	status = text ? client__request(o->server, o->token_file, "POST", "/api/v1/executions", text, &out) : -ENOMEM;
+	if (status == 201) {
+		reply = cJSON_Parse(out);
+		id = cJSON_GetObjectItemCaseSensitive(reply, "id");
+		if (cJSON_IsNumber(id))
+			exec_id = (unsigned long long)id->valuedouble;
+	} else if (status > 0) {
+		ww_warn("the daemon at %s did not take this run: %d %s", o->server, status,
+			client__error_text(out, msg, sizeof(msg)));
+	}
+	cJSON_Delete(reply);
+	cJSON_Delete(body);
+	free(text);
+	free(out);
+	return exec_id;
+}
+
 static int status_of(const siginfo_t *si)
 {
 	switch (si->si_code) {
@@ -294,6 +343,7 @@ int cmd_run(int argc, char **argv)
 	struct execution *e = NULL;
 	int go_fd = -1, err_fd = -1, pidfd = -1;
 	int ret = EXIT_RUN_FAILURE, err, n;
+	unsigned long long daemon_id = 0;
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	err = parse_args(argc, argv, &o);
@@ -353,6 +403,8 @@ int cmd_run(int argc, char **argv)
 	tr = tracker__new(probes);
 	if (!tr || tracker__start(tr, e, pidfd, true))
 		goto cleanup;
+	if (!o.no_daemon)
+		daemon_id = register_with_daemon(&o, e);
 	e->start_ns = tracker__now_mono();
 	e->start_realtime_ns = tracker__realtime(e->start_ns);
 	if (write(go_fd, "g", 1) != 1) {
@@ -380,6 +432,8 @@ int cmd_run(int argc, char **argv)
 	if (e->exec_errno)
 		ww_err("cannot execute %s: %s", e->argv[0], strerror(e->exec_errno));
 	report__print_text(stderr, e);
+	if (daemon_id)
+		fprintf(stderr, "\nRegistered with the daemon at %s as execution %llu.\n", o.server, daemon_id);
 	ret = execution__shell_status(e);
 	if (o.json_path) {
 		err = report__write_json(e, o.json_path);

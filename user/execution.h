@@ -87,6 +87,19 @@ struct execution {
 	__u64 lost_events;		/* observer-wide, during this execution */
 	const char **unavailable;
 	int nr_unavailable;
+
+	/* the daemon's bookkeeping */
+	__u64 db_id;			/* id in the history database */
+	char labels[1024];		/* JSON object of strings */
+	int retry_count;
+	int completed_steps;		/* -1: not reported */
+	int total_steps;
+	char current_step[EXEC_NAME_LEN];
+	char status_override[16];	/* "completed" or "failed" from the orchestrator */
+	bool named_by_exec;		/* an orchestrator's child gets its agent name at exec */
+	bool root_exited;		/* root's exit event seen; finalized once settled */
+	__u64 root_exit_ns;
+	bool detached;
 };
 
 struct failure {

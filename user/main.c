@@ -14,6 +14,20 @@ static void usage(FILE *out)
 		"Kernel-level eBPF observer for orchestration workers and all their descendants.\n\n"
 		"Commands:\n"
 		"  run [OPTIONS] -- CMD [ARGS...]   run CMD tracked and report on it\n"
+		"  daemon [OPTIONS]                 serve the HTTP API and keep history\n"
+		"  attach PID --session S --agent A track a running process tree (via the daemon)\n"
+		"  attach --orchestrator PID --session S\n"
+		"                                   make each child of PID an execution\n"
+		"  detach ID                        stop tracking an execution\n"
+		"  list                             orchestrations in the history (--db PATH, --json)\n"
+		"  show SESSION                     an orchestration and its executions\n"
+		"  executions SESSION               its executions with their metrics\n"
+		"  agent NAME                       an agent's executions and performance\n"
+		"  health [HOURS]                   outcomes of the last HOURS (default 24)\n"
+		"  performance                      per agent: success rate, duration percentiles\n"
+		"  failures [LIMIT]                 the newest failed executions (default 20)\n"
+		"  export [SESSION]                 the history as JSON\n"
+		"  cleanup DAYS                     delete orchestrations idle for DAYS days\n"
 		"  version                          print the version\n"
 		"  help                             this help\n\n"
 		"See workerwatch COMMAND --help and man workerwatch(8).\n");
@@ -21,12 +35,28 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* history queries, answered from the database */
+	static const char *const query_cmds[] = { "list", "show", "executions", "agent", "health",
+						  "performance", "failures", "export", "cleanup" };
+
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "daemon"))
+		return cmd_daemon(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "attach"))
+		return cmd_attach(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "detach"))
+		return cmd_detach(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(query_cmds) / sizeof(query_cmds[0]); i++)
+		if (!strcmp(argv[1], query_cmds[i]))
+			return cmd_query(argc - 1, argv + 1);
+	/* query options may come first: workerwatch --db PATH list */
+	if (!strcmp(argv[1], "--json") || !strncmp(argv[1], "--db", 4))
+		return cmd_query(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("workerwatch %s\n", WORKERWATCH_VERSION);
 		return 0;

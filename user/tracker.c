@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "workerwatch.skel.h"
@@ -21,6 +22,7 @@ struct tracker {
 	int ncpus;
 	struct execution **execs;
 	int nr_execs, cap_execs;
+	struct tracker_hooks hooks;
 };
 
 static __u64 clock_ns(clockid_t clk)
@@ -95,6 +97,12 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*h))
 		return 0;
+	if (h->type == WW_EV_ORCH_CHILD) {
+		if (t->hooks.orch_child)
+			t->hooks.orch_child(t->hooks.ctx, h->exec_id,
+					    ((const struct ww_orch_child_event *)data)->orch_id, h);
+		return 0;
+	}
 	e = find_exec(t, h->exec_id);
 	if (!e)
 		return 0;	/* an execution already finished */
@@ -150,7 +158,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 		add_slow(e, data);
 		break;
 	}
+	if (t->hooks.event)
+		t->hooks.event(t->hooks.ctx, e, h, data);
 	return 0;
+}
+
+void tracker__set_hooks(struct tracker *t, const struct tracker_hooks *hooks)
+{
+	t->hooks = *hooks;
 }
 
 struct tracker *tracker__new(struct probes *probes)
@@ -187,42 +202,57 @@ void tracker__free(struct tracker *t)
 	free(t);
 }
 
+static int grow_execs(struct tracker *t)
+{
+	struct execution **n;
+	int cap;
+
+	if (t->nr_execs < t->cap_execs)
+		return 0;
+	cap = t->cap_execs ? t->cap_execs * 2 : 8;
+	n = realloc(t->execs, cap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	t->execs = n;
+	t->cap_execs = cap;
+	return 0;
+}
+
+/* The kernel-side records every execution needs before any task is charged to it. */
+static int create_exec_entries(struct tracker *t, __u64 id)
+{
+	struct ww_exec_stats *zero_stats = calloc(t->ncpus, sizeof(*zero_stats));
+	struct ww_exec_mem zero_mem = {};
+	int err = 0;
+
+	if (!zero_stats)
+		return -ENOMEM;
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_stats), &id, zero_stats, BPF_NOEXIST) ||
+	    bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_mem), &id, &zero_mem, BPF_NOEXIST))
+		err = errno == E2BIG ? -ENOSPC : -errno;
+	free(zero_stats);
+	return err;
+}
+
 int tracker__start(struct tracker *t, struct execution *e, int pidfd, bool held_before_exec)
 {
-	struct ww_exec_stats *zero_stats;
-	struct ww_exec_mem zero_mem = {};
 	struct ww_task task = {};
 	struct ww_proc proc = {};
 	__u32 pid = e->pid;
 	int err;
 
-	if (t->nr_execs == t->cap_execs) {
-		int cap = t->cap_execs ? t->cap_execs * 2 : 8;
-		struct execution **n = realloc(t->execs, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		t->execs = n;
-		t->cap_execs = cap;
-	}
-	zero_stats = calloc(t->ncpus, sizeof(*zero_stats));
-	if (!zero_stats)
+	if (grow_execs(t))
 		return -ENOMEM;
-
 	e->id = probes__new_exec_id(t->probes);
 	task.exec_id = proc.exec_id = e->id;
 	proc.await_exec = held_before_exec;
-	err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_stats), &e->id, zero_stats, BPF_NOEXIST);
-	if (!err)
-		err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_mem), &e->id, &zero_mem, BPF_NOEXIST);
-	if (!err)
-		err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.procs), &pid, &proc, BPF_ANY);
-	/* Last: from here on the kernel charges the process to e. */
-	if (!err)
-		err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.tracked), &pidfd, &task, BPF_NOEXIST);
-	free(zero_stats);
-	if (err) {
+	err = create_exec_entries(t, e->id);
+	if (!err && bpf_map_update_elem(bpf_map__fd(t->skel->maps.procs), &pid, &proc, BPF_ANY))
 		err = -errno;
+	/* Last: from here on the kernel charges the process to e. */
+	if (!err && bpf_map_update_elem(bpf_map__fd(t->skel->maps.tracked), &pidfd, &task, BPF_NOEXIST))
+		err = -errno;
+	if (err) {
 		ww_err("cannot track pid %d: %s", e->pid, strerror(-err));
 		tracker__finish(t, e);
 		return err;
@@ -231,6 +261,83 @@ int tracker__start(struct tracker *t, struct execution *e, int pidfd, bool held_
 		execution__add_proc(e, pid, getpid());
 	t->execs[t->nr_execs++] = e;
 	return 0;
+}
+
+static bool pidfd_alive(int pidfd)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+}
+
+/* Fills e's process list with what the task iterator sees of it now. */
+static void load_processes(struct tracker *t, struct execution *e)
+{
+	struct ww_task_info *tasks = calloc(4096, sizeof(*tasks));
+	int n = tasks ? probes__tasks(t->probes, tasks, 4096) : 0;
+	struct process *p;
+
+	for (int i = 0; i < n; i++) {
+		if (tasks[i].exec_id != e->id || tasks[i].pid != tasks[i].tid ||
+		    execution__find_proc(e, tasks[i].pid))
+			continue;
+		p = execution__add_proc(e, tasks[i].pid, tasks[i].ppid);
+		if (p) {
+			memcpy(p->comm, tasks[i].comm, sizeof(p->comm));
+			p->start_ns = tracker__now_mono();
+		}
+	}
+	free(tasks);
+}
+
+int tracker__attach(struct tracker *t, struct execution *e, int pidfd)
+{
+	__u32 tagged = 0, skipped = 0;
+	int err;
+
+	if (grow_execs(t))
+		return -ENOMEM;
+	e->id = probes__new_exec_id(t->probes);
+	err = create_exec_entries(t, e->id);
+	if (!err)
+		err = probes__attach_tree(t->probes, e->pid, e->id, 0, &tagged, &skipped);
+	/* The tgid named the right process only if it is still alive now. */
+	if (!err && (!tagged || !pidfd_alive(pidfd)))
+		err = skipped && pidfd_alive(pidfd) ? -EBUSY : -ESRCH;
+	if (err) {
+		tracker__finish(t, e);
+		return err;
+	}
+	t->execs[t->nr_execs++] = e;
+	load_processes(t, e);
+	return 0;
+}
+
+int tracker__watch_orchestrator(struct tracker *t, __u64 orch_id, pid_t pid, int pidfd)
+{
+	__u32 tagged = 0, skipped = 0;
+	int err = probes__attach_tree(t->probes, pid, 0, orch_id, &tagged, &skipped);
+
+	if (!err && (!tagged || !pidfd_alive(pidfd)))
+		err = skipped && pidfd_alive(pidfd) ? -EBUSY : -ESRCH;
+	return err;
+}
+
+int tracker__adopt(struct tracker *t, struct execution *e)
+{
+	if (grow_execs(t))
+		return -ENOMEM;
+	t->execs[t->nr_execs++] = e;
+	return 0;
+}
+
+int tracker__count(const struct tracker *t)
+{
+	return t->nr_execs;
+}
+
+int tracker__executions(struct tracker *t, struct execution ***out)
+{
+	*out = t->execs;
+	return t->nr_execs;
 }
 
 int tracker__poll(struct tracker *t, int timeout_ms)

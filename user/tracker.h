@@ -7,6 +7,18 @@
 
 struct tracker;
 struct probes;
+struct ww_event_hdr;
+
+/* What the daemon wants to hear of, called from tracker__poll. */
+struct tracker_hooks {
+	void *ctx;
+	/* An orchestrator spawned a process, already tracked as exec_id: create and adopt it. */
+	void (*orch_child)(void *ctx, __u64 exec_id, __u64 orch_id, const struct ww_event_hdr *h);
+	/* Any event of a known execution, after the tracker applied it. */
+	void (*event)(void *ctx, struct execution *e, const struct ww_event_hdr *h, const void *data);
+};
+
+void tracker__set_hooks(struct tracker *t, const struct tracker_hooks *hooks);
 
 struct tracker *tracker__new(struct probes *probes);
 void tracker__free(struct tracker *t);
@@ -18,6 +30,23 @@ void tracker__free(struct tracker *t);
  * so its memory counts only from the exec on.
  */
 int tracker__start(struct tracker *t, struct execution *e, int pidfd, bool held_before_exec);
+
+/*
+ * Tracks the running process behind pidfd (e->pid), its threads and its
+ * existing and future descendants; charged from now on. -ESRCH when it is
+ * gone, -EBUSY when another execution already tracks it.
+ */
+int tracker__attach(struct tracker *t, struct execution *e, int pidfd);
+
+/* Makes the process behind pidfd an orchestrator: each process it forks becomes an execution. */
+int tracker__watch_orchestrator(struct tracker *t, __u64 orch_id, pid_t pid, int pidfd);
+
+/* Takes an execution the kernel already started (an orchestrator's child) into the tracker. */
+int tracker__adopt(struct tracker *t, struct execution *e);
+
+int tracker__count(const struct tracker *t);
+/* The executions tracked now (the array stays valid until the next change). */
+int tracker__executions(struct tracker *t, struct execution ***out);
 
 /* Consumes pending events, waiting up to timeout_ms; returns events handled or -errno. */
 int tracker__poll(struct tracker *t, int timeout_ms);

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: MIT
+/* The daemon end to end: real daemon, real workers on the real kernel, real HTTP over loopback. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "harness.h"
+
+struct wwd {
+	int pid;
+	int port;
+	char dir[256];
+};
+
+static const char *bin(const char *name)
+{
+	static char bufs[4][512];
+	static int next;
+	char *b = bufs[next++ % 4];
+
+	snprintf(b, sizeof(bufs[0]), "%s/%s", harness__bin(), name);
+	return b;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static char *read_file(const char *path)
+{
+	struct cmd_result r;
+	char *text;
+
+	harness__run((char *[]){ "/bin/cat", (char *)path, NULL }, 10, &r);
+	text = r.out;
+	r.out = NULL;
+	harness__free_result(&r);
+	return text;
+}
+
+/* Starts the daemon on a port the kernel picks; its files live in the test's temp dir. */
+static bool wwd_start(struct wwd *d)
+{
+	char db[300], logdir[300], token[300], out[300];
+	char *argv[] = { (char *)bin("workerwatch"), "daemon", "--listen", "127.0.0.1:0", "--db", db,
+			 "--log-dir", logdir, "--token-file", token, "--sample-interval-s", "1", NULL };
+
+	snprintf(d->dir, sizeof(d->dir), "%s", harness__tmpdir());
+	snprintf(db, sizeof(db), "%s/history.db", d->dir);
+	snprintf(logdir, sizeof(logdir), "%s/log", d->dir);
+	snprintf(token, sizeof(token), "%s/token", d->dir);
+	snprintf(out, sizeof(out), "%s/daemon.%ld.log", d->dir, (long)time(NULL));
+	d->pid = harness__spawn(argv, out);
+	for (int i = 0; i < 500; i++) {
+		char *text = read_file(out), *at = text ? strstr(text, "listening on http://127.0.0.1:") : NULL;
+
+		if (at) {
+			d->port = atoi(at + strlen("listening on http://127.0.0.1:"));
+			free(text);
+			return CHECK(d->port > 0, "no port in the daemon's log");
+		}
+		free(text);
+		if (waitpid(d->pid, NULL, WNOHANG) == d->pid)
+			break;
+		sleep_ms(20);
+	}
+	return CHECK(false, "the daemon did not start: see %s", out);
+}
+
+static void wwd_stop(struct wwd *d, int sig)
+{
+	int status;
+
+	kill(d->pid, sig);
+	status = harness__wait(d->pid, 20);
+	if (sig == SIGTERM)
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon exited with status %d", status);
+}
+
+/* One request with curl; returns the HTTP status and the parsed JSON body in *json. */
+static int api(struct wwd *d, const char *method, const char *path, const char *body, bool token,
+	       cJSON **json)
+{
+	char url[256], auth[400], tok[100] = "", out[300], code[16];
+	char *argv[20];
+	struct cmd_result r;
+	FILE *f;
+	int n = 0, status;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", d->port, path);
+	snprintf(out, sizeof(out), "%s/.api-body", d->dir);
+	snprintf(auth, sizeof(auth), "%s/token", d->dir);
+	f = fopen(auth, "r");
+	if (f) {
+		if (!fgets(tok, sizeof(tok), f))
+			tok[0] = 0;
+		tok[strcspn(tok, "\n")] = 0;
+		fclose(f);
+	}
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+	argv[n++] = "/usr/bin/curl";
+	argv[n++] = "-s";
+	argv[n++] = "-o";
+	argv[n++] = out;
+	argv[n++] = "-w";
+	argv[n++] = "%{http_code}";
+	argv[n++] = "-X";
+	argv[n++] = (char *)method;
+	if (token) {
+		argv[n++] = "-H";
+		argv[n++] = auth;
+	}
+	if (body) {
+		argv[n++] = "-H";
+		argv[n++] = "Content-Type: application/json";
+		argv[n++] = "--data-binary";
+		argv[n++] = (char *)body;
+	}
+	argv[n++] = url;
+	argv[n] = NULL;
+	harness__run(argv, 30, &r);
+	snprintf(code, sizeof(code), "%s", r.out ? r.out : "0");
+	status = atoi(code);
+	harness__free_result(&r);
+	if (json) {
+		char *text = read_file(out);
+
+		*json = text ? cJSON_Parse(text) : NULL;
+		free(text);
+	}
+	return status;
+}
+
+/* A worker held on a FIFO until released, so it is attached before it does anything. */
+static int spawn_held(const char *fifo, const char *cmd)
+{
+	char script[2048];
+
+	mkfifo(fifo, 0600);
+	snprintf(script, sizeof(script), "read go < %s; exec %s", fifo, cmd);
+	return harness__spawn((char *[]){ "/bin/sh", "-c", script, NULL }, NULL);
+}
+
+static void release(const char *fifo)
+{
+	int fd = open(fifo, O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "go\n", 3) != 3)
+			CHECK(false, "cannot release the worker");
+		close(fd);
+	}
+}
+
+/* Polls an execution until it is no longer running. */
+static cJSON *wait_ended(struct wwd *d, double id)
+{
+	char path[64];
+	cJSON *j = NULL;
+
+	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", id);
+	for (int i = 0; i < 300; i++) {
+		cJSON_Delete(j);
+		j = NULL;
+		if (api(d, "GET", path, NULL, false, &j) == 200 &&
+		    strcmp(harness__str(j, "status") ?: "", "running"))
+			return j;
+		sleep_ms(50);
+	}
+	CHECK(false, "execution %.0f still running", id);
+	return j;
+}
+
+static void check_promtool(struct wwd *d)
+{
+	char url[128], file[300], cmd[1400];
+	int rc;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", d->port);
+	snprintf(file, sizeof(file), "%s/metrics.txt", d->dir);
+	snprintf(cmd, sizeof(cmd), "curl -sf %s -o %s && promtool check metrics < %s > %s.lint 2>&1", url,
+		 file, file, file);
+	rc = system(cmd);
+	CHECK(rc == 0, "promtool check metrics failed (see %s.lint)", file);
+}
+
+KERNEL_TEST(daemon_attaches_to_a_running_worker_and_keeps_its_history)
+{
+	char fifo[300], cmd[1200], body[300], truth_path[300];
+	cJSON *j = NULL, *ex = NULL, *truth = NULL;
+	struct cmd_result q;
+	struct wwd d;
+	int worker, status;
+	double id;
+
+	ASSERT(wwd_start(&d), "no daemon");
+	snprintf(fifo, sizeof(fifo), "%s/go", d.dir);
+	snprintf(truth_path, sizeof(truth_path), "%s/truth.json", d.dir);
+	snprintf(cmd, sizeof(cmd), "%s --out %s cpu 600 --children 2", bin("wwload"), truth_path);
+	worker = spawn_held(fifo, cmd);
+	sleep_ms(100);
+	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"nightly-1\", \"agent\": \"builder\", "
+		 "\"task\": \"compile\", \"labels\": {\"team\": \"ci\"}}", worker);
+	status = api(&d, "POST", "/api/v1/executions", body, true, &j);
+	CHECK(status == 201, "attach answered %d", status);
+	id = harness__num(j, "id");
+	CHECK_STR(harness__str(j, "status"), "running");
+	cJSON_Delete(j);
+	release(fifo);
+	status = harness__wait(worker, 60);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker status %d", status);
+	check_promtool(&d);
+
+	ex = wait_ended(&d, id);
+	truth = harness__read_json(truth_path);
+	CHECK_STR(harness__str(ex, "status"), "completed");
+	CHECK_EQ(harness__num(ex, "exit_code"), 0);
+	CHECK_STR(harness__str(ex, "labels.team"), "ci");
+	CHECK_STR(harness__str(ex, "task"), "compile");
+	CHECK_EQ(harness__num(ex, "metrics.process_count"), 3);
+	CHECK_NEAR(harness__num(ex, "metrics.on_cpu_ns"), harness__num(truth, "cpu_ns"), 3);
+	CHECK(cJSON_GetArraySize(harness__get(ex, "samples")) >= 1, "no time series samples");
+	CHECK(harness__get(ex, "syscalls.clock_gettime") || harness__get(ex, "syscalls.wait4"),
+	      "no per-syscall summary");
+	check_promtool(&d);
+	wwd_stop(&d, SIGTERM);
+
+	/* the history answers with the daemon stopped */
+	snprintf(cmd, sizeof(cmd), "%s/history.db", d.dir);
+	harness__run((char *[]){ (char *)bin("workerwatch"), "executions", "nightly-1", "--db", cmd, "--json", NULL },
+		     30, &q);
+	CHECK(q.exit_code == 0, "query failed: %s", q.err);
+	j = cJSON_Parse(q.out);
+	CHECK(cJSON_GetArraySize(j) == 1 || cJSON_GetArraySize(harness__get(j, "executions")) == 1,
+	      "executions nightly-1 --json: %s", q.out);
+	cJSON_Delete(j);
+	harness__free_result(&q);
+
+	snprintf(cmd, sizeof(cmd), "grep -c '\"event\":\"COMPLETED\"' %s/log/events.jsonl > /dev/null", d.dir);
+	CHECK(system(cmd) == 0, "no COMPLETED line in the event log");
+	cJSON_Delete(ex);
+	cJSON_Delete(truth);
+}
+
+KERNEL_TEST(orchestrator_children_become_executions)
+{
+	char fifo[300], script[4096], body[200], path[600];
+	cJSON *j = NULL, *e;
+	struct wwd d;
+	int orch, status, completed = 0, failed = 0, matched = 0, n = 0;
+
+
+	ASSERT(wwd_start(&d), "no daemon");
+	snprintf(fifo, sizeof(fifo), "%s/go", d.dir);
+	mkfifo(fifo, 0600);
+	/* 19 workers that burn 30 ms each and report their own truth, then one that fails */
+	snprintf(script, sizeof(script),
+		 "read go < %s; i=0; while [ $i -lt 19 ]; do i=$((i+1)); %s --out %s/w$i.json cpu 30; done; "
+		 "%s exit 3; true", fifo, bin("wwload"), d.dir, bin("wwload"));
+	orch = harness__spawn((char *[]){ "/bin/sh", "-c", script, NULL }, NULL);
+	sleep_ms(100);
+	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"fanout\"}", orch);
+	status = api(&d, "POST", "/api/v1/orchestrators", body, true, NULL);
+	CHECK(status == 201, "orchestrator answered %d", status);
+	release(fifo);
+	status = harness__wait(orch, 60);
+	CHECK(WIFEXITED(status), "orchestrator status %d", status);
+
+	for (int i = 0; i < 200; i++) {	/* until all 20 ended */
+		cJSON_Delete(j);
+		api(&d, "GET", "/api/v1/orchestrations/fanout", NULL, false, &j);
+		if (!strcmp(harness__str(j, "status") ?: "running", "running"))
+			sleep_ms(50);
+		else
+			break;
+	}
+	CHECK_STR(harness__str(j, "status"), "partial");
+	cJSON_ArrayForEach(e, harness__get(j, "executions")) {
+		n++;
+		CHECK_STR(harness__str(e, "agent"), "wwload");
+		if (!strcmp(harness__str(e, "status") ?: "", "completed")) {
+			completed++;
+		} else {
+			failed++;
+			CHECK_EQ(harness__num(e, "exit_code"), 3);
+			CHECK_STR(harness__str(e, "failure.category"), "exit_nonzero");
+		}
+	}
+	CHECK_EQ(n, 20);
+	CHECK_EQ(completed, 19);
+	CHECK_EQ(failed, 1);
+	/* each worker's CPU against its own getrusage */
+	for (int i = 1; i <= 19; i++) {
+		cJSON *truth;
+
+		snprintf(path, sizeof(path), "%s/w%d.json", d.dir, i);
+		truth = harness__read_json(path);
+		cJSON_ArrayForEach(e, harness__get(j, "executions")) {
+			if (truth && harness__num(e, "pid") == harness__num(truth, "pid")) {
+				matched++;
+				CHECK_NEAR(harness__num(e, "metrics.on_cpu_ns"), harness__num(truth, "cpu_ns"), 5);
+			}
+		}
+		cJSON_Delete(truth);
+	}
+	CHECK_EQ(matched, 19);
+	check_promtool(&d);
+	cJSON_Delete(j);
+	wwd_stop(&d, SIGTERM);
+}
+
+KERNEL_TEST(history_survives_restart_and_kill_9)
+{
+	char fifo[300], body[200], path[64], db[700], cmd[700];
+	cJSON *j = NULL;
+	struct wwd d;
+	int worker, hang;
+	double done_id, running_id;
+
+	ASSERT(wwd_start(&d), "no daemon");
+	snprintf(fifo, sizeof(fifo), "%s/go", d.dir);
+	snprintf(cmd, sizeof(cmd), "%s exit 0", bin("wwload"));
+	worker = spawn_held(fifo, cmd);
+	sleep_ms(100);
+	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"durable\", \"agent\": \"a\"}", worker);
+	CHECK(api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
+	done_id = harness__num(j, "id");
+	cJSON_Delete(j);
+	release(fifo);
+	harness__wait(worker, 30);
+	cJSON_Delete(wait_ended(&d, done_id));
+
+	hang = harness__spawn((char *[]){ (char *)bin("wwload"), "hang", NULL }, NULL);
+	sleep_ms(100);
+	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"durable\", \"agent\": \"b\"}", hang);
+	CHECK(api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
+	running_id = harness__num(j, "id");
+	cJSON_Delete(j);
+
+	wwd_stop(&d, SIGKILL);	/* a crash, with an execution running */
+	kill(hang, SIGKILL);
+	harness__wait(hang, 10);
+	ASSERT(wwd_start(&d), "no daemon after the crash");
+	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", done_id);
+	CHECK(api(&d, "GET", path, NULL, false, &j) == 200, "finished execution lost");
+	CHECK_STR(harness__str(j, "status"), "completed");
+	cJSON_Delete(j);
+	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", running_id);
+	CHECK(api(&d, "GET", path, NULL, false, &j) == 200, "running execution lost");
+	CHECK_STR(harness__str(j, "status"), "failed");
+	CHECK_STR(harness__str(j, "failure.category"), "lost");
+	cJSON_Delete(j);
+	wwd_stop(&d, SIGTERM);
+	ASSERT(wwd_start(&d), "no daemon after a clean stop");
+	CHECK(api(&d, "GET", "/api/v1/executions?session=durable", NULL, false, &j) == 200, "list failed");
+	CHECK_EQ(cJSON_GetArraySize(j), 2);
+	cJSON_Delete(j);
+	wwd_stop(&d, SIGTERM);
+	snprintf(db, sizeof(db), "sqlite3 %s/history.db 'PRAGMA integrity_check' | grep -qx ok", d.dir);
+	CHECK(system(db) == 0, "integrity_check failed");
+}
+
+static void expect_error(struct wwd *d, const char *method, const char *path, const char *body,
+			 bool token, int want)
+{
+	cJSON *j = NULL;
+	int status = api(d, method, path, body, token, &j);
+
+	CHECK(status == want, "%s %s %.40s: %d, wanted %d", method, path, body ? body : "", status, want);
+	CHECK(cJSON_IsString(harness__get(j, "error")), "%s %s: no JSON error", method, path);
+	cJSON_Delete(j);
+}
+
+KERNEL_TEST(daemon_answers_bad_requests_with_4xx)
+{
+	char big[300], pidbody[100];
+	struct wwd d;
+	FILE *f;
+
+	ASSERT(wwd_start(&d), "no daemon");
+	expect_error(&d, "POST", "/api/v1/executions", "{\"pid\": 1, \"session\": \"s\", \"agent\": \"a\"}", false, 401);
+	expect_error(&d, "POST", "/api/v1/executions", "{not json", true, 400);
+	expect_error(&d, "POST", "/api/v1/executions", "[1,2]", true, 400);
+	expect_error(&d, "POST", "/api/v1/executions", "{\"pid\": \"12\", \"session\": \"s\", \"agent\": \"a\"}", true, 400);
+	expect_error(&d, "POST", "/api/v1/executions", "{\"pid\": 12, \"session\": \"s\", \"agent\": \"a\", \"x\": 1}", true, 400);
+	expect_error(&d, "POST", "/api/v1/executions", "{\"pid\": 0, \"session\": \"s\", \"agent\": \"a\"}", true, 400);
+	expect_error(&d, "POST", "/api/v1/executions", "{\"pid\": 1, \"session\": \"s\", \"agent\": \"a\"}", true, 400);
+	expect_error(&d, "POST", "/api/v1/executions", "{\"pid\": 4000000, \"session\": \"s\", \"agent\": \"a\"}", true, 404);
+	snprintf(pidbody, sizeof(pidbody), "{\"pid\": %d, \"session\": \"s\", \"agent\": \"\"}", getpid());
+	expect_error(&d, "POST", "/api/v1/executions", pidbody, true, 400);
+	expect_error(&d, "POST", "/api/v1/executions", "{\"pid\": 2, \"session\": \"s\", \"agent\": \"a\"}", true, 400);
+	expect_error(&d, "GET", "/api/v1/executions/99999", NULL, false, 404);
+	expect_error(&d, "GET", "/api/v1/executions/abc", NULL, false, 400);
+	expect_error(&d, "DELETE", "/api/v1/executions/99999", NULL, true, 404);
+	expect_error(&d, "PATCH", "/api/v1/executions/99999", "{\"completed_steps\": 1}", true, 404);
+	expect_error(&d, "PATCH", "/api/v1/executions/1", "{\"status\": \"maybe\"}", true, 400);
+	expect_error(&d, "GET", "/api/v1/executions?limit=0", NULL, false, 400);
+	expect_error(&d, "GET", "/api/v1/executions?since=yesterday", NULL, false, 400);
+	expect_error(&d, "GET", "/api/v1/orchestrations/nope", NULL, false, 404);
+	expect_error(&d, "GET", "/api/v1/nothing", NULL, false, 404);
+	expect_error(&d, "PUT", "/api/v1/executions", "{}", true, 405);
+	snprintf(big, sizeof(big), "%s/big.json", d.dir);
+	f = fopen(big, "w");
+	if (f) {
+		fputs("{\"pid\": 5, \"session\": \"", f);
+		for (int i = 0; i < 200000; i++)
+			fputc('x', f);
+		fputs("\", \"agent\": \"a\"}", f);
+		fclose(f);
+	}
+	memmove(big + 1, big, strlen(big) + 1);
+	big[0] = '@';
+	expect_error(&d, "POST", "/api/v1/executions", big, true, 413);
+	CHECK(api(&d, "GET", "/health", NULL, false, NULL) == 200, "unhealthy after bad requests");
+	wwd_stop(&d, SIGTERM);
+}
+
+KERNEL_TEST(run_registers_with_a_running_daemon)
+{
+	char server[64], token[300];
+	struct cmd_result r;
+	cJSON *list = NULL, *e;
+	struct wwd d;
+
+	ASSERT(wwd_start(&d), "no daemon");
+	snprintf(server, sizeof(server), "http://127.0.0.1:%d", d.port);
+	snprintf(token, sizeof(token), "%s/token", d.dir);
+	harness__run((char *[]){ (char *)bin("workerwatch"), "run", "--server", server, "--token-file", token,
+				 "--session", "via-run", "--agent", "builder", "--", (char *)bin("wwload"),
+				 "exit", "4", NULL }, 60, &r);
+	CHECK(r.exit_code == 4, "run exited %d: %s", r.exit_code, r.err);
+	CHECK(strstr(r.err, "Registered with the daemon") != NULL, "not registered:\n%s", r.err);
+	harness__free_result(&r);
+	for (int i = 0; i < 100; i++) {
+		cJSON_Delete(list);
+		api(&d, "GET", "/api/v1/executions?session=via-run", NULL, false, &list);
+		e = cJSON_GetArrayItem(list, 0);
+		if (e && strcmp(harness__str(e, "status") ?: "", "running"))
+			break;
+		sleep_ms(50);
+	}
+	CHECK_EQ(cJSON_GetArraySize(list), 1);
+	e = cJSON_GetArrayItem(list, 0);
+	CHECK_STR(harness__str(e, "status"), "failed");
+	CHECK_EQ(harness__num(e, "exit_code"), 4);
+	CHECK_STR(harness__str(e, "agent"), "builder");
+	cJSON_Delete(list);
+	wwd_stop(&d, SIGTERM);
+}

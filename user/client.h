@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* A small HTTP client of the daemon's API, for the CLI (libcurl only here). */
+#ifndef CLIENT_H
+#define CLIENT_H
+
+#define CLIENT_DEFAULT_SERVER	"http://127.0.0.1:9470"
+#define CLIENT_DEFAULT_TOKEN	"/var/lib/workerwatch/token"
+
+/*
+ * Sends METHOD server+path with an optional JSON body and the token (when
+ * token_file is readable). Returns the HTTP status and the body in *out
+ * (malloc'd), or -errno when the daemon cannot be reached.
+ */
+int client__request(const char *server, const char *token_file, const char *method,
+		    const char *path, const char *body, char **out);
+
+/* The "error" of a JSON error body, or the body itself. */
+const char *client__error_text(const char *body, char *buf, unsigned long size);
+
+#endif

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* The daemon's settings: one table drives flags, the JSON config file and --help. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdio.h>
+#include <linux/types.h>
+
+#define CONFIG_PATH_LEN 512
+#define CONFIG_MAX_ENV_LABELS 32
+
+struct config {
+	char listen[128];		/* ADDR:PORT, [v6]:PORT */
+	char db[CONFIG_PATH_LEN];
+	char log_dir[CONFIG_PATH_LEN];
+	char token_file[CONFIG_PATH_LEN];
+	char env_labels[1024];		/* comma-separated variable names */
+	__u64 sample_interval_s;
+	__u64 sample_retention_days;
+	__u64 slow_syscall_ms;
+	__u64 max_body_bytes;
+	__u64 log_max_mb;
+	__u64 log_retention_days;
+	__u64 reads_need_token;		/* 0 or 1 */
+	char config_file[CONFIG_PATH_LEN];
+};
+
+void config__defaults(struct config *c);
+
+/*
+ * Applies --config FILE first (if given among argv), then the flags, so flags
+ * win. Returns 0, or 2 after a one-line error, or -1 after --help.
+ */
+int config__parse(struct config *c, int argc, char **argv);
+
+/* Splits listen into address and port; -EINVAL when malformed. */
+int config__listen_addr(const struct config *c, char *addr, size_t size, int *port);
+
+void config__usage(FILE *out);
+
+#endif

@@ -1,0 +1,656 @@
+// SPDX-License-Identifier: MIT
+/* workerwatch daemon: tracks executions, keeps their history and publishes their lifecycle. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "daemon.h"
+#include "eventlog.h"
+#include "log.h"
+#include "probes.h"
+#include "report.h"
+#include "snapshot.h"
+#include "store.h"
+#include "syscalls.h"
+#include "tracker.h"
+#include "views.h"
+
+#define SETTLE_NS	(20 * 1000000ULL)	/* lets a root's final context switch land */
+#define PRUNE_EVERY_MS	(3600 * 1000ULL)
+
+const double daemon_duration_bounds[DAEMON_HIST_BOUNDS] = {
+	0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400 };
+const double daemon_cpu_bounds[DAEMON_HIST_BOUNDS] = {
+	0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600 };
+const double daemon_rss_bounds[DAEMON_HIST_BOUNDS] = {
+	1 << 20, 4 << 20, 16 << 20, 64 << 20, 128 << 20, 256 << 20, 512 << 20,
+	1024.0 * (1 << 20), 2048.0 * (1 << 20), 4096.0 * (1 << 20), 8192.0 * (1 << 20),
+	16384.0 * (1 << 20) };
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+__u64 daemon__now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int daemon__live(struct daemon *d, struct execution ***out)
+{
+	return tracker__executions(d->tracker, out);
+}
+
+struct execution *daemon__find_live(struct daemon *d, __u64 db_id)
+{
+	struct execution **live;
+	int n = daemon__live(d, &live);
+
+	for (int i = 0; i < n; i++)
+		if (live[i]->db_id == db_id)
+			return live[i];
+	return NULL;
+}
+
+void daemon__publish(struct daemon *d, const char *kind, const char *stream_event, cJSON *obj)
+{
+	char *text = cJSON_PrintUnformatted(obj);
+
+	if (!text)
+		return;
+	if (d->log && kind)
+		eventlog__write(d->log, kind, text);
+	if (d->http && stream_event)
+		http__broadcast(d->http, stream_event, text);
+	free(text);
+}
+
+int daemon__save(struct daemon *d, struct execution *e)
+{
+	struct syscall_row *rows = NULL;
+	struct exec_record r;
+	int n, err;
+
+	snapshot__record(e, &r);
+	n = snapshot__syscall_rows(e, &rows);
+	if (n < 0)
+		return n;
+	err = store__upsert_execution(d->store, &r, rows, n);
+	free(rows);
+	if (err) {
+		d->db_errors++;
+		d->db_ok = false;
+		ww_err("cannot write execution %s/%s to history: %s", e->session, e->agent,
+		       store__errmsg(d->store));
+		return -EIO;
+	}
+	d->db_ok = true;
+	e->db_id = r.id;
+	return 0;
+}
+
+/* A JSON object naming an execution, the start of every event about it. */
+static cJSON *exec_ref(const struct execution *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "execution", (double)e->db_id);
+	cJSON_AddStringToObject(o, "session", e->session);
+	cJSON_AddStringToObject(o, "agent", e->agent);
+	cJSON_AddStringToObject(o, "task", e->task);
+	cJSON_AddNumberToObject(o, "pid", e->pid);
+	return o;
+}
+
+/* Environment variables named in env_labels become labels, merged under the given ones. */
+static void read_env_labels(struct daemon *d, pid_t pid, cJSON *labels)
+{
+	char path[64], *buf;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	buf = malloc(1 << 17);
+	n = buf ? read(fd, buf, (1 << 17) - 1) : -1;
+	close(fd);
+	if (n <= 0) {
+		free(buf);
+		return;
+	}
+	buf[n] = 0;
+	for (char *v = buf; v < buf + n; v += strlen(v) + 1) {
+		char *eq = strchr(v, '=');
+
+		if (!eq)
+			continue;
+		for (int i = 0; i < d->nr_env_names; i++) {
+			size_t len = strlen(d->env_names[i]);
+
+			if ((size_t)(eq - v) == len && !strncmp(v, d->env_names[i], len) &&
+			    !cJSON_GetObjectItemCaseSensitive(labels, d->env_names[i]) && strlen(eq + 1) < 256)
+				cJSON_AddStringToObject(labels, d->env_names[i], eq + 1);
+		}
+	}
+	free(buf);
+}
+
+static void set_labels(struct daemon *d, struct execution *e)
+{
+	cJSON *labels = e->labels[0] ? cJSON_Parse(e->labels) : cJSON_CreateObject();
+	char *text;
+
+	if (!labels)
+		labels = cJSON_CreateObject();
+	read_env_labels(d, e->pid, labels);
+	text = cJSON_PrintUnformatted(labels);
+	if (text && strlen(text) < sizeof(e->labels))
+		strcpy(e->labels, text);
+	free(text);
+	cJSON_Delete(labels);
+}
+
+static int ensure_attached(struct daemon *d)
+{
+	return probes__attach(d->probes);
+}
+
+static void detach_if_idle(struct daemon *d)
+{
+	if (!tracker__count(d->tracker) && !d->nr_orchs)
+		probes__detach(d->probes);
+}
+
+/* Common start of every execution: history row, labels, retries, events. */
+static void announce(struct daemon *d, struct execution *e)
+{
+	cJSON *ev, *cmd;
+
+	set_labels(d, e);
+	e->retry_count = store__count_failed(d->store, e->session, e->agent, e->task);
+	if (e->retry_count < 0)
+		e->retry_count = 0;
+	daemon__save(d, e);
+	d->executions_started++;
+	ev = exec_ref(e);
+	cmd = cJSON_AddArrayToObject(ev, "command");
+	for (char **a = e->argv; a && *a; a++)
+		cJSON_AddItemToArray(cmd, cJSON_CreateString(*a));
+	daemon__publish(d, "STARTED", "execution_start", ev);
+	cJSON_Delete(ev);
+}
+
+int daemon__start_execution(struct daemon *d, struct execution *e, int pidfd)
+{
+	int err = ensure_attached(d);
+
+	if (err)
+		return err;
+	e->start_ns = tracker__now_mono();
+	e->start_realtime_ns = tracker__realtime(e->start_ns);
+	e->slow_threshold_ns = d->cfg.slow_syscall_ms * 1000000ULL;
+	err = tracker__attach(d->tracker, e, pidfd);
+	if (err) {
+		detach_if_idle(d);
+		return err;
+	}
+	announce(d, e);
+	return 0;
+}
+
+int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char *session, __u64 *id)
+{
+	struct orchestrator *o;
+	int err;
+
+	if (d->nr_orchs == DAEMON_MAX_ORCHS)
+		return -ENOSPC;
+	err = ensure_attached(d);
+	if (err)
+		return err;
+	o = &d->orchs[d->nr_orchs];
+	o->id = ++d->next_orch_id;
+	err = tracker__watch_orchestrator(d->tracker, o->id, pid, pidfd);
+	if (err) {
+		detach_if_idle(d);
+		return err;
+	}
+	o->pid = pid;
+	o->pidfd = pidfd;
+	snprintf(o->session, sizeof(o->session), "%s", session);
+	d->nr_orchs++;
+	*id = o->id;
+	return 0;
+}
+
+static char **single_argv(const char *word)
+{
+	char **argv = calloc(2, sizeof(*argv));
+
+	if (argv)
+		argv[0] = strdup(word);
+	return argv;
+}
+
+/* An orchestrator forked a process that the kernel already tracks as exec_id. */
+static void on_orch_child(void *ctx, __u64 exec_id, __u64 orch_id, const struct ww_event_hdr *h)
+{
+	struct daemon *d = ctx;
+	struct orchestrator *o = NULL;
+	struct execution *e;
+
+	for (int i = 0; i < d->nr_orchs; i++)
+		if (d->orchs[i].id == orch_id)
+			o = &d->orchs[i];
+	e = calloc(1, sizeof(*e));
+	if (!o || !e) {
+		free(e);
+		return;
+	}
+	e->id = exec_id;
+	e->pid = h->pid;
+	e->completed_steps = e->total_steps = -1;
+	snprintf(e->session, sizeof(e->session), "%s", o->session);
+	snprintf(e->agent, sizeof(e->agent), "%.*s", WW_COMM_LEN, h->comm);
+	e->argv = single_argv(e->agent);
+	e->named_by_exec = true;
+	e->start_ns = h->ts_ns;
+	e->start_realtime_ns = tracker__realtime(h->ts_ns);
+	e->slow_threshold_ns = d->cfg.slow_syscall_ms * 1000000ULL;
+	if (tracker__adopt(d->tracker, e)) {
+		execution__free(e);
+		return;
+	}
+	execution__add_proc(e, h->pid, h->ppid);
+	announce(d, e);
+}
+
+/* An orchestrator's child is named after the command it executes. */
+static void rename_after_exec(struct daemon *d, struct execution *e, const struct ww_exec_event *ev)
+{
+	const char *slash = strrchr(ev->filename, '/');
+	const char *name = slash ? slash + 1 : ev->filename;
+
+	e->named_by_exec = false;
+	if (!name[0])
+		return;
+	snprintf(e->agent, sizeof(e->agent), "%.*s", (int)sizeof(e->agent) - 1, name);
+	if (e->argv) {
+		free(e->argv[0]);
+		e->argv[0] = strdup(ev->filename);
+	}
+	e->retry_count = store__count_failed(d->store, e->session, e->agent, e->task);
+	if (e->retry_count < 0)
+		e->retry_count = 0;
+	set_labels(d, e);
+	daemon__save(d, e);
+}
+
+static const char *const event_kinds[] = {
+	[WW_EV_FORK] = "FORK", [WW_EV_EXEC] = "EXEC", [WW_EV_EXIT] = "EXIT",
+	[WW_EV_SIGNAL] = "SIGNAL", [WW_EV_OOM] = "OOM", [WW_EV_SLOW_SYSCALL] = "SLOW_SYSCALL",
+};
+
+static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *h, const void *data)
+{
+	struct daemon *d = ctx;
+	char buf[32];
+	cJSON *ev;
+
+	if (h->type == WW_EV_EXEC && e->named_by_exec && h->pid == (__u32)e->pid)
+		rename_after_exec(d, e, data);
+	if (h->type == WW_EV_EXIT && h->pid == (__u32)e->pid && !e->root_exited) {
+		const struct ww_exit_event *x = data;
+
+		e->root_exited = true;
+		e->root_exit_ns = h->ts_ns;
+		e->exit_status = x->exit_status;
+	}
+	if (h->type >= sizeof(event_kinds) / sizeof(event_kinds[0]) || !event_kinds[h->type])
+		return;
+	ev = exec_ref(e);
+	cJSON_AddNumberToObject(ev, "process", h->pid);
+	cJSON_AddNumberToObject(ev, "parent", h->ppid);
+	cJSON_AddStringToObject(ev, "comm", h->comm);
+	if (h->type == WW_EV_EXEC) {
+		cJSON_AddStringToObject(ev, "filename", ((const struct ww_exec_event *)data)->filename);
+	} else if (h->type == WW_EV_EXIT) {
+		const struct ww_exit_event *x = data;
+
+		if (WIFEXITED(x->exit_status))
+			cJSON_AddNumberToObject(ev, "exit_code", WEXITSTATUS(x->exit_status));
+		else
+			cJSON_AddNumberToObject(ev, "signal", WTERMSIG(x->exit_status));
+	} else if (h->type == WW_EV_SIGNAL) {
+		const struct ww_signal_event *s = data;
+
+		cJSON_AddNumberToObject(ev, "signal", s->sig);
+		cJSON_AddNumberToObject(ev, "sender_pid", s->sender_pid);
+		cJSON_AddStringToObject(ev, "sender_comm", s->sender_comm);
+	} else if (h->type == WW_EV_SLOW_SYSCALL) {
+		const struct ww_slow_syscall_event *s = data;
+
+		cJSON_AddStringToObject(ev, "syscall", syscall__name(s->nr, buf, sizeof(buf)));
+		cJSON_AddNumberToObject(ev, "duration_ns", (double)s->duration_ns);
+	}
+	daemon__publish(d, event_kinds[h->type], NULL, ev);
+	cJSON_Delete(ev);
+}
+
+static struct agent_stats *agent_stats_of(struct daemon *d, const char *agent)
+{
+	for (int i = 0; i < d->nr_agents; i++)
+		if (!strcmp(d->agents[i].agent, agent))
+			return &d->agents[i];
+	if (d->nr_agents < DAEMON_MAX_AGENTS) {
+		struct agent_stats *a = &d->agents[d->nr_agents++];
+
+		snprintf(a->agent, sizeof(a->agent), "%s", agent);
+		return a;
+	}
+	snprintf(d->agents[DAEMON_MAX_AGENTS].agent, EXEC_NAME_LEN, "other");
+	return &d->agents[DAEMON_MAX_AGENTS];
+}
+
+static void observe(__u64 *buckets, double *sum, const double *bounds, double v)
+{
+	for (int i = 0; i < DAEMON_HIST_BOUNDS; i++)
+		if (v <= bounds[i])
+			buckets[i]++;
+	*sum += v;
+}
+
+static void roll_up(struct daemon *d, const struct execution *e, const struct exec_record *r)
+{
+	struct agent_stats *a = agent_stats_of(d, e->agent);
+	struct failure f;
+
+	execution__classify(e, &f);
+	a->by_outcome[e->detached ? 8 : f.category]++;
+	a->count++;
+	observe(a->duration_buckets, &a->duration_sum, daemon_duration_bounds, r->duration_ms / 1e3);
+	observe(a->cpu_buckets, &a->cpu_sum, daemon_cpu_bounds, r->on_cpu_ns / 1e9);
+	observe(a->rss_buckets, &a->rss_sum, daemon_rss_bounds, (double)r->peak_rss_bytes);
+}
+
+void daemon__finalize(struct daemon *d, struct execution *e)
+{
+	struct exec_record r;
+	struct process *root;
+	cJSON *ev;
+
+	tracker__poll(d->tracker, 0);
+	tracker__collect(d->tracker, e);
+	e->ended = true;
+	e->end_ns = e->root_exited ? e->root_exit_ns : tracker__now_mono();
+	e->end_realtime_ns = tracker__realtime(e->end_ns);
+	root = execution__find_proc(e, e->pid);
+	if (root && root->exited)
+		e->exit_status = root->exit_status;
+	daemon__save(d, e);
+	snapshot__record(e, &r);
+	roll_up(d, e, &r);
+
+	ev = exec_ref(e);
+	cJSON_AddStringToObject(ev, "status", r.status);
+	if (r.has_exit_code)
+		cJSON_AddNumberToObject(ev, "exit_code", r.exit_code);
+	if (r.has_signal)
+		cJSON_AddNumberToObject(ev, "signal", r.signal);
+	if (r.failure_category[0]) {
+		cJSON_AddStringToObject(ev, "failure", r.failure_category);
+		cJSON_AddStringToObject(ev, "reason", r.failure_reason);
+	}
+	cJSON_AddNumberToObject(ev, "duration_ms", (double)r.duration_ms);
+	cJSON_AddNumberToObject(ev, "on_cpu_ns", (double)r.on_cpu_ns);
+	cJSON_AddNumberToObject(ev, "peak_rss_bytes", (double)r.peak_rss_bytes);
+	daemon__publish(d, !strcmp(r.status, "failed") ? "FAILED" : "COMPLETED", "execution_end", ev);
+	cJSON_Delete(ev);
+
+	tracker__finish(d->tracker, e);
+	execution__free(e);
+	detach_if_idle(d);
+}
+
+/* Samples every running execution into history and the stream. */
+static void sample_all(struct daemon *d, __u64 now_ms)
+{
+	struct execution **live;
+	struct sample_row *rows;
+	int n = daemon__live(d, &live), used = 0;
+
+	if (!n)
+		return;
+	rows = calloc(n, sizeof(*rows));
+	if (!rows)
+		return;
+	for (int i = 0; i < n; i++) {
+		struct execution *e = live[i];
+		cJSON *ev;
+
+		if (e->root_exited || tracker__collect(d->tracker, e) || !e->db_id)
+			continue;
+		snapshot__sample(e, now_ms, &rows[used]);
+		ev = exec_ref(e);
+		cJSON_AddNumberToObject(ev, "on_cpu_ns", (double)rows[used].on_cpu_ns);
+		cJSON_AddNumberToObject(ev, "rss_bytes", (double)rows[used].rss_bytes);
+		cJSON_AddNumberToObject(ev, "syscalls", (double)rows[used].syscalls);
+		cJSON_AddNumberToObject(ev, "net_sent_bytes", (double)rows[used].net_sent_bytes);
+		cJSON_AddNumberToObject(ev, "net_recv_bytes", (double)rows[used].net_recv_bytes);
+		cJSON_AddNumberToObject(ev, "processes", (double)rows[used].processes);
+		daemon__publish(d, NULL, "sample", ev);
+		cJSON_Delete(ev);
+		daemon__save(d, e);
+		used++;
+	}
+	if (used && store__add_samples(d->store, rows, used)) {
+		d->db_errors++;
+		d->db_ok = false;
+	}
+	free(rows);
+}
+
+/* Orchestrators that exited stop spawning executions. */
+static void reap_orchestrators(struct daemon *d)
+{
+	for (int i = 0; i < d->nr_orchs; i++) {
+		struct pollfd p = { .fd = d->orchs[i].pidfd, .events = POLLIN };
+
+		if (poll(&p, 1, 0) == 1) {
+			close(d->orchs[i].pidfd);
+			d->orchs[i--] = d->orchs[--d->nr_orchs];
+		}
+	}
+	detach_if_idle(d);
+}
+
+static void tick(struct daemon *d)
+{
+	__u64 now_ms = daemon__now_ms(), now = tracker__now_mono();
+	struct execution **live;
+	int n;
+
+	tracker__poll(d->tracker, 0);
+	d->last_poll_ms = now_ms;
+	n = daemon__live(d, &live);
+	for (int i = n - 1; i >= 0; i--)
+		if (live[i]->root_exited && now - live[i]->root_exit_ns >= SETTLE_NS)
+			daemon__finalize(d, live[i]);
+	if (now_ms - d->last_sample_ms >= d->cfg.sample_interval_s * 1000) {
+		d->last_sample_ms = now_ms;
+		sample_all(d, now_ms);
+	}
+	if (now_ms - d->last_prune_ms >= PRUNE_EVERY_MS) {
+		d->last_prune_ms = now_ms;
+		store__prune_samples(d->store, now_ms - d->cfg.sample_retention_days * 86400000ULL);
+	}
+	reap_orchestrators(d);
+}
+
+/* Reads the API token, or creates a random one readable by root only. */
+static int load_token(struct daemon *d)
+{
+	unsigned char raw[32];
+	char *slash, dir[CONFIG_PATH_LEN];
+	FILE *f = fopen(d->cfg.token_file, "r");
+	int fd;
+
+	if (f) {
+		int ok = fscanf(f, "%64s", d->token) == 1 && strlen(d->token) >= 16;
+
+		fclose(f);
+		if (ok)
+			return 0;
+		ww_err("token file %s holds no token of at least 16 characters", d->cfg.token_file);
+		return -EINVAL;
+	}
+	snprintf(dir, sizeof(dir), "%s", d->cfg.token_file);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0700);
+	}
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		sprintf(d->token + 2 * i, "%02x", raw[i]);
+	fd = open(d->cfg.token_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, d->token, 64) != 64 || write(fd, "\n", 1) != 1) {
+		ww_err("cannot create token file %s: %s", d->cfg.token_file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	close(fd);
+	ww_info("created API token in %s", d->cfg.token_file);
+	return 0;
+}
+
+static void parse_env_names(struct daemon *d)
+{
+	char buf[sizeof(d->cfg.env_labels)], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", d->cfg.env_labels);
+	for (char *name = strtok_r(buf, ", ", &save); name && d->nr_env_names < CONFIG_MAX_ENV_LABELS;
+	     name = strtok_r(NULL, ", ", &save))
+		snprintf(d->env_names[d->nr_env_names++], sizeof(d->env_names[0]), "%s", name);
+}
+
+static void shutdown_all(struct daemon *d)
+{
+	struct execution **live;
+	int n;
+
+	http__stop(d->http);
+	d->http = NULL;
+	pthread_mutex_lock(&d->lock);
+	if (d->tracker) {
+		n = daemon__live(d, &live);
+		/* Running executions stay "running" in history: the next start marks them lost. */
+		for (int i = n - 1; i >= 0; i--) {
+			tracker__collect(d->tracker, live[i]);
+			daemon__save(d, live[i]);
+			tracker__finish(d->tracker, live[i]);
+			execution__free(live[i]);
+		}
+	}
+	for (int i = 0; i < d->nr_orchs; i++)
+		close(d->orchs[i].pidfd);
+	tracker__free(d->tracker);
+	probes__free(d->probes);
+	if (d->log)
+		eventlog__flush(d->log);
+	eventlog__close(d->log);
+	store__close(d->store);
+	pthread_mutex_unlock(&d->lock);
+}
+
+int daemon__run(struct daemon *d)
+{
+	struct eventlog_opts lopts = {};
+	struct probes_opts popts = {};
+	struct tracker_hooks hooks = { .ctx = d, .orch_child = on_orch_child, .event = on_event };
+	struct http_opts hopts = {};
+	struct sigaction sa = { .sa_handler = on_stop };
+	char addr[128];
+	int port, err = 1;
+
+	pthread_mutex_init(&d->lock, NULL);
+	parse_env_names(d);
+	if (config__listen_addr(&d->cfg, addr, sizeof(addr), &port)) {
+		ww_err("--listen wants ADDR:PORT, not '%s'", d->cfg.listen);
+		return 2;
+	}
+	d->store = store__open(d->cfg.db, true);
+	if (!d->store) {
+		ww_err("%s", store__errmsg(NULL));
+		goto cleanup;
+	}
+	d->db_ok = true;
+	store__mark_running_as_lost(d->store, daemon__now_ms());
+	lopts.dir = d->cfg.log_dir;
+	lopts.max_bytes = d->cfg.log_max_mb << 20;
+	lopts.retention_days = (int)d->cfg.log_retention_days;
+	d->log = eventlog__open(&lopts);
+	if (!d->log || load_token(d))
+		goto cleanup;
+	popts.slow_syscall_ns = d->cfg.slow_syscall_ms * 1000000ULL;
+	d->probes = probes__load(&popts);
+	if (!d->probes)
+		goto cleanup;
+	d->tracker = tracker__new(d->probes);
+	if (!d->tracker)
+		goto cleanup;
+	tracker__set_hooks(d->tracker, &hooks);
+
+	hopts.addr = addr;
+	hopts.port = port;
+	hopts.token = d->token;
+	hopts.max_body = d->cfg.max_body_bytes;
+	hopts.read_auth = d->cfg.reads_need_token ? HTTP_READ_AUTH_ALWAYS : HTTP_READ_AUTH_REMOTE;
+	hopts.routes = daemon_routes;
+	hopts.nroutes = daemon_nroutes;
+	hopts.ctx = d;
+	d->http = http__start(&hopts);
+	if (!d->http)
+		goto cleanup;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ww_log(LOG_ERROR, "listening on http://%s:%d (history %s, events %s)", addr,
+	       http__port(d->http), d->cfg.db, d->cfg.log_dir);
+	d->last_sample_ms = daemon__now_ms();
+
+	while (!stop_requested) {
+		struct pollfd p = { .fd = tracker__fd(d->tracker), .events = POLLIN };
+
+		poll(&p, 1, 200);
+		pthread_mutex_lock(&d->lock);
+		tick(d);
+		pthread_mutex_unlock(&d->lock);
+	}
+	ww_log(LOG_ERROR, "stopping");
+	err = 0;
+cleanup:
+	shutdown_all(d);
+	pthread_mutex_destroy(&d->lock);
+	return err;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* The daemon's HTTP layer: routing, bearer-token auth, body limits and the server-sent event stream. */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Threading model: every connection is served by its own thread (at most
+ * HTTP_MAX_CONNECTIONS, idle ones closed after 30 s), so handlers run
+ * concurrently with each other and with the caller of http__broadcast();
+ * a handler must lock whatever state it shares. A handler may block (it
+ * only delays its own client), and stream clients never hold up requests
+ * or each other. http__broadcast() is safe from any thread, handlers too.
+ *
+ * Before a handler runs, the layer answers with a JSON error itself: 404
+ * unknown path, 405 known path but not this method (with Allow), 401 a
+ * token is needed and missing or wrong (see enum http_read_auth), 413 body
+ * over max_body. A Content-Length over the limit is refused before the body
+ * is read; a chunked body is read to its end but never kept past the limit.
+ */
+
+#define HTTP_DEFAULT_ADDR	"127.0.0.1"
+#define HTTP_DEFAULT_PORT	9470
+#define HTTP_MAX_CONNECTIONS	256
+#define HTTP_MAX_PARAMS		4
+#define HTTP_MAX_PARAM_LEN	128
+/* Built-in route: GET, server-sent events, same auth rules as any read. */
+#define HTTP_STREAM_PATH	"/api/v1/stream"
+
+struct http_request {
+	const char *method;
+	const char *path;		/* URL-decoded, without the query */
+	const char *body;		/* NUL-terminated; NULL when there is none */
+	size_t body_len;
+	/* Values of the {placeholders} of the route pattern, in order. */
+	const char *params[HTTP_MAX_PARAMS];
+	bool authorized;		/* a valid bearer token came with it */
+	bool from_loopback;
+	void *conn;			/* opaque */
+};
+
+/* The URL-decoded value of ?name=value ("" for a bare ?name), NULL if absent. */
+const char *http_request__query(const struct http_request *r, const char *name);
+/* A request header (case-insensitive name), NULL if absent. */
+const char *http_request__header(const struct http_request *r, const char *name);
+
+struct http_response {
+	int status;			/* 200 unless the handler sets it */
+	char *body;			/* NUL-terminated, malloc'd, freed by the layer */
+	const char *content_type;	/* NULL: application/json, which gets Cache-Control: no-store */
+};
+
+typedef void (*http_handler_fn)(void *ctx, const struct http_request *req, struct http_response *resp);
+
+struct http_route {
+	const char *method;		/* "GET", "POST", ... */
+	const char *pattern;		/* "/api/v1/executions/{id}": up to HTTP_MAX_PARAMS placeholders */
+	http_handler_fn fn;
+	bool mutating;			/* always needs the bearer token */
+};
+
+enum http_read_auth {
+	/* Reads need the token unless the client is on loopback (the default). */
+	HTTP_READ_AUTH_REMOTE = 0,
+	/* Every read needs the token. */
+	HTTP_READ_AUTH_ALWAYS,
+	/* Reads never need it, e.g. a dashboard on a trusted LAN. */
+	HTTP_READ_AUTH_NEVER,
+};
+
+struct http_opts {
+	const char *addr;		/* IPv4 or IPv6 literal ("::" is dual stack); NULL: 127.0.0.1 */
+	int port;			/* 0: the kernel picks, see http__port() */
+	const char *token;		/* NULL or "": nothing that needs the token is ever allowed */
+	size_t max_body;		/* 0: 64 KiB */
+	enum http_read_auth read_auth;
+	const struct http_route *routes;
+	int nroutes;
+	void *ctx;			/* passed to every handler */
+	int max_stream_clients;		/* 0: 64 */
+	int stream_keepalive_ms;	/* 0: 15000; the idle comment that keeps proxies and timeouts at bay */
+};
+
+struct http_server;
+
+/*
+ * Listens and serves in background threads. NULL with errno set (and a
+ * one-line error logged) when the address is invalid or cannot be bound.
+ * opts->routes and opts->ctx must outlive the server; the strings are copied.
+ */
+struct http_server *http__start(const struct http_opts *opts);
+/* The port actually bound. */
+int http__port(const struct http_server *s);
+/*
+ * Queues "event: NAME\ndata: JSON\n\n" for every stream client (a JSON with
+ * line breaks becomes several data: lines) and returns without waiting for
+ * any: a client with 256 events still queued, because it reads too slowly
+ * or a burst outran it, is disconnected. Returns the number of clients it
+ * was queued for, or -EINVAL (empty name or a line break in it), -ENOMEM,
+ * -ESHUTDOWN.
+ */
+int http__broadcast(struct http_server *s, const char *event, const char *json);
+/* Stream clients currently connected. */
+int http__stream_clients(struct http_server *s);
+/* Disconnects everyone and returns once no handler runs any more. Accepts NULL. */
+void http__stop(struct http_server *s);
+
+/* Sets resp to status with the JSON body {"error": "<message>", "status": N}. */
+void http__error(struct http_response *resp, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif
