@@ -456,3 +456,76 @@ KERNEL_TEST(run_registers_with_a_running_daemon)
 	cJSON_Delete(list);
 	wwd_stop(&d, SIGTERM);
 }
+
+/* Labels from the environment, retries, progress, detach, and the stream, on one daemon. */
+KERNEL_TEST(daemon_labels_retries_progress_detach_and_stream)
+{
+	char fifo[300], cmd[1200], body[300], path[64], stream[300], url[128];
+	cJSON *j = NULL;
+	struct wwd d;
+	int worker, hang, curl;
+	double first, second, hang_id;
+	char *events;
+
+	ASSERT(wwd_start(&d), "no daemon");
+	snprintf(stream, sizeof(stream), "%s/stream.txt", d.dir);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/stream", d.port);
+	curl = harness__spawn((char *[]){ "/usr/bin/curl", "-sN", "--max-time", "20", url, NULL }, stream);
+	sleep_ms(300);
+
+	/* two failures of the same session, agent and task: the second is a retry */
+	for (int i = 0; i < 2; i++) {
+		snprintf(fifo, sizeof(fifo), "%s/go%d", d.dir, i);
+		/* the variable only exists after the exec; the worker outlives the daemon's next poll */
+		snprintf(cmd, sizeof(cmd), "env GITHUB_RUN_ID=run-77 /bin/sh -c 'sleep 0.5; exit 5'");
+		worker = spawn_held(fifo, cmd);
+		sleep_ms(100);
+		snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"retrying\", \"agent\": \"tester\", "
+			 "\"task\": \"unit\"}", worker);
+		CHECK(api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach %d failed", i);
+		if (i == 0)
+			first = harness__num(j, "id");
+		else
+			second = harness__num(j, "id");
+		cJSON_Delete(j);
+		release(fifo);
+		harness__wait(worker, 30);
+		cJSON_Delete(wait_ended(&d, i == 0 ? first : second));
+	}
+	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", second);
+	api(&d, "GET", path, NULL, false, &j);
+	CHECK_STR(harness__str(j, "status"), "failed");
+	CHECK_EQ(harness__num(j, "retry_count"), 1);
+	CHECK_STR(harness__str(j, "labels.GITHUB_RUN_ID"), "run-77");
+	cJSON_Delete(j);
+
+	/* progress, then detach, of a worker that would run forever */
+	hang = harness__spawn((char *[]){ (char *)bin("wwload"), "hang", NULL }, NULL);
+	sleep_ms(100);
+	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"long\", \"agent\": \"server\"}", hang);
+	CHECK(api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
+	hang_id = harness__num(j, "id");
+	cJSON_Delete(j);
+	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", hang_id);
+	CHECK(api(&d, "PATCH", path, "{\"completed_steps\": 2, \"total_steps\": 5, \"current_step\": \"warm\"}",
+		  true, &j) == 200, "patch failed");
+	CHECK_EQ(harness__num(j, "progress.completed_steps"), 2);
+	CHECK_STR(harness__str(j, "progress.current_step"), "warm");
+	cJSON_Delete(j);
+	CHECK(api(&d, "DELETE", path, NULL, true, &j) == 200, "detach failed");
+	CHECK_STR(harness__str(j, "status"), "detached");
+	cJSON_Delete(j);
+	CHECK(api(&d, "DELETE", path, NULL, true, NULL) == 409, "second detach not refused");
+	CHECK(kill(hang, 0) == 0, "detaching killed the worker");
+	kill(hang, SIGKILL);
+	harness__wait(hang, 10);
+
+	sleep_ms(300);
+	kill(curl, SIGTERM);
+	harness__wait(curl, 10);
+	events = read_file(stream);
+	CHECK(events && strstr(events, "event: execution_start"), "no execution_start on the stream");
+	CHECK(events && strstr(events, "event: execution_end"), "no execution_end on the stream");
+	free(events);
+	wwd_stop(&d, SIGTERM);
+}

@@ -472,7 +472,7 @@ static void delete_execution(void *ctx, const struct http_request *req, struct h
 	struct daemon *d = ctx;
 	struct exec_record r;
 	struct execution *e;
-	bool known;
+	bool known, saved = false;
 	__u64 id;
 
 	if (!id_param(req, &id, resp))
@@ -483,13 +483,15 @@ static void delete_execution(void *ctx, const struct http_request *req, struct h
 	if (e) {
 		e->detached = true;
 		daemon__finalize(d, e);
-		store__get_execution(d->store, id, &r);
+		saved = !store__get_execution(d->store, id, &r) && !strcmp(r.status, "detached");
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (!known)
 		http__error(resp, 404, "no execution %llu", (unsigned long long)id);
 	else if (!e)
 		http__error(resp, 409, "execution %llu already ended", (unsigned long long)id);
+	else if (!saved)
+		http__error(resp, 500, "detached execution %llu, but could not record it", (unsigned long long)id);
 	else
 		reply(resp, 200, views__exec(&r));
 }

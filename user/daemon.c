@@ -315,8 +315,15 @@ static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *
 	char buf[32];
 	cJSON *ev;
 
-	if (h->type == WW_EV_EXEC && e->named_by_exec && h->pid == (__u32)e->pid)
-		rename_after_exec(d, e, data);
+	if (h->type == WW_EV_EXEC && h->pid == (__u32)e->pid) {
+		if (e->named_by_exec) {
+			rename_after_exec(d, e, data);
+		} else {
+			/* a wrapper (env, a shell) may have set the variables only now */
+			set_labels(d, e);
+			daemon__save(d, e);
+		}
+	}
 	if (h->type == WW_EV_EXIT && h->pid == (__u32)e->pid && !e->root_exited) {
 		const struct ww_exit_event *x = data;
 

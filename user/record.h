@@ -18,7 +18,7 @@ struct exec_record {
 	char command[REC_TEXT_LEN];	/* JSON array of strings */
 	char labels[REC_TEXT_LEN];	/* JSON object of string values, "{}" when none */
 	int pid;
-	char status[16];		/* "running", "completed", "failed" */
+	char status[16];		/* "running", "completed", "failed", "detached" */
 	bool has_exit_code;
 	int exit_code;
 	bool has_signal;

@@ -38,7 +38,7 @@ static const char schema_sql[] =
 	" command TEXT NOT NULL,"		/* JSON array */
 	" labels TEXT NOT NULL,"		/* JSON object */
 	" pid INTEGER NOT NULL,"
-	" status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed')),"
+	" status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'detached')),"
 	" exit_code INTEGER,"			/* NULL: none */
 	" signal INTEGER,"			/* NULL: none */
 	" failure_category TEXT NOT NULL,"	/* '' when it did not fail */
