@@ -93,7 +93,7 @@ check: all $(OUTPUT)/ww_test
 	$(Q)tools/as-root.sh $(OUTPUT)/ww_test --bin $(OUTPUT)
 
 # REPS, CALLS, STARTUP_RUNS, QUIET_WAIT are passed on explicitly: sudo drops the environment.
-bench: all $(OUTPUT)/wwfloor
+bench: all $(OUTPUT)/wwfloor $(OUTPUT)/wwswarm
 	$(Q)tools/setup.sh bench
 	$(Q)tools/as-root.sh env $(strip $(foreach v,REPS CALLS STARTUP_RUNS QUIET_WAIT,$(if $($(v)),$(v)=$($(v))))) tools/bench.sh $(OUTPUT)
 
@@ -120,5 +120,11 @@ $(OUTPUT)/wwfloor: tools/wwfloor.c $(OUTPUT)/wwfloor.skel.h | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIBS) -o $@
 # --- end wwfloor ---
+
+# --- wwswarm: the mostly idle worker trees make bench's daemon part tracks ---
+$(OUTPUT)/wwswarm: tools/wwswarm.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
+# --- end wwswarm ---
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d)

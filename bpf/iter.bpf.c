@@ -33,6 +33,30 @@ static __always_inline bool in_subtree(struct task_struct *task)
 	return false;
 }
 
+/* rss_stat only fires on changes: an attached process starts with what its mm holds now. */
+static __always_inline void seed_rss(struct task_struct *task, struct ww_proc *proc)
+{
+	static const int member[3] = { 0, 1, 3 };	/* MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES */
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	struct ww_exec_mem *mem;
+	__s64 total = 0, v;
+	int i;
+
+	mem = bpf_map_lookup_elem(&exec_mem, &attach_exec_id);
+	if (!mm || !mem)
+		return;
+	for (i = 0; i < 3; i++) {
+		v = BPF_CORE_READ(mm, rss_stat[member[i]].count);
+		proc->rss_pages[i] = v > 0 ? v : 0;
+		total += __sync_fetch_and_add(&mem->rss_pages[i], proc->rss_pages[i]) + proc->rss_pages[i];
+	}
+	if (total > mem->peak_pages) {
+		mem->peak_pages = total;
+		for (i = 0; i < 3; i++)
+			mem->peak_split[i] = mem->rss_pages[i];
+	}
+}
+
 SEC("iter/task")
 int ww_attach_iter(struct bpf_iter__task *ctx)
 {
@@ -59,6 +83,9 @@ int ww_attach_iter(struct bpf_iter__task *ctx)
 	if (attach_exec_id && task->pid == task->tgid) {
 		tgid = task->tgid;
 		proc.exec_id = attach_exec_id;
+		if (bpf_map_lookup_elem(&procs, &tgid))
+			return 0;	/* attached before: its RSS is already counted */
+		seed_rss(task, &proc);
 		if (bpf_map_update_elem(&procs, &tgid, &proc, BPF_NOEXIST) == -7 /* E2BIG */)
 			count_event(WW_CNT_PROC_MAP_FULL);
 	}

@@ -449,11 +449,12 @@ static void sample_all(struct daemon *d, __u64 now_ms)
 	rows = calloc(n, sizeof(*rows));
 	if (!rows)
 		return;
+	tracker__collect_all(d->tracker);
 	for (int i = 0; i < n; i++) {
 		struct execution *e = live[i];
 		cJSON *ev;
 
-		if (e->root_exited || tracker__collect(d->tracker, e) || !e->db_id)
+		if (e->root_exited || !e->db_id)
 			continue;
 		snapshot__sample(e, now_ms, &rows[used]);
 		ev = exec_ref(e);

@@ -350,17 +350,29 @@ int tracker__fd(struct tracker *t)
 	return ring_buffer__epoll_fd(t->rb);
 }
 
-static int collect_syscalls(struct tracker *t, struct execution *e)
+static struct execution *exec_in(struct execution **es, int n, __u64 id)
+{
+	for (int i = 0; i < n; i++)
+		if (es[i]->id == id)
+			return es[i];
+	return NULL;
+}
+
+/* One walk of the syscall map for all of es: its cost is the map's size, not size × executions. */
+static int collect_syscalls(struct tracker *t, struct execution **es, int n)
 {
 	int fd = bpf_map__fd(t->skel->maps.syscall_stats);
 	struct ww_syscall_key key, next, *prev = NULL;
 	struct syscall_summary *s;
+	struct execution *e;
 
-	e->nr_syscalls = 0;
+	for (int i = 0; i < n; i++)
+		es[i]->nr_syscalls = 0;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (key.exec_id != e->id)
+		e = exec_in(es, n, key.exec_id);
+		if (!e)
 			continue;
 		s = realloc(e->syscalls, (e->nr_syscalls + 1) * sizeof(*s));
 		if (!s)
@@ -375,19 +387,12 @@ static int collect_syscalls(struct tracker *t, struct execution *e)
 	return 0;
 }
 
-int tracker__collect(struct tracker *t, struct execution *e)
+/* The per-execution counters and memory, summed over CPUs. */
+static int collect_counters(struct tracker *t, struct execution *e, struct ww_exec_stats *percpu,
+			    const __u64 *cnt)
 {
-	struct ww_exec_stats *percpu;
-	__u64 cnt[WW_CNT_MAX];
-	int err = 0;
-
-	percpu = calloc(t->ncpus, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.exec_stats), &e->id, percpu)) {
-		err = -errno;
-		goto cleanup;
-	}
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.exec_stats), &e->id, percpu))
+		return -errno;
 	/* Every field is a counter to sum, but for one maximum. */
 	memset(&e->totals, 0, sizeof(e->totals));
 	for (int c = 0; c < t->ncpus; c++) {
@@ -401,17 +406,40 @@ int tracker__collect(struct tracker *t, struct execution *e)
 	for (int c = 0; c < t->ncpus; c++)
 		if (percpu[c].connect_max_ns > e->totals.connect_max_ns)
 			e->totals.connect_max_ns = percpu[c].connect_max_ns;
-
 	bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.exec_mem), &e->id, &e->mem);
-	err = collect_syscalls(t, e);
-	if (!probes__counters(t->probes, cnt))
-		e->lost_events = cnt[WW_CNT_LIFECYCLE_LOST] + cnt[WW_CNT_ANOMALY_LOST] +
-				 cnt[WW_CNT_PROC_MAP_FULL] + cnt[WW_CNT_SYSCALL_MAP_FULL] +
-				 cnt[WW_CNT_SOCK_MAP_FULL] + cnt[WW_CNT_STORAGE_FAIL];
+	e->lost_events = cnt[WW_CNT_LIFECYCLE_LOST] + cnt[WW_CNT_ANOMALY_LOST] + cnt[WW_CNT_PROC_MAP_FULL] +
+			 cnt[WW_CNT_SYSCALL_MAP_FULL] + cnt[WW_CNT_SOCK_MAP_FULL] + cnt[WW_CNT_STORAGE_FAIL];
 	e->nr_unavailable = probes__unavailable(t->probes, &e->unavailable);
-cleanup:
+	return 0;
+}
+
+static int collect(struct tracker *t, struct execution **es, int n)
+{
+	struct ww_exec_stats *percpu = calloc(t->ncpus, sizeof(*percpu));
+	__u64 cnt[WW_CNT_MAX] = {};
+	int err = 0;
+
+	if (!percpu)
+		return -ENOMEM;
+	probes__counters(t->probes, cnt);
+	for (int i = 0; i < n; i++) {
+		int e_err = collect_counters(t, es[i], percpu, cnt);
+
+		if (e_err && !err)
+			err = e_err;
+	}
 	free(percpu);
-	return err;
+	return collect_syscalls(t, es, n) ?: err;
+}
+
+int tracker__collect(struct tracker *t, struct execution *e)
+{
+	return collect(t, &e, 1);
+}
+
+int tracker__collect_all(struct tracker *t)
+{
+	return collect(t, t->execs, t->nr_execs);
 }
 
 /* Collects the keys first: deleting while iterating a hash map can skip entries. */

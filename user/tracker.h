@@ -55,6 +55,8 @@ int tracker__fd(struct tracker *t);
 
 /* Copies the kernel's current totals of e into it. */
 int tracker__collect(struct tracker *t, struct execution *e);
+/* The same for every tracked execution, in one pass over the syscall map. */
+int tracker__collect_all(struct tracker *t);
 /* Forgets e in the kernel; descendants that outlive it stop being tracked. */
 void tracker__finish(struct tracker *t, struct execution *e);
 
