@@ -78,7 +78,12 @@ int ww_attach_iter(struct bpf_iter__task *ctx)
 	}
 	t->exec_id = attach_exec_id;
 	t->orch_id = attach_orch_id;
-	t->needs_baseline = 1;	/* charge only what it does from now on */
+	/* charge only what it does from now on: the baseline is now, not its next switch-out */
+	t->charged_runtime = task->se.sum_exec_runtime;
+	t->charged_minflt = task->min_flt;
+	t->charged_majflt = task->maj_flt;
+	t->charged_nvcsw = task->nvcsw;
+	t->charged_nivcsw = task->nivcsw;
 	attach_tasks++;
 	if (attach_exec_id && task->pid == task->tgid) {
 		tgid = task->tgid;
@@ -107,6 +112,8 @@ int ww_tasks_iter(struct bpf_iter__task *ctx)
 		return 0;
 	info.exec_id = t->exec_id;
 	info.sys_enter_ts = t->sys_enter_ts;
+	if (task->se.sum_exec_runtime > t->charged_runtime)
+		info.uncharged_ns = task->se.sum_exec_runtime - t->charged_runtime;
 	info.sys_nr = t->sys_nr;
 	info.pid = task->tgid;
 	info.tid = task->pid;

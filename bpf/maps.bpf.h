@@ -119,8 +119,8 @@ static __always_inline struct ww_exec_stats *current_exec_stats(struct ww_task *
 /*
  * Charges the task's kernel counters (the ones getrusage sums) since the
  * last charge. Called at switch-out and exit; the totals therefore match
- * the kernel's own accounting, and a task attached mid-life is charged only
- * from its first charge on.
+ * the kernel's own accounting; a task attached mid-life starts from the
+ * baseline the attach iterator took.
  */
 static __always_inline void charge_counters(struct ww_task *t, struct task_struct *task)
 {
@@ -128,17 +128,14 @@ static __always_inline void charge_counters(struct ww_task *t, struct task_struc
 	__u64 nvcsw = task->nvcsw, nivcsw = task->nivcsw;
 	struct ww_exec_stats *s;
 
-	if (!t->needs_baseline) {
-		s = exec_stats_of(t, task);
-		if (!s)
-			return;
-		s->on_cpu_ns += runtime - t->charged_runtime;
-		s->minflt += minflt - t->charged_minflt;
-		s->majflt += majflt - t->charged_majflt;
-		s->nvcsw += nvcsw - t->charged_nvcsw;
-		s->nivcsw += nivcsw - t->charged_nivcsw;
-	}
-	t->needs_baseline = 0;
+	s = exec_stats_of(t, task);
+	if (!s)
+		return;
+	s->on_cpu_ns += runtime - t->charged_runtime;
+	s->minflt += minflt - t->charged_minflt;
+	s->majflt += majflt - t->charged_majflt;
+	s->nvcsw += nvcsw - t->charged_nvcsw;
+	s->nivcsw += nivcsw - t->charged_nivcsw;
 	t->charged_runtime = runtime;
 	t->charged_minflt = minflt;
 	t->charged_majflt = majflt;

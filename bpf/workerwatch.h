@@ -66,7 +66,7 @@ struct ww_task {
 	__u64 sys_enter_ts;	/* in a syscall since; 0 when not in one */
 	__u64 sys_open_flags;	/* flags of the open in flight */
 	__u32 sys_nr;
-	__u32 needs_baseline;	/* attached mid-life: the first charge only takes the snapshot */
+	__u32 pad;
 };
 
 /* Per-execution counters, per CPU; userspace sums the CPUs. */
@@ -185,6 +185,7 @@ struct ww_orch_child_event {
 struct ww_task_info {
 	__u64 exec_id;
 	__u64 sys_enter_ts;		/* 0 when not in a syscall */
+	__u64 uncharged_ns;		/* CPU time not yet charged: it is charged at switch-out */
 	__u32 pid;
 	__u32 tid;
 	__u32 ppid;
@@ -207,7 +208,7 @@ _Static_assert(sizeof(struct ww_exit_event) == 88, "exit event layout");
 _Static_assert(sizeof(struct ww_signal_event) == 80, "signal event layout");
 _Static_assert(sizeof(struct ww_slow_syscall_event) == 72, "slow syscall event layout");
 _Static_assert(sizeof(struct ww_orch_child_event) == 56, "orchestrator child event layout");
-_Static_assert(sizeof(struct ww_task_info) == 56, "task info layout");
+_Static_assert(sizeof(struct ww_task_info) == 64, "task info layout");
 
 /* The histogram bucket of value v (both sides must agree). */
 static inline __u32 ww_hist_bucket(__u64 v)

@@ -14,6 +14,7 @@
 #include "tracker.h"
 
 #define MAX_SLOW_KEPT 1000
+#define LIVE_TASKS_MAX 65536
 
 struct tracker {
 	struct probes *probes;
@@ -440,6 +441,28 @@ int tracker__collect(struct tracker *t, struct execution *e)
 int tracker__collect_all(struct tracker *t)
 {
 	return collect(t, t->execs, t->nr_execs);
+}
+
+int tracker__collect_live(struct tracker *t)
+{
+	struct ww_task_info *tasks;
+	struct execution *e;
+	int err = collect(t, t->execs, t->nr_execs), n;
+
+	if (err || !t->nr_execs)
+		return err;
+	/* a task that runs on is charged only when switched out: add what it ran since */
+	tasks = calloc(LIVE_TASKS_MAX, sizeof(*tasks));
+	if (!tasks)
+		return -ENOMEM;
+	n = probes__tasks(t->probes, tasks, LIVE_TASKS_MAX);
+	for (int i = 0; i < n; i++) {
+		e = exec_in(t->execs, t->nr_execs, tasks[i].exec_id);
+		if (e)
+			e->totals.on_cpu_ns += tasks[i].uncharged_ns;
+	}
+	free(tasks);
+	return n < 0 ? n : 0;
 }
 
 /* Collects the keys first: deleting while iterating a hash map can skip entries. */

@@ -57,6 +57,12 @@ int tracker__fd(struct tracker *t);
 int tracker__collect(struct tracker *t, struct execution *e);
 /* The same for every tracked execution, in one pass over the syscall map. */
 int tracker__collect_all(struct tracker *t);
+/*
+ * As tracker__collect_all, plus the CPU time running tasks have not been
+ * charged yet (charging happens at switch-out): for live views, not for
+ * an execution's final totals.
+ */
+int tracker__collect_live(struct tracker *t);
 /* Forgets e in the kernel; descendants that outlive it stop being tracked. */
 void tracker__finish(struct tracker *t, struct execution *e);
 
