@@ -15,8 +15,12 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+# The dashboard, with the pinned uPlot fetched from npm, embedded in the binary.
+DASHBOARD_FILES := $(sort $(wildcard dashboard/*.html dashboard/*.js dashboard/*.css dashboard/*.svg))
+VENDOR_FILES := $(OUTPUT)/vendor/uPlot.iife.min.js $(OUTPUT)/vendor/uPlot.min.css $(OUTPUT)/vendor/uPlot.LICENSE
+ASSETS_OBJ := $(OUTPUT)/assets_data.o
 # Everything but main.c, so tests can link the modules.
-LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS)) $(ASSETS_OBJ)
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS))
 
@@ -24,7 +28,7 @@ CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Werror
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I$(OUTPUT) -Ibpf -Iuser -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf -Wall -Werror -MMD -MP
-LIBS := -lbpf -lelf -lz -lcjson -lsqlite3 -lmicrohttpd -lcurl -lm -lpthread
+LIBS := -lbpf -lelf -lz -lcjson -lsqlite3 -lmicrohttpd -lcurl -lncursesw -lm -lpthread
 
 ifeq ($(V),1)
 Q =
@@ -72,7 +76,19 @@ $(OUTPUT)/tests/%.o: tests/%.c $(OUTPUT)/workerwatch.skel.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
 
-$(OUTPUT)/workerwatch: $(USER_OBJS)
+$(VENDOR_FILES) &:
+	$(call msg,FETCH,uplot)
+	$(Q)tools/fetch-uplot.sh $(OUTPUT)/vendor
+
+$(OUTPUT)/assets_data.c: $(DASHBOARD_FILES) $(VENDOR_FILES) tools/embed-assets.sh | $(OUTPUT)
+	$(call msg,EMBED,$@)
+	$(Q)tools/embed-assets.sh $@ $(DASHBOARD_FILES) $(VENDOR_FILES)
+
+$(ASSETS_OBJ): $(OUTPUT)/assets_data.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/workerwatch: $(USER_OBJS) $(ASSETS_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
 
@@ -86,7 +102,7 @@ $(OUTPUT)/ww_test: $(TEST_OBJS) $(LIB_OBJS)
 
 # The main job: a built-in demo worker, tracked, and its report.
 run: all
-	$(Q)tools/as-root.sh $(OUTPUT)/workerwatch run --session demo --agent demo -- $(OUTPUT)/wwload demo
+	$(Q)tools/as-root.sh tools/demo.sh $(OUTPUT)
 
 check: all $(OUTPUT)/ww_test
 	$(Q)tools/setup.sh test

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "assets.h"
+#include "version.h"
 #include "daemon.h"
 #include "health.h"
 #include "metrics.h"
@@ -190,32 +192,6 @@ static int open_target(long pid, struct http_response *resp)
 	return fd;
 }
 
-/* The process's argv from /proc (at most 64 words), for the record's command. */
-static char **read_cmdline(pid_t pid)
-{
-	char path[64], buf[4096];
-	char **argv = calloc(65, sizeof(*argv));
-	ssize_t n = 0;
-	int fd, argc = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
-	if (!argv)
-		return NULL;
-	if (n <= 0) {
-		snprintf(buf, sizeof(buf), "pid %d", pid);
-		n = strlen(buf) + 1;
-	}
-	buf[n] = 0;
-	for (char *w = buf; w < buf + n && argc < 64; w += strlen(w) + 1)
-		argv[argc++] = strdup(w);
-	return argv;
-}
-
 static int errno_status(int err)
 {
 	switch (err) {
@@ -230,7 +206,7 @@ static cJSON *live_view(struct daemon *d, struct execution *e)
 {
 	struct exec_record r;
 
-	tracker__collect(d->tracker, e);
+	tracker__collect_live(d->tracker);
 	snapshot__record(e, &r);
 	return views__exec(&r);
 }
@@ -256,7 +232,7 @@ static void post_execution(void *ctx, const struct http_request *req, struct htt
 		goto cleanup;
 	e->pid = (pid_t)pid;
 	e->completed_steps = e->total_steps = -1;
-	e->argv = read_cmdline((pid_t)pid);
+	e->argv = daemon__cmdline((pid_t)pid);
 	pthread_mutex_lock(&d->lock);
 	err = daemon__start_execution(d, e, pidfd);
 	if (err) {
@@ -681,8 +657,63 @@ static void get_metrics(void *ctx, const struct http_request *req, struct http_r
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
+/* What this daemon is and can do, so clients ask only for what exists. */
+static void get_info(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	cJSON *out = cJSON_CreateObject(), *features;
+
+	(void)req;
+	cJSON_AddStringToObject(out, "name", "workerwatch");
+	cJSON_AddStringToObject(out, "version", WORKERWATCH_VERSION);
+	pthread_mutex_lock(&d->lock);
+	cJSON_AddNumberToObject(out, "sample_interval_s", (double)d->cfg.sample_interval_s);
+	cJSON_AddNumberToObject(out, "slow_syscall_ms", (double)d->cfg.slow_syscall_ms);
+	pthread_mutex_unlock(&d->lock);
+	features = cJSON_AddObjectToObject(out, "features");
+	cJSON_AddBoolToObject(features, "stream", true);
+	cJSON_AddBoolToObject(features, "alerts", false);	/* rules and receivers are not built yet */
+	reply(resp, 200, out);
+}
+
+static void serve_asset(const char *name, struct http_response *resp)
+{
+	const struct asset *a = assets__find(name);
+
+	if (!a) {
+		http__error(resp, 404, "no asset '%.64s'", name);
+		return;
+	}
+	resp->body = malloc(a->size + 1);
+	if (!resp->body) {
+		http__error(resp, 500, "out of memory");
+		return;
+	}
+	memcpy(resp->body, a->data, a->size);
+	resp->body[a->size] = 0;
+	resp->body_len = a->size;
+	resp->status = 200;
+	resp->content_type = a->content_type;
+}
+
+static void get_index(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	(void)ctx;
+	(void)req;
+	serve_asset("index.html", resp);
+}
+
+static void get_asset(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	(void)ctx;
+	serve_asset(req->params[0], resp);
+}
+
 const struct http_route daemon_routes[] = {
+	{ "GET", "/", get_index, false },
+	{ "GET", "/assets/{name}", get_asset, false },
 	{ "GET", "/health", get_health, false },
+	{ "GET", "/api/v1/info", get_info, false },
 	{ "GET", "/metrics", get_metrics, false },
 	{ "GET", "/api/v1/executions", list_executions, false },
 	{ "POST", "/api/v1/executions", post_execution, true },

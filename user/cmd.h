@@ -11,5 +11,6 @@ int cmd_query(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

@@ -241,6 +241,31 @@ int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char 
 	return 0;
 }
 
+char **daemon__cmdline(pid_t pid)
+{
+	char path[64], buf[4096];
+	char **argv = calloc(65, sizeof(*argv));
+	ssize_t n = 0;
+	int fd, argc = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (!argv)
+		return NULL;
+	if (n <= 0) {
+		snprintf(buf, sizeof(buf), "pid %d", pid);
+		n = strlen(buf) + 1;
+	}
+	buf[n] = 0;
+	for (char *w = buf; w < buf + n && argc < 64; w += strlen(w) + 1)
+		argv[argc++] = strdup(w);
+	return argv;
+}
+
 static char **single_argv(const char *word)
 {
 	char **argv = calloc(2, sizeof(*argv));
@@ -286,6 +311,7 @@ static void on_orch_child(void *ctx, __u64 exec_id, __u64 orch_id, const struct 
 /* An orchestrator's child is named after the command it executes. */
 static void rename_after_exec(struct daemon *d, struct execution *e, const struct ww_exec_event *ev)
 {
+	char **argv;
 	const char *slash = strrchr(ev->filename, '/');
 	const char *name = slash ? slash + 1 : ev->filename;
 
@@ -293,9 +319,21 @@ static void rename_after_exec(struct daemon *d, struct execution *e, const struc
 	if (!name[0])
 		return;
 	snprintf(e->agent, sizeof(e->agent), "%.*s", (int)sizeof(e->agent) - 1, name);
-	if (e->argv) {
-		free(e->argv[0]);
-		e->argv[0] = strdup(ev->filename);
+	/* the whole command line tells apart runs of the same program; gone already if it was short */
+	argv = daemon__cmdline(e->pid);
+	if (argv && argv[0] && strncmp(argv[0], "pid ", 4)) {
+		for (char **a = e->argv; a && *a; a++)
+			free(*a);
+		free(e->argv);
+		e->argv = argv;
+	} else {
+		for (char **a = argv; a && *a; a++)
+			free(*a);
+		free(argv);
+		if (e->argv) {
+			free(e->argv[0]);
+			e->argv[0] = strdup(ev->filename);
+		}
 	}
 	e->retry_count = store__count_failed(d->store, e->session, e->agent, e->task);
 	if (e->retry_count < 0)

@@ -84,6 +84,8 @@ void daemon__finalize(struct daemon *d, struct execution *e);
 /* Writes e's current snapshot to history; 0 or -EIO. */
 int daemon__save(struct daemon *d, struct execution *e);
 __u64 daemon__now_ms(void);
+/* A process's argv from /proc (NULL-terminated, at most 64 words); "pid N" when unreadable. */
+char **daemon__cmdline(pid_t pid);
 /* Broadcasts a JSON object to stream clients and writes it to the event log. */
 void daemon__publish(struct daemon *d, const char *kind, const char *stream_event, struct cJSON *obj);
 

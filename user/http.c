@@ -388,7 +388,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const char *me
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
 	if (resp->body)
-		r = MHD_create_response_from_buffer(strlen(resp->body), resp->body, MHD_RESPMEM_MUST_FREE);
+		r = MHD_create_response_from_buffer(resp->body_len ? resp->body_len : strlen(resp->body),
+						    resp->body, MHD_RESPMEM_MUST_FREE);
 	else
 		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (!r) {

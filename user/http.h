@@ -49,6 +49,7 @@ const char *http_request__header(const struct http_request *r, const char *name)
 struct http_response {
 	int status;			/* 200 unless the handler sets it */
 	char *body;			/* NUL-terminated, malloc'd, freed by the layer */
+	size_t body_len;		/* 0: strlen(body); set it for binary bodies */
 	const char *content_type;	/* NULL: application/json, which gets Cache-Control: no-store */
 };
 

@@ -4,8 +4,8 @@
 #include <string.h>
 #include "cmd.h"
 #include "log.h"
+#include "version.h"
 
-#define WORKERWATCH_VERSION "0.1.0"
 
 static void usage(FILE *out)
 {
@@ -19,6 +19,7 @@ static void usage(FILE *out)
 		"  attach --orchestrator PID --session S\n"
 		"                                   make each child of PID an execution\n"
 		"  detach ID                        stop tracking an execution\n"
+		"  top [--once] [--interval S]      live view of the daemon's executions (htop-like)\n"
 		"  list                             orchestrations in the history (--db PATH, --json)\n"
 		"  show SESSION                     an orchestration and its executions\n"
 		"  executions SESSION               its executions with their metrics\n"
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
 		return cmd_attach(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "detach"))
 		return cmd_detach(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "top"))
+		return cmd_top(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(query_cmds) / sizeof(query_cmds[0]); i++)
 		if (!strcmp(argv[1], query_cmds[i]))
 			return cmd_query(argc - 1, argv + 1);

@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: MIT
+// The dashboard as a person sees it: Debian's headless Chromium against a real daemon with real workers.
+//
+// usage: node dashboard.test.mjs URL ARTIFACT_DIR --token-file FILE
+//            --busy PID:FIFO --failing PID:FIFO [--crashing PID:FIFO]
+// Each worker is a process held on its FIFO (tests/test_browser.c starts them): this script attaches it
+// through the API, then writes a line to the FIFO to let it run. Prints one line per check
+// ("ok N - ..." or "not ok N - ..."), saves overview.png, detail.png, failure.png and
+// detail-completed.png in ARTIFACT_DIR, and exits 0 when every check passed, 1 when one failed,
+// 2 when it could not run.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const SESSION = 'browser-e2e';
+const ROW_DEADLINE_MS = 2000;
+const LOAD_DEADLINE_MS = 1000;
+const LOAD_TRIES = 3;
+const WATCHDOG_MS = 110000;
+const CHECK_TIMEOUT_MS = 30000;
+const CHROMIUM = '/usr/bin/chromium';
+// No network beyond loopback, nothing the browser would fetch for itself.
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+	'--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+function usage(msg) {
+	console.error(`dashboard.test.mjs: ${msg}`);
+	console.error('usage: node dashboard.test.mjs URL ARTIFACT_DIR --token-file FILE ' +
+		'--busy PID:FIFO --failing PID:FIFO [--crashing PID:FIFO]');
+	process.exit(2);
+}
+
+function parseArgs(argv) {
+	const opts = { workers: {} };
+	const rest = [];
+
+	for (let i = 0; i < argv.length; i++) {
+		const a = argv[i];
+		if (a === '--token-file') {
+			opts.tokenFile = argv[++i];
+		} else if (['--busy', '--failing', '--crashing'].includes(a)) {
+			const m = /^(\d+):(.+)$/.exec(argv[++i] ?? '');
+			if (!m)
+				usage(`${a} wants PID:FIFO`);
+			opts.workers[a.slice(2)] = { pid: Number(m[1]), fifo: m[2] };
+		} else {
+			rest.push(a);
+		}
+	}
+	if (rest.length !== 2)
+		usage('URL and ARTIFACT_DIR are required');
+	[opts.base, opts.artifacts] = rest;
+	opts.base = opts.base.replace(/\/+$/, '');
+	if (!opts.tokenFile || !opts.workers.busy || !opts.workers.failing)
+		usage('--token-file, --busy and --failing are required');
+	return opts;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const token = fs.readFileSync(opts.tokenFile, 'utf8').trim();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const results = [];
+let context = null;
+let userDataDir = null;
+
+// Whatever hangs, the browser goes: process.exit runs playwright's exit hook, which kills it.
+const watchdog = setTimeout(() => {
+	console.log(`not ok - watchdog: the browser tests took over ${WATCHDOG_MS / 1000} s, browser killed`);
+	if (userDataDir)
+		fs.rmSync(userDataDir, { recursive: true, force: true });
+	process.exit(2);
+}, WATCHDOG_MS);
+
+async function api(method, urlPath, body) {
+	const res = await fetch(opts.base + urlPath, {
+		method,
+		headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+		body: body === undefined ? undefined : JSON.stringify(body),
+		signal: AbortSignal.timeout(10000),
+	});
+	const text = await res.text();
+	let json = null;
+
+	try {
+		json = JSON.parse(text);
+	} catch {
+		// not JSON: the caller reports the status
+	}
+	return { status: res.status, json, text };
+}
+
+// Attaches a held worker; returns its execution and when the daemon answered.
+async function attach(worker, agent, task) {
+	const r = await api('POST', '/api/v1/executions', { pid: worker.pid, session: SESSION, agent, task });
+	const answeredAt = performance.now();
+
+	if (r.status !== 201)
+		throw new Error(`POST /api/v1/executions for pid ${worker.pid} answered ${r.status}: ${r.text}`);
+	return { ...r.json, answeredAt, agent, task };
+}
+
+// Lets a held worker run. Non-blocking open, so a worker that died cannot hang the event loop.
+async function release(worker) {
+	for (let i = 0; i < 100; i++) {
+		try {
+			const fd = fs.openSync(worker.fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+
+			fs.writeSync(fd, 'go\n');
+			fs.closeSync(fd);
+			return;
+		} catch (e) {
+			if (e.code !== 'ENXIO')
+				throw e;
+			await sleep(20);
+		}
+	}
+	throw new Error(`worker ${worker.pid} does not read its FIFO ${worker.fifo}`);
+}
+
+async function execution(id) {
+	const r = await api('GET', `/api/v1/executions/${id}`);
+
+	if (r.status !== 200)
+		throw new Error(`GET /api/v1/executions/${id} answered ${r.status}`);
+	return r.json;
+}
+
+async function waitEnded(id, timeoutMs) {
+	const until = Date.now() + timeoutMs;
+
+	for (;;) {
+		const e = await execution(id);
+
+		if (e.status !== 'running')
+			return e;
+		if (Date.now() > until)
+			throw new Error(`execution ${id} still running after ${timeoutMs / 1000} s`);
+		await sleep(100);
+	}
+}
+
+async function check(title, fn) {
+	const n = results.length + 1;
+	let timer;
+
+	try {
+		const detail = await Promise.race([
+			fn(),
+			new Promise((_, reject) => {
+				timer = setTimeout(() => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS / 1000} s`)),
+					CHECK_TIMEOUT_MS);
+			}),
+		]);
+		results.push(true);
+		console.log(`ok ${n} - ${title}${detail ? `: ${detail}` : ''}`);
+	} catch (e) {
+		results.push(false);
+		console.log(`not ok ${n} - ${title}: ${e.message.split('\n')[0]}`);
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
+// Console errors, uncaught exceptions and failed requests of every page, while recording.
+const problems = [];
+let recording = true;
+
+// Each distinct problem once, with how often it happened.
+function summarize(list) {
+	const seen = new Map();
+
+	for (const p of list)
+		seen.set(p, (seen.get(p) ?? 0) + 1);
+	return [...seen].map(([p, n]) => (n > 1 ? `${p} (${n} times)` : p)).join('; ');
+}
+
+function watch(page, name) {
+	page.on('console', (m) => {
+		if (recording && m.type() === 'error')
+			problems.push(`${name}: console error: ${m.text()} (${m.location().url || 'no URL'})`);
+	});
+	page.on('pageerror', (e) => recording && problems.push(`${name}: uncaught ${e.message.split('\n')[0]}`));
+	page.on('requestfailed', (r) => recording &&
+		problems.push(`${name}: ${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`));
+	page.on('response', (r) => recording && r.status() >= 400 &&
+		problems.push(`${name}: ${r.request().method()} ${r.url()} answered ${r.status()}`));
+}
+
+async function goHash(page, hash) {
+	await page.evaluate((h) => { window.location.hash = h; }, hash);
+}
+
+// Waits for a selector; the error names what is missing and on which route.
+async function need(page, selector, route, timeout = 5000) {
+	try {
+		await page.locator(selector).first().waitFor({ state: 'visible', timeout });
+	} catch {
+		const present = await page.locator(selector).count();
+		throw new Error(`no ${present ? 'visible ' : ''}${selector} on ${route} after ${timeout} ms`);
+	}
+}
+
+async function text(page, selector) {
+	return ((await page.locator(selector).first().textContent({ timeout: 1000 })) ?? '').trim();
+}
+
+// Polls fn until it returns a truthy value or the time is up; returns the last value.
+async function poll(fn, timeoutMs, everyMs = 100) {
+	const until = Date.now() + timeoutMs;
+	let v;
+
+	for (;;) {
+		v = await fn();
+		if (v || Date.now() > until)
+			return v;
+		await sleep(everyMs);
+	}
+}
+
+// What a chart shows: its data-points, and whether its canvas holds any drawn pixel.
+function chartState(page, metric) {
+	return page.evaluate((m) => {
+		const div = document.querySelector(`section#execution-detail div.chart[data-metric="${m}"]`);
+		if (!div)
+			return { metric: m, error: `no div.chart[data-metric="${m}"] in section#execution-detail` };
+		const attr = div.getAttribute('data-points');
+		const points = attr === null ? NaN : Number(attr);
+		const canvas = div.querySelector('canvas');
+		if (!canvas)
+			return { metric: m, points, error: `no canvas in the ${m} chart` };
+		const blank = document.createElement('canvas');
+		blank.width = canvas.width;
+		blank.height = canvas.height;
+		let inked = 0;
+		const ctx = canvas.width && canvas.height ? canvas.getContext('2d') : null;
+		if (ctx) {
+			const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+			for (let i = 3; i < px.length; i += 4)
+				if (px[i])
+					inked++;
+		}
+		return { metric: m, points, width: canvas.width, height: canvas.height, inked,
+			drawn: canvas.width > 0 && canvas.height > 0 && canvas.toDataURL() !== blank.toDataURL() };
+	}, metric);
+}
+
+function describeChart(s) {
+	return s.error ? s.error : `${s.metric} ${s.points} points, ${s.width}x${s.height} canvas ` +
+		`${s.drawn ? `with ${s.inked} drawn pixels` : 'blank'}`;
+}
+
+async function countOf(page, name) {
+	const t = await text(page, `section#overview [data-count="${name}"]`);
+	const m = /\d[\d,]*/.exec(t);
+
+	return m ? Number(m[0].replace(/,/g, '')) : NaN;
+}
+
+// The scalar values of the API's failure evidence (exit code, signal, sender pid, ...), as text.
+function evidenceValues(evidence) {
+	return Object.entries(evidence ?? {}).filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+		.map(([k, v]) => [k, String(v)]);
+}
+
+async function failedCheck(page, ex, route, wantReason) {
+	await need(page, `section#execution-detail[data-execution-id="${ex.id}"]`, route);
+	const truth = await execution(ex.id);
+	const reason = truth.failure?.reason;
+
+	if (!reason || !reason.includes(wantReason))
+		throw new Error(`the API's failure reason is ${JSON.stringify(reason)}, wanted "${wantReason}"`);
+	await need(page, '#failure-reason', route);
+	const shown = await poll(async () => {
+		const t = await text(page, '#failure-reason');
+		return t.includes(reason) ? t : null;
+	}, 3000) ?? await text(page, '#failure-reason');
+	if (!shown.includes(reason))
+		throw new Error(`#failure-reason says ${JSON.stringify(shown)}, the API says ${JSON.stringify(reason)}`);
+	await need(page, '#failure-evidence', route);
+	const evidence = (await page.locator('#failure-evidence').first().innerText()).replace(/\s+/g, ' ').trim();
+	const want = evidenceValues(truth.failure.evidence);
+	if (!want.length)
+		throw new Error(`the API's failure has no evidence: ${JSON.stringify(truth.failure)}`);
+	// Digit groups may be separated for reading; the values must all be there.
+	const plain = evidence.replace(/(\d)[,\u00a0\u202f ](?=\d{3}\b)/g, '$1');
+	const lacking = want.filter(([, v]) => !evidence.includes(v) && !plain.includes(v));
+	if (lacking.length)
+		throw new Error(`#failure-evidence ${JSON.stringify(evidence.slice(0, 200))} lacks ` +
+			lacking.map(([k, v]) => `${k} ${v}`).join(', '));
+	return `"${shown}", evidence ${JSON.stringify(evidence.slice(0, 100))}`;
+}
+
+async function main() {
+	let chromium;
+
+	try {
+		({ chromium } = await import('playwright-core'));
+	} catch (e) {
+		throw new Error(`cannot load playwright-core (${e.code ?? e.message}): run tests/browser/setup.sh`);
+	}
+	if (!fs.existsSync(CHROMIUM))
+		throw new Error(`${CHROMIUM} is missing: tools/setup.sh test installs Debian's chromium`);
+	fs.mkdirSync(opts.artifacts, { recursive: true });
+	userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ww-chromium-'));
+	context = await chromium.launchPersistentContext(userDataDir, {
+		executablePath: CHROMIUM,
+		headless: true,
+		args: CHROMIUM_ARGS,
+		viewport: { width: 1280, height: 800 },
+		timeout: 30000,
+	});
+	context.setDefaultTimeout(10000);
+	const page = context.pages()[0] ?? await context.newPage();
+	watch(page, 'page');
+
+	const { busy, failing, crashing } = opts.workers;
+	let busyEx = null, failEx = null, crashEx = null;
+
+	await check('the page loads from the daemon in under 1 s', async () => {
+		// The first load also starts the browser's renderer and network stack: time the loads
+		// after it, with the cache off so that every asset comes from the daemon again.
+		await page.goto(`${opts.base}/`, { waitUntil: 'load' });
+		const cdp = await context.newCDPSession(page);
+		await cdp.send('Network.enable');
+		await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+		// The best of up to three loads: the page's own time, not a moment of a busy machine.
+		const times = [];
+		for (let i = 0; i < LOAD_TRIES && !times.some((t) => t < LOAD_DEADLINE_MS); i++) {
+			recording = false;	// leaving the page aborts its event stream: not the page's fault
+			await page.goto('about:blank');
+			recording = true;
+			const res = await page.goto(`${opts.base}/`, { waitUntil: 'domcontentloaded' });
+			if (!res || res.status() !== 200)
+				throw new Error(`GET / answered ${res ? res.status() : 'nothing'}`);
+			const type = res.headers()['content-type'] ?? '';
+			if (!type.startsWith('text/html'))
+				throw new Error(`GET / is ${type}, not text/html`);
+			times.push(Math.round(await page.evaluate(() => {
+				const e = performance.getEntriesByType('navigation')[0];
+				return e.domContentLoadedEventEnd - e.startTime;
+			})));
+			await page.waitForLoadState('load');
+		}
+		await sleep(300);	// late errors of the first render
+		const best = Math.min(...times);
+		const took = `domcontentloaded after ${times.join(', ')} ms`;
+		if (best >= LOAD_DEADLINE_MS)
+			throw new Error(took + (problems.length ? `; and ${summarize(problems)}` : ''));
+		if (problems.length)
+			throw new Error(`${took}, but ${summarize(problems)}`);
+		return `${took}, no console errors, no failed requests`;
+	});
+
+	await check('a worker attached while #/executions is open appears within 2 s, without reload', async () => {
+		await goHash(page, '#/executions');
+		// The list has rendered (empty, so maybe with no height) before the worker exists.
+		let missing = null;
+		try {
+			await page.locator('table#executions').waitFor({ state: 'attached', timeout: 5000 });
+		} catch {
+			missing = new Error('no table#executions on #/executions after 5000 ms');
+		}
+		// A reload or a navigation to another document would drop this.
+		await page.evaluate(() => { window.__wwNoReload = true; });
+		busyEx = await attach(busy, 'builder', 'compile');
+		await release(busy);
+		if (missing)
+			throw missing;
+		const row = `table#executions tr[data-execution-id="${busyEx.id}"]`;
+		try {
+			await page.locator(row).waitFor({ state: 'visible', timeout: 10000 });
+		} catch {
+			throw new Error(`no ${row} 10 s after the attach`);
+		}
+		const ms = Math.round(performance.now() - busyEx.answeredAt);
+		if (!(await page.evaluate(() => window.__wwNoReload === true)))
+			throw new Error('the page reloaded to show the row');
+		if (ms > ROW_DEADLINE_MS)
+			throw new Error(`the row appeared ${ms} ms after the POST answered`);
+		const cells = {};
+		for (const col of ['session', 'agent', 'task', 'status', 'duration', 'cpu', 'rss', 'syscalls', 'network']) {
+			const cell = page.locator(`${row} td[data-col="${col}"]`);
+			if (!(await cell.count()))
+				throw new Error(`the row has no td[data-col="${col}"]`);
+			cells[col] = ((await cell.first().textContent()) ?? '').trim();
+		}
+		for (const [col, want] of [['session', SESSION], ['agent', 'builder'], ['task', 'compile']])
+			if (!cells[col].includes(want))
+				throw new Error(`td[data-col="${col}"] says ${JSON.stringify(cells[col])}, wanted "${want}"`);
+		if (!/running/i.test(cells.status))
+			throw new Error(`td[data-col="status"] says ${JSON.stringify(cells.status)} for a running worker`);
+		return `row ${busyEx.id} after ${ms} ms: ${cells.session} / ${cells.agent} / ${cells.task} / ${cells.status}`;
+	});
+
+	await check('clicking the row opens #/executions/ID with its process tree', async () => {
+		if (!busyEx)
+			throw new Error('the busy worker was not attached');
+		const route = `#/executions/${busyEx.id}`;
+		const row = `table#executions tr[data-execution-id="${busyEx.id}"]`;
+		if (!page.url().includes('#/executions'))
+			await goHash(page, '#/executions');
+		try {
+			await need(page, row, '#/executions');
+		} catch (e) {
+			await goHash(page, route);	// so that the charts can still be checked
+			throw e;
+		}
+		await page.locator(row).click();
+		const hash = await poll(async () => {
+			const h = await page.evaluate(() => window.location.hash);
+			return h === route ? h : null;
+		}, 2000) ?? await page.evaluate(() => window.location.hash);
+		if (hash !== route) {
+			await goHash(page, route);
+			throw new Error(`after the click the URL's hash is "${hash}", wanted "${route}"`);
+		}
+		await need(page, `section#execution-detail[data-execution-id="${busyEx.id}"]`, route);
+		// The API lists processes only while the execution runs.
+		if ((await execution(busyEx.id)).status !== 'running')
+			return 'process tree not checked: the worker had ended';
+		await need(page, `#process-tree li[data-pid="${busy.pid}"]`, route);
+		return `${route}; #process-tree lists pid ${busy.pid}`;
+	});
+
+	await check('the detail page plots the cpu and rss samples', async () => {
+		if (!busyEx)
+			throw new Error('the busy worker was not attached');
+		const route = `#/executions/${busyEx.id}`;
+		await need(page, `section#execution-detail[data-execution-id="${busyEx.id}"]`, route);
+		// One sample a second: wait for the second one to be plotted.
+		const ready = (s) => !s.error && s.points >= 2 && s.drawn;
+		let states = [];
+		await poll(async () => {
+			states = [await chartState(page, 'cpu'), await chartState(page, 'rss')];
+			return states.every(ready);
+		}, 12000, 250);
+		if (!states.every(ready))
+			throw new Error(`after 12 s: ${states.map(describeChart).join('; ')}`);
+		for (const m of ['syscalls', 'network']) {
+			const s = await chartState(page, m);
+			if (s.error || Number.isNaN(s.points))
+				throw new Error(s.error ?? `the ${m} chart has no data-points`);
+		}
+		await page.screenshot({ path: path.join(opts.artifacts, 'detail.png'), fullPage: true });
+		return `${states.map(describeChart).join('; ')}; detail.png saved`;
+	});
+
+	// The failing workers end at once; attach both, then look at them.
+	try {
+		failEx = await attach(failing, 'tester', 'unit');
+		await release(failing);
+		if (crashing) {
+			crashEx = await attach(crashing, 'fuzzer', 'fuzz');
+			await release(crashing);
+		}
+		await waitEnded(failEx.id, 10000);
+		if (crashEx)
+			await waitEnded(crashEx.id, 10000);
+	} catch (e) {
+		console.log(`# failing workers: ${e.message}`);
+	}
+
+	await check('a worker that exited with code 3 shows its failure reason and evidence', async () => {
+		if (!failEx)
+			throw new Error('the failing worker was not attached');
+		await goHash(page, '#/executions');
+		const row = `table#executions tr[data-execution-id="${failEx.id}"]`;
+		await need(page, row, '#/executions');
+		const status = await poll(async () => {
+			const t = await text(page, `${row} td[data-col="status"]`);
+			return /failed/i.test(t) ? t : null;
+		}, 5000) ?? await text(page, `${row} td[data-col="status"]`);
+		if (!/failed/i.test(status))
+			throw new Error(`its status cell says ${JSON.stringify(status)}, wanted "failed"`);
+		await page.locator(row).click();
+		const detail = await failedCheck(page, failEx, `#/executions/${failEx.id}`, 'exited with code 3');
+		await page.screenshot({ path: path.join(opts.artifacts, 'failure.png'), fullPage: true });
+		return `${detail}; failure.png saved`;
+	});
+
+	if (crashing) {
+		await check('a worker that crashed shows its reason and evidence, on a freshly loaded deep link', async () => {
+			if (!crashEx)
+				throw new Error('the crashing worker was not attached');
+			const deep = await context.newPage();
+			watch(deep, 'deep link');
+			try {
+				const route = `#/executions/${crashEx.id}`;
+				await deep.goto(`${opts.base}/${route}`, { waitUntil: 'domcontentloaded' });
+				return await failedCheck(deep, crashEx, route, 'crashed with SIGSEGV');
+			} finally {
+				recording = false;	// closing the page aborts its requests: not the page's fault
+				await deep.close();
+				recording = true;
+			}
+		});
+	}
+
+	// Six seconds of CPU take longer on a busy machine; the checks below want every worker ended.
+	try {
+		if (busyEx)
+			await waitEnded(busyEx.id, 60000);
+	} catch (e) {
+		console.log(`# busy worker: ${e.message}`);
+	}
+
+	await check('the overview counts what the API counts', async () => {
+		await goHash(page, '#/');
+		await need(page, 'section#overview', '#/');
+		const truth = {};
+		for (const s of ['running', 'completed', 'failed']) {
+			const r = await api('GET', `/api/v1/executions?status=${s}&limit=1000`);
+			truth[s] = r.json.length;
+		}
+		truth['lost-events'] = (await api('GET', '/health')).json.checks.lost_events.total;
+		if (truth.failed < 1)
+			throw new Error(`the API counts ${truth.failed} failed executions, wanted at least 1`);
+		let shown = {};
+		const same = async () => {
+			for (const k of Object.keys(truth)) {
+				if (!(await page.locator(`section#overview [data-count="${k}"]`).count()))
+					throw new Error(`no [data-count="${k}"] in section#overview on #/`);
+				shown[k] = await countOf(page, k);
+			}
+			return Object.keys(truth).every((k) => shown[k] === truth[k]);
+		};
+		if (!(await poll(same, 5000, 250))) {
+			const diff = Object.keys(truth).filter((k) => shown[k] !== truth[k])
+				.map((k) => `${k} shows ${shown[k]}, the API says ${truth[k]}`);
+			throw new Error(diff.join('; '));
+		}
+		await page.screenshot({ path: path.join(opts.artifacts, 'overview.png'), fullPage: true });
+		return `${Object.entries(shown).map(([k, v]) => `${k} ${v}`).join(', ')}; overview.png saved`;
+	});
+
+	await check('a worker that completed shows no failure', async () => {
+		if (!busyEx)
+			throw new Error('the busy worker was not attached');
+		const truth = await execution(busyEx.id);
+		if (truth.status !== 'completed')
+			throw new Error(`the API says the busy worker ${truth.status}: ${JSON.stringify(truth.failure)}`);
+		const route = `#/executions/${busyEx.id}`;
+		await goHash(page, route);
+		await need(page, `section#execution-detail[data-execution-id="${busyEx.id}"]`, route);
+		const reason = page.locator('#failure-reason');
+		if ((await reason.count()) && await reason.first().isVisible() && (await text(page, '#failure-reason')))
+			throw new Error(`#failure-reason says ${JSON.stringify(await text(page, '#failure-reason'))}`);
+		// The whole run's charts, for a person to look at.
+		await page.screenshot({ path: path.join(opts.artifacts, 'detail-completed.png'), fullPage: true });
+		return 'no #failure-reason shown; detail-completed.png saved';
+	});
+
+	await check('#/orchestrations lists the session and #/alerts renders', async () => {
+		await goHash(page, '#/orchestrations');
+		await need(page, 'table#orchestrations', '#/orchestrations');
+		await need(page, `table#orchestrations tr[data-session="${SESSION}"]`, '#/orchestrations');
+		await goHash(page, '#/alerts');
+		await need(page, 'section#alerts', '#/alerts');
+		return `session ${SESSION} listed`;
+	});
+
+	await check('no console errors, uncaught exceptions or failed requests on any page', async () => {
+		await sleep(300);
+		if (problems.length)
+			throw new Error(summarize(problems));
+		return 'none';
+	});
+}
+
+let status = 0;
+try {
+	await main();
+	status = results.every(Boolean) ? 0 : 1;
+} catch (e) {
+	console.log(`not ok - ${e.message.split('\n')[0]}`);
+	status = 2;
+} finally {
+	recording = false;
+	if (context)
+		await context.close().catch(() => {});
+	if (userDataDir)
+		fs.rmSync(userDataDir, { recursive: true, force: true });
+	clearTimeout(watchdog);
+}
+const ok = results.filter(Boolean).length;
+console.log(`# browser: ${results.length} checks, ${ok} ok, ${results.length - ok} not ok`);
+process.exit(status);

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/* The dashboard end to end: real daemon, real workers, Debian's Chromium driven by tests/browser/. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "harness.h"
+
+/* Paths are relative to the repository's root, where make check runs the tests. */
+#define BROWSER_DIR "tests/browser"
+#define BROWSER_SCRIPT BROWSER_DIR "/dashboard.test.mjs"
+#define SETUP_TIMEOUT_S 300
+/* Above the script's own watchdog (110 s), which kills the browser before it exits. */
+#define BROWSER_TIMEOUT_S 150
+
+struct wwd {
+	int pid;
+	int port;
+	char dir[256];
+};
+
+static const char *bin(const char *name)
+{
+	static char bufs[4][512];
+	static int next;
+	char *b = bufs[next++ % 4];
+
+	snprintf(b, sizeof(bufs[0]), "%s/%s", harness__bin(), name);
+	return b;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static char *read_file(const char *path)
+{
+	struct cmd_result r;
+	char *text;
+
+	harness__run((char *[]){ "/bin/cat", (char *)path, NULL }, 10, &r);
+	text = r.out;
+	r.out = NULL;
+	harness__free_result(&r);
+	return text;
+}
+
+/* Starts the daemon on a port the kernel picks; its files live in the test's temp dir. */
+static bool wwd_start(struct wwd *d)
+{
+	char db[300], logdir[300], token[300], out[300];
+	char *argv[] = { (char *)bin("workerwatch"), "daemon", "--listen", "127.0.0.1:0", "--db", db,
+			 "--log-dir", logdir, "--token-file", token, "--sample-interval-s", "1", NULL };
+
+	snprintf(d->dir, sizeof(d->dir), "%s", harness__tmpdir());
+	snprintf(db, sizeof(db), "%s/history.db", d->dir);
+	snprintf(logdir, sizeof(logdir), "%s/log", d->dir);
+	snprintf(token, sizeof(token), "%s/token", d->dir);
+	snprintf(out, sizeof(out), "%s/daemon.%ld.log", d->dir, (long)time(NULL));
+	d->pid = harness__spawn(argv, out);
+	for (int i = 0; i < 500; i++) {
+		char *text = read_file(out), *at = text ? strstr(text, "listening on http://127.0.0.1:") : NULL;
+
+		if (at) {
+			d->port = atoi(at + strlen("listening on http://127.0.0.1:"));
+			free(text);
+			return CHECK(d->port > 0, "no port in the daemon's log");
+		}
+		free(text);
+		if (waitpid(d->pid, NULL, WNOHANG) == d->pid)
+			break;
+		sleep_ms(20);
+	}
+	return CHECK(false, "the daemon did not start: see %s", out);
+}
+
+static void wwd_stop(struct wwd *d, int sig)
+{
+	int status;
+
+	kill(d->pid, sig);
+	status = harness__wait(d->pid, 20);
+	if (sig == SIGTERM)
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon exited with status %d", status);
+}
+
+/* A worker held on a FIFO until released, so it is attached before it does anything. */
+static int spawn_held(const char *fifo, const char *cmd)
+{
+	char script[2048];
+
+	mkfifo(fifo, 0600);
+	snprintf(script, sizeof(script), "read go < %s; exec %s", fifo, cmd);
+	return harness__spawn((char *[]){ "/bin/sh", "-c", script, NULL }, NULL);
+}
+
+/* Ends a worker the script may have left held or running; reaps it either way. */
+static void reap(int pid)
+{
+	if (pid <= 0)
+		return;
+	if (waitpid(pid, NULL, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		harness__wait(pid, 10);
+	}
+}
+
+/* A PNG of at least min_w x min_h pixels and min_bytes bytes: its signature, then IHDR's size. */
+static void check_png(const char *path, unsigned min_w, unsigned min_h, long min_bytes)
+{
+	static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	unsigned char head[24];
+	struct stat st;
+	unsigned w, h;
+	int fd = open(path, O_RDONLY);
+
+	if (!CHECK(fd >= 0, "no screenshot %s: %s", path, strerror(errno)))
+		return;
+	if (!CHECK(fstat(fd, &st) == 0 && read(fd, head, sizeof(head)) == (ssize_t)sizeof(head),
+		   "%s is too short for a PNG", path))
+		goto out;
+	if (!CHECK(!memcmp(head, sig, sizeof(sig)) && !memcmp(head + 12, "IHDR", 4), "%s is not a PNG", path))
+		goto out;
+	w = (unsigned)head[16] << 24 | head[17] << 16 | head[18] << 8 | head[19];
+	h = (unsigned)head[20] << 24 | head[21] << 16 | head[22] << 8 | head[23];
+	CHECK(w >= min_w && h >= min_h, "%s is %ux%u, wanted at least %ux%u", path, w, h, min_w, min_h);
+	CHECK(st.st_size >= min_bytes, "%s has %ld bytes, wanted at least %ld", path, (long)st.st_size,
+	      min_bytes);
+out:
+	close(fd);
+}
+
+KERNEL_TEST(browser_dashboard_shows_workers_failures_and_charts)
+{
+	static const char *const shots[] = { "overview.png", "detail.png", "failure.png", "detail-completed.png" };
+	char art[300], url[64], token[300], shot[400], log[400];
+	char fifo_busy[300], fifo_fail[300], fifo_crash[300];
+	char arg_busy[400], arg_fail[400], arg_crash[400], cmd[1200];
+	int busy = -1, failing = -1, crashing = -1;
+	struct cmd_result r;
+	struct wwd d;
+	FILE *f;
+
+	ASSERT(access(BROWSER_SCRIPT, R_OK) == 0, "no %s: run the tests from the repository's root",
+	       BROWSER_SCRIPT);
+	/* npm ci of the pinned playwright-core, only when node_modules is missing or stale */
+	harness__run((char *[]){ "/bin/bash", BROWSER_DIR "/setup.sh", NULL }, SETUP_TIMEOUT_S, &r);
+	if (!CHECK(r.exit_code == 0, "%s/setup.sh failed:\n%s%s", BROWSER_DIR, r.out, r.err)) {
+		harness__free_result(&r);
+		return;
+	}
+	harness__free_result(&r);
+
+	snprintf(art, sizeof(art), "%s/artifacts", harness__bin());
+	ASSERT(mkdir(art, 0755) == 0 || errno == EEXIST, "cannot create %s: %s", art, strerror(errno));
+	/* a screenshot left by an earlier run must not pass for this one's */
+	for (size_t i = 0; i < sizeof(shots) / sizeof(shots[0]); i++) {
+		snprintf(shot, sizeof(shot), "%s/%s", art, shots[i]);
+		unlink(shot);
+	}
+
+	ASSERT(wwd_start(&d), "no daemon");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", d.port);
+	snprintf(token, sizeof(token), "%s/token", d.dir);
+	snprintf(fifo_busy, sizeof(fifo_busy), "%s/go-busy", d.dir);
+	snprintf(fifo_fail, sizeof(fifo_fail), "%s/go-fail", d.dir);
+	snprintf(fifo_crash, sizeof(fifo_crash), "%s/go-crash", d.dir);
+	/* long enough to be sampled several times and watched on its detail page */
+	snprintf(cmd, sizeof(cmd), "%s cpu 6000", bin("wwload"));
+	busy = spawn_held(fifo_busy, cmd);
+	snprintf(cmd, sizeof(cmd), "%s exit 3", bin("wwload"));
+	failing = spawn_held(fifo_fail, cmd);
+	snprintf(cmd, sizeof(cmd), "%s crash", bin("wwload"));
+	crashing = spawn_held(fifo_crash, cmd);
+	snprintf(arg_busy, sizeof(arg_busy), "%d:%s", busy, fifo_busy);
+	snprintf(arg_fail, sizeof(arg_fail), "%d:%s", failing, fifo_fail);
+	snprintf(arg_crash, sizeof(arg_crash), "%d:%s", crashing, fifo_crash);
+	sleep_ms(100);
+
+	harness__run((char *[]){ "/usr/bin/env", "node", BROWSER_SCRIPT, url, art, "--token-file", token,
+				 "--busy", arg_busy, "--failing", arg_fail, "--crashing", arg_crash, NULL },
+		     BROWSER_TIMEOUT_S, &r);
+	snprintf(log, sizeof(log), "%s/browser.log", art);
+	f = fopen(log, "w");
+	if (f) {
+		fprintf(f, "%s%s", r.out ?: "", r.err ?: "");
+		fclose(f);
+	}
+	CHECK(r.exit_code == 0, "the browser checks exited %d (status %d):\n%s%s", r.exit_code, r.status,
+	      r.out ?: "", r.err ?: "");
+	CHECK(r.out && strstr(r.out, "ok 1 - ") && strncmp(r.out, "not ok ", 7) && !strstr(r.out, "\nnot ok "),
+	      "not every browser check passed");
+	harness__free_result(&r);
+
+	/* what a person would look at afterwards: full pages, at least the 1280x800 viewport */
+	snprintf(shot, sizeof(shot), "%s/overview.png", art);
+	check_png(shot, 1280, 800, 8000);
+	snprintf(shot, sizeof(shot), "%s/detail.png", art);
+	check_png(shot, 1280, 800, 8000);
+
+	reap(busy);
+	reap(failing);
+	reap(crashing);
+	wwd_stop(&d, SIGTERM);
+}
