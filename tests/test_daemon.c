@@ -231,6 +231,10 @@ KERNEL_TEST(daemon_attaches_to_a_running_worker_and_keeps_its_history)
 	CHECK(cJSON_GetArraySize(harness__get(ex, "samples")) >= 1, "no time series samples");
 	CHECK(harness__get(ex, "syscalls.clock_gettime") || harness__get(ex, "syscalls.wait4"),
 	      "no per-syscall summary");
+	/* kept in history after the end: the run-queue histogram and the slow-syscall list */
+	CHECK(harness__num(ex, "runqueue_latency.count") > 0, "no run-queue histogram");
+	CHECK(cJSON_GetArraySize(harness__get(ex, "runqueue_latency.buckets")) > 0, "no run-queue buckets");
+	CHECK_EQ(harness__num(ex, "slow_syscalls.threshold_ns"), 1000000000);
 	check_promtool(&d);
 	wwd_stop(&d, SIGTERM);
 

@@ -904,3 +904,33 @@ TEST(views_syscalls_samples_orch_perf)
 	CHECK_EQ(harness__num(v, "max_ms"), 100);
 	cJSON_Delete(v);
 }
+
+TEST(store_keeps_extras_and_migrates_a_version_1_database)
+{
+	struct store *s = open_tmp();
+	char *json = NULL, cmd[1024];
+	__u64 id;
+
+	ASSERT(s, "no store");
+	id = add(s, "x", "a", "", "completed", 1000, 1);
+	CHECK(store__put_extra(s, id, "runqueue_latency", "{\"count\":3}") == 0, "put: %s", store__errmsg(s));
+	CHECK(store__put_extra(s, id, "runqueue_latency", "{\"count\":4}") == 0, "replace: %s", store__errmsg(s));
+	CHECK(store__get_extra(s, id, "runqueue_latency", &json) == 0 && json && !strcmp(json, "{\"count\":4}"),
+	      "got %s", json ? json : "(null)");
+	free(json);
+	CHECK(store__get_extra(s, id, "nothing", &json) == -ENOENT, "absent extra found");
+	CHECK_EQ(store__cleanup(s, 1000000), 1);
+	CHECK(store__get_extra(s, id, "runqueue_latency", &json) == -ENOENT, "extra outlived its execution");
+	id = add(s, "y", "a", "", "completed", 2000000, 1);
+	store__close(s);
+
+	/* a database as version 1 left it: no extras table */
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' 'DROP TABLE execution_extras; PRAGMA user_version = 1;'",
+		 harness__tmp("history.db"));
+	ASSERT(system(cmd) == 0, "cannot make a version 1 database");
+	s = open_tmp();
+	ASSERT(s, "version 1 database not opened: %s", store__errmsg(NULL));
+	CHECK(store__put_extra(s, id, "slow_syscalls", "{}") == 0, "no extras after migration: %s", store__errmsg(s));
+	CHECK(store__integrity_check(s) == 0, "integrity check failed after migration");
+	store__close(s);
+}

@@ -15,6 +15,7 @@
 #include "health.h"
 #include "metrics.h"
 #include "probes.h"
+#include "report.h"
 #include "snapshot.h"
 #include "store.h"
 #include "syscalls.h"
@@ -406,6 +407,19 @@ static void add_live_detail(struct daemon *d, struct execution *e, cJSON *out)
 	free(tasks);
 }
 
+static void add_extra(struct daemon *d, __u64 id, const char *key, cJSON *out)
+{
+	char *text = NULL;
+	cJSON *doc;
+
+	if (store__get_extra(d->store, id, key, &text))
+		return;
+	doc = cJSON_Parse(text);
+	if (doc)
+		cJSON_AddItemToObject(out, key, doc);
+	free(text);
+}
+
 static void get_execution(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	struct daemon *d = ctx;
@@ -425,9 +439,13 @@ static void get_execution(void *ctx, const struct http_request *req, struct http
 		out = live_view(d, e);
 		nsys = snapshot__syscall_rows(e, &sys);
 		add_live_detail(d, e, out);
+		cJSON_AddItemToObject(out, "runqueue_latency", report__hist_json(e->totals.rq_hist, 0));
+		cJSON_AddItemToObject(out, "slow_syscalls", report__slow_json(e));
 	} else if (!store__get_execution(d->store, id, &r)) {
 		out = views__exec(&r);
 		store__syscalls(d->store, id, &sys, &nsys);
+		add_extra(d, id, "runqueue_latency", out);
+		add_extra(d, id, "slow_syscalls", out);
 	}
 	if (out)
 		store__samples(d->store, id, &samples, &nsamples);

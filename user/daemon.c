@@ -436,6 +436,24 @@ static void roll_up(struct daemon *d, const struct execution *e, const struct ex
 	observe(a->rss_buckets, &a->rss_sum, daemon_rss_bounds, (double)r->peak_rss_bytes);
 }
 
+/* What has no column in history: the run-queue histogram and the slow syscalls. */
+static void save_extras(struct daemon *d, const struct execution *e)
+{
+	cJSON *docs[2] = { report__hist_json(e->totals.rq_hist, 0), report__slow_json(e) };
+	static const char *const keys[2] = { "runqueue_latency", "slow_syscalls" };
+
+	for (int i = 0; i < 2; i++) {
+		char *text = cJSON_PrintUnformatted(docs[i]);
+
+		if (e->db_id && text && store__put_extra(d->store, e->db_id, keys[i], text)) {
+			d->db_errors++;
+			d->db_ok = false;
+		}
+		free(text);
+		cJSON_Delete(docs[i]);
+	}
+}
+
 void daemon__finalize(struct daemon *d, struct execution *e)
 {
 	struct exec_record r;
@@ -451,6 +469,7 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	if (root && root->exited)
 		e->exit_status = root->exit_status;
 	daemon__save(d, e);
+	save_extras(d, e);
 	snapshot__record(e, &r);
 	roll_up(d, e, &r);
 

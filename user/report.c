@@ -37,7 +37,7 @@ static cJSON *add_u64(cJSON *obj, const char *name, __u64 v)
 	return cJSON_AddNumberToObject(obj, name, (double)v);
 }
 
-static cJSON *hist_json(const __u64 *hist, __u64 max_ns)
+cJSON *report__hist_json(const __u64 *hist, __u64 max_ns)
 {
 	cJSON *h = cJSON_CreateObject(), *buckets;
 
@@ -147,7 +147,7 @@ static cJSON *cpu_json(const struct execution *e)
 	add_u64(obj, "runqueue_wait_ns", e->totals.rq_wait_ns);
 	add_u64(obj, "voluntary_switches", e->totals.nvcsw);
 	add_u64(obj, "involuntary_switches", e->totals.nivcsw);
-	cJSON_AddItemToObject(obj, "runqueue_latency", hist_json(e->totals.rq_hist, 0));
+	cJSON_AddItemToObject(obj, "runqueue_latency", report__hist_json(e->totals.rq_hist, 0));
 	return obj;
 }
 
@@ -198,7 +198,7 @@ static cJSON *syscalls_json(const struct execution *e)
 	return obj;
 }
 
-static cJSON *slow_json(const struct execution *e)
+cJSON *report__slow_json(const struct execution *e)
 {
 	cJSON *obj = cJSON_CreateObject(), *events;
 	char buf[32], ts[40];
@@ -284,7 +284,7 @@ cJSON *report__json(const struct execution *e)
 	cJSON_AddItemToObject(root, "cpu", cpu_json(e));
 	cJSON_AddItemToObject(root, "memory", memory_json(e));
 	cJSON_AddItemToObject(root, "syscalls", syscalls_json(e));
-	cJSON_AddItemToObject(root, "slow_syscalls", slow_json(e));
+	cJSON_AddItemToObject(root, "slow_syscalls", report__slow_json(e));
 	cJSON_AddItemToObject(root, "network", network_json(e));
 	cJSON_AddItemToObject(root, "processes", processes_json(e));
 	cJSON_AddItemToObject(root, "observer", observer_json(e));

@@ -29,6 +29,17 @@ struct store {
 static __thread char errbuf[512];
 
 /* Version 1. Orchestrations are a view: a session's status is derived, never stored, so it cannot go stale. */
+/* Version 2: JSON documents of an execution that have no columns (histograms, slow syscalls). */
+#define EXTRAS_SQL								\
+	"CREATE TABLE execution_extras ("					\
+	" exec_id INTEGER NOT NULL REFERENCES executions (id) ON DELETE CASCADE,"	\
+	" key TEXT NOT NULL,"							\
+	" json TEXT NOT NULL,"							\
+	" PRIMARY KEY (exec_id, key)"						\
+	") WITHOUT ROWID;"
+
+static const char migrate_v2_sql[] = EXTRAS_SQL "PRAGMA user_version = 2;";
+
 static const char schema_sql[] =
 	"CREATE TABLE executions ("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -93,6 +104,7 @@ static const char schema_sql[] =
 	") WITHOUT ROWID;"
 	/* for pruning by age without a full scan */
 	"CREATE INDEX samples_ts ON samples (ts_ms);"
+	EXTRAS_SQL
 	"CREATE VIEW orchestrations AS SELECT"
 	" session,"
 	" CASE WHEN SUM(status = 'running') > 0 THEN 'running'"
@@ -542,7 +554,7 @@ static int setup_writer(struct store *s)
 /* Creates the schema in one transaction, so a crash leaves either none or all of it. */
 static int init_schema(struct store *s)
 {
-	char what[PATH_MAX + 32];
+	char what[PATH_MAX + 64];
 	int version = 0, tables = 0, err;
 
 	err = begin(s);
@@ -552,6 +564,13 @@ static int init_schema(struct store *s)
 	if (err)
 		goto cleanup;
 	err = check_version(s, version);
+	if (!err && version == 1) {
+		snprintf(what, sizeof(what), "cannot migrate %s to schema version 2", s->path);
+		err = exec_sql(s, migrate_v2_sql, what);
+		if (!err)
+			err = commit(s);
+		goto cleanup;
+	}
 	if (err || version)
 		goto cleanup;
 	err = pragma_int(s, "SELECT COUNT(*) FROM sqlite_schema", &tables);
@@ -1284,6 +1303,57 @@ int store__integrity_check(struct store *s)
 	if (!res || strcmp((const char *)res, "ok")) {
 		set_msg("%s is damaged: %s", s->path, res ? (const char *)res : "unknown problem");
 		err = -EIO;
+	}
+cleanup:
+	sqlite3_finalize(st);
+	unlock(s);
+	return err;
+}
+
+int store__put_extra(struct store *s, __u64 id, const char *key, const char *json)
+{
+	static const char *const what = "cannot store an execution's extra";
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	lock(s);
+	err = prepare(s, "INSERT OR REPLACE INTO execution_extras (exec_id, key, json) VALUES (?1, ?2, ?3)",
+		      &st, what);
+	if (err)
+		goto cleanup;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		err = db_fail(s, rc, what);
+cleanup:
+	sqlite3_finalize(st);
+	unlock(s);
+	return err;
+}
+
+int store__get_extra(struct store *s, __u64 id, const char *key, char **json)
+{
+	static const char *const what = "cannot read an execution's extra";
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	*json = NULL;
+	lock(s);
+	err = prepare(s, "SELECT json FROM execution_extras WHERE exec_id = ?1 AND key = ?2", &st, what);
+	if (err)
+		goto cleanup;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*json = strdup((const char *)sqlite3_column_text(st, 0));
+		err = *json ? 0 : -ENOMEM;
+	} else if (rc == SQLITE_DONE) {
+		err = -ENOENT;
+	} else {
+		err = db_fail(s, rc, what);
 	}
 cleanup:
 	sqlite3_finalize(st);

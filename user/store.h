@@ -8,7 +8,7 @@
 #include "record.h"
 
 #define STORE_DEFAULT_PATH	"/var/lib/workerwatch/workerwatch.db"
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 /* failure_category and reason given to executions a crashed daemon left running */
 #define STORE_LOST_CATEGORY	"lost"
 #define STORE_LOST_REASON	"the daemon stopped while it ran"
@@ -109,5 +109,13 @@ int store__cleanup(struct store *s, __u64 older_than_ms);
 
 /* PRAGMA integrity_check: 0 when ok, -EIO (and the first problem in the message) when not. */
 int store__integrity_check(struct store *s);
+
+/*
+ * Extra JSON documents of an execution ("runqueue_latency", "slow_syscalls"),
+ * deleted with it. put replaces; get returns -ENOENT when absent, the text
+ * in *json (malloc'd).
+ */
+int store__put_extra(struct store *s, __u64 id, const char *key, const char *json);
+int store__get_extra(struct store *s, __u64 id, const char *key, char **json);
 
 #endif
