@@ -521,6 +521,21 @@ KERNEL_TEST(daemon_labels_retries_progress_detach_and_stream)
 	cJSON_Delete(j);
 	CHECK(api(&d, "DELETE", path, NULL, true, NULL) == 409, "second detach not refused");
 	CHECK(kill(hang, 0) == 0, "detaching killed the worker");
+	/* a detached execution has no outcome: performance counts only the two failures */
+	CHECK(api(&d, "GET", "/api/v1/performance", NULL, false, &j) == 200, "performance failed");
+	{
+		const cJSON *p;
+		int agents = 0;
+
+		cJSON_ArrayForEach(p, j) {
+			agents++;
+			CHECK_STR(harness__str(p, "agent"), "tester");
+			CHECK_EQ(harness__num(p, "count"), 2);
+			CHECK_EQ(harness__num(p, "failed"), 2);
+		}
+		CHECK_EQ(agents, 1);
+	}
+	cJSON_Delete(j);
 	kill(hang, SIGKILL);
 	harness__wait(hang, 10);
 

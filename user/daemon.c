@@ -499,6 +499,7 @@ static void sample_all(struct daemon *d, __u64 now_ms)
 {
 	struct execution **live;
 	struct sample_row *rows;
+	char ts[40];
 	int n = daemon__live(d, &live), used = 0;
 
 	if (!n)
@@ -515,6 +516,8 @@ static void sample_all(struct daemon *d, __u64 now_ms)
 			continue;
 		snapshot__sample(e, now_ms, &rows[used]);
 		ev = exec_ref(e);
+		report__rfc3339(now_ms * 1000000ULL, ts, sizeof(ts));
+		cJSON_AddStringToObject(ev, "ts", ts);
 		cJSON_AddNumberToObject(ev, "on_cpu_ns", (double)rows[used].on_cpu_ns);
 		cJSON_AddNumberToObject(ev, "rss_bytes", (double)rows[used].rss_bytes);
 		cJSON_AddNumberToObject(ev, "syscalls", (double)rows[used].syscalls);

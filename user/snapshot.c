@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,8 +68,16 @@ void snapshot__record(const struct execution *e, struct exec_record *r)
 				 failure__category_name(f.category));
 			snprintf(r->failure_reason, sizeof(r->failure_reason), "%s", f.reason);
 			evidence = cJSON_CreateObject();
-			if (f.signal)
+			if (f.signal) {
+				char name[16];
+
+				snprintf(name, sizeof(name), "SIG%s", sigabbrev_np(f.signal) ?: "?");
 				cJSON_AddNumberToObject(evidence, "signal", f.signal);
+				cJSON_AddStringToObject(evidence, "signal_name", name);
+				cJSON_AddBoolToObject(evidence, "core_dumped", f.core_dumped);
+			}
+			if (e->exec_errno)
+				cJSON_AddStringToObject(evidence, "errno", strerrorname_np(e->exec_errno) ?: "?");
 			if (f.sender_pid) {
 				cJSON_AddNumberToObject(evidence, "sender_pid", f.sender_pid);
 				cJSON_AddStringToObject(evidence, "sender_comm", f.sender_comm);

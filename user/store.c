@@ -1205,9 +1205,10 @@ int store__performance(struct store *s, __u64 since_ms, struct perf_record **out
 
 	lock(s);
 	/* Sorted by agent then duration, with each agent's count, so percentiles are picked
-	 * on the way without holding the durations. */
+	 * on the way without holding the durations. Only executions with an outcome count:
+	 * a detached one has none. */
 	err = prepare(s, "SELECT agent, status = 'completed', duration_ms, COUNT(*) OVER (PARTITION BY agent)"
-			 " FROM executions WHERE status != 'running' AND started_at_ms >= ?1"
+			 " FROM executions WHERE status IN ('completed', 'failed') AND started_at_ms >= ?1"
 			 " ORDER BY agent, duration_ms", &st, what);
 	if (err)
 		goto cleanup;
