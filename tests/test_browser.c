@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "harness.h"
+#include "wwd.h"
 
 /* Paths are relative to the repository's root, where make check runs the tests. */
 #define BROWSER_DIR "tests/browser"
@@ -17,90 +18,6 @@
 #define SETUP_TIMEOUT_S 300
 /* Above the script's own watchdog (110 s), which kills the browser before it exits. */
 #define BROWSER_TIMEOUT_S 150
-
-struct wwd {
-	int pid;
-	int port;
-	char dir[256];
-};
-
-static const char *bin(const char *name)
-{
-	static char bufs[4][512];
-	static int next;
-	char *b = bufs[next++ % 4];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", harness__bin(), name);
-	return b;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static char *read_file(const char *path)
-{
-	struct cmd_result r;
-	char *text;
-
-	harness__run((char *[]){ "/bin/cat", (char *)path, NULL }, 10, &r);
-	text = r.out;
-	r.out = NULL;
-	harness__free_result(&r);
-	return text;
-}
-
-/* Starts the daemon on a port the kernel picks; its files live in the test's temp dir. */
-static bool wwd_start(struct wwd *d)
-{
-	char db[300], logdir[300], token[300], out[300];
-	char *argv[] = { (char *)bin("workerwatch"), "daemon", "--listen", "127.0.0.1:0", "--db", db,
-			 "--log-dir", logdir, "--token-file", token, "--sample-interval-s", "1", NULL };
-
-	snprintf(d->dir, sizeof(d->dir), "%s", harness__tmpdir());
-	snprintf(db, sizeof(db), "%s/history.db", d->dir);
-	snprintf(logdir, sizeof(logdir), "%s/log", d->dir);
-	snprintf(token, sizeof(token), "%s/token", d->dir);
-	snprintf(out, sizeof(out), "%s/daemon.%ld.log", d->dir, (long)time(NULL));
-	d->pid = harness__spawn(argv, out);
-	for (int i = 0; i < 500; i++) {
-		char *text = read_file(out), *at = text ? strstr(text, "listening on http://127.0.0.1:") : NULL;
-
-		if (at) {
-			d->port = atoi(at + strlen("listening on http://127.0.0.1:"));
-			free(text);
-			return CHECK(d->port > 0, "no port in the daemon's log");
-		}
-		free(text);
-		if (waitpid(d->pid, NULL, WNOHANG) == d->pid)
-			break;
-		sleep_ms(20);
-	}
-	return CHECK(false, "the daemon did not start: see %s", out);
-}
-
-static void wwd_stop(struct wwd *d, int sig)
-{
-	int status;
-
-	kill(d->pid, sig);
-	status = harness__wait(d->pid, 20);
-	if (sig == SIGTERM)
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon exited with status %d", status);
-}
-
-/* A worker held on a FIFO until released, so it is attached before it does anything. */
-static int spawn_held(const char *fifo, const char *cmd)
-{
-	char script[2048];
-
-	mkfifo(fifo, 0600);
-	snprintf(script, sizeof(script), "read go < %s; exec %s", fifo, cmd);
-	return harness__spawn((char *[]){ "/bin/sh", "-c", script, NULL }, NULL);
-}
 
 /* Ends a worker the script may have left held or running; reaps it either way. */
 static void reap(int pid)
@@ -174,16 +91,16 @@ KERNEL_TEST(browser_dashboard_shows_workers_failures_and_charts)
 	snprintf(fifo_fail, sizeof(fifo_fail), "%s/go-fail", d.dir);
 	snprintf(fifo_crash, sizeof(fifo_crash), "%s/go-crash", d.dir);
 	/* long enough to be sampled several times and watched on its detail page */
-	snprintf(cmd, sizeof(cmd), "%s cpu 6000", bin("wwload"));
-	busy = spawn_held(fifo_busy, cmd);
-	snprintf(cmd, sizeof(cmd), "%s exit 3", bin("wwload"));
-	failing = spawn_held(fifo_fail, cmd);
-	snprintf(cmd, sizeof(cmd), "%s crash", bin("wwload"));
-	crashing = spawn_held(fifo_crash, cmd);
+	snprintf(cmd, sizeof(cmd), "%s cpu 6000", wwd_bin("wwload"));
+	busy = wwd_spawn_held(fifo_busy, cmd);
+	snprintf(cmd, sizeof(cmd), "%s exit 3", wwd_bin("wwload"));
+	failing = wwd_spawn_held(fifo_fail, cmd);
+	snprintf(cmd, sizeof(cmd), "%s crash", wwd_bin("wwload"));
+	crashing = wwd_spawn_held(fifo_crash, cmd);
 	snprintf(arg_busy, sizeof(arg_busy), "%d:%s", busy, fifo_busy);
 	snprintf(arg_fail, sizeof(arg_fail), "%d:%s", failing, fifo_fail);
 	snprintf(arg_crash, sizeof(arg_crash), "%d:%s", crashing, fifo_crash);
-	sleep_ms(100);
+	wwd_sleep_ms(100);
 
 	harness__run((char *[]){ "/usr/bin/env", "node", BROWSER_SCRIPT, url, art, "--token-file", token,
 				 "--busy", arg_busy, "--failing", arg_fail, "--crashing", arg_crash, NULL },

@@ -11,80 +11,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "harness.h"
-
-struct wwd {
-	int pid;
-	int port;
-	char dir[256];
-};
-
-static const char *bin(const char *name)
-{
-	static char bufs[4][512];
-	static int next;
-	char *b = bufs[next++ % 4];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", harness__bin(), name);
-	return b;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static char *read_file(const char *path)
-{
-	struct cmd_result r;
-	char *text;
-
-	harness__run((char *[]){ "/bin/cat", (char *)path, NULL }, 10, &r);
-	text = r.out;
-	r.out = NULL;
-	harness__free_result(&r);
-	return text;
-}
-
-/* Starts the daemon on a port the kernel picks; its files live in the test's temp dir. */
-static bool wwd_start(struct wwd *d)
-{
-	char db[300], logdir[300], token[300], out[300];
-	char *argv[] = { (char *)bin("workerwatch"), "daemon", "--listen", "127.0.0.1:0", "--db", db,
-			 "--log-dir", logdir, "--token-file", token, "--sample-interval-s", "1", NULL };
-
-	snprintf(d->dir, sizeof(d->dir), "%s", harness__tmpdir());
-	snprintf(db, sizeof(db), "%s/history.db", d->dir);
-	snprintf(logdir, sizeof(logdir), "%s/log", d->dir);
-	snprintf(token, sizeof(token), "%s/token", d->dir);
-	snprintf(out, sizeof(out), "%s/daemon.%ld.log", d->dir, (long)time(NULL));
-	d->pid = harness__spawn(argv, out);
-	for (int i = 0; i < 500; i++) {
-		char *text = read_file(out), *at = text ? strstr(text, "listening on http://127.0.0.1:") : NULL;
-
-		if (at) {
-			d->port = atoi(at + strlen("listening on http://127.0.0.1:"));
-			free(text);
-			return CHECK(d->port > 0, "no port in the daemon's log");
-		}
-		free(text);
-		if (waitpid(d->pid, NULL, WNOHANG) == d->pid)
-			break;
-		sleep_ms(20);
-	}
-	return CHECK(false, "the daemon did not start: see %s", out);
-}
-
-static void wwd_stop(struct wwd *d, int sig)
-{
-	int status;
-
-	kill(d->pid, sig);
-	status = harness__wait(d->pid, 20);
-	if (sig == SIGTERM)
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon exited with status %d", status);
-}
+#include "wwd.h"
 
 /* One request with curl; returns the HTTP status and the parsed JSON body in *json. */
 static int api(struct wwd *d, const char *method, const char *path, const char *body, bool token,
@@ -132,33 +59,12 @@ static int api(struct wwd *d, const char *method, const char *path, const char *
 	status = atoi(code);
 	harness__free_result(&r);
 	if (json) {
-		char *text = read_file(out);
+		char *text = wwd_read_file(out);
 
 		*json = text ? cJSON_Parse(text) : NULL;
 		free(text);
 	}
 	return status;
-}
-
-/* A worker held on a FIFO until released, so it is attached before it does anything. */
-static int spawn_held(const char *fifo, const char *cmd)
-{
-	char script[2048];
-
-	mkfifo(fifo, 0600);
-	snprintf(script, sizeof(script), "read go < %s; exec %s", fifo, cmd);
-	return harness__spawn((char *[]){ "/bin/sh", "-c", script, NULL }, NULL);
-}
-
-static void release(const char *fifo)
-{
-	int fd = open(fifo, O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, "go\n", 3) != 3)
-			CHECK(false, "cannot release the worker");
-		close(fd);
-	}
 }
 
 /* Polls an execution until it is no longer running. */
@@ -174,7 +80,7 @@ static cJSON *wait_ended(struct wwd *d, double id)
 		if (api(d, "GET", path, NULL, false, &j) == 200 &&
 		    strcmp(harness__str(j, "status") ?: "", "running"))
 			return j;
-		sleep_ms(50);
+		wwd_sleep_ms(50);
 	}
 	CHECK(false, "execution %.0f still running", id);
 	return j;
@@ -205,9 +111,9 @@ KERNEL_TEST(daemon_attaches_to_a_running_worker_and_keeps_its_history)
 	ASSERT(wwd_start(&d), "no daemon");
 	snprintf(fifo, sizeof(fifo), "%s/go", d.dir);
 	snprintf(truth_path, sizeof(truth_path), "%s/truth.json", d.dir);
-	snprintf(cmd, sizeof(cmd), "%s --out %s cpu 600 --children 2", bin("wwload"), truth_path);
-	worker = spawn_held(fifo, cmd);
-	sleep_ms(100);
+	snprintf(cmd, sizeof(cmd), "%s --out %s cpu 600 --children 2", wwd_bin("wwload"), truth_path);
+	worker = wwd_spawn_held(fifo, cmd);
+	wwd_sleep_ms(100);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"nightly-1\", \"agent\": \"builder\", "
 		 "\"task\": \"compile\", \"labels\": {\"team\": \"ci\"}}", worker);
 	status = api(&d, "POST", "/api/v1/executions", body, true, &j);
@@ -215,7 +121,7 @@ KERNEL_TEST(daemon_attaches_to_a_running_worker_and_keeps_its_history)
 	id = harness__num(j, "id");
 	CHECK_STR(harness__str(j, "status"), "running");
 	cJSON_Delete(j);
-	release(fifo);
+	wwd_release(fifo);
 	status = harness__wait(worker, 60);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker status %d", status);
 	check_promtool(&d);
@@ -240,7 +146,7 @@ KERNEL_TEST(daemon_attaches_to_a_running_worker_and_keeps_its_history)
 
 	/* the history answers with the daemon stopped */
 	snprintf(cmd, sizeof(cmd), "%s/history.db", d.dir);
-	harness__run((char *[]){ (char *)bin("workerwatch"), "executions", "nightly-1", "--db", cmd, "--json", NULL },
+	harness__run((char *[]){ (char *)wwd_bin("workerwatch"), "executions", "nightly-1", "--db", cmd, "--json", NULL },
 		     30, &q);
 	CHECK(q.exit_code == 0, "query failed: %s", q.err);
 	j = cJSON_Parse(q.out);
@@ -269,13 +175,13 @@ KERNEL_TEST(orchestrator_children_become_executions)
 	/* 19 workers that burn 30 ms each and report their own truth, then one that fails */
 	snprintf(script, sizeof(script),
 		 "read go < %s; i=0; while [ $i -lt 19 ]; do i=$((i+1)); %s --out %s/w$i.json cpu 30; done; "
-		 "%s exit 3; true", fifo, bin("wwload"), d.dir, bin("wwload"));
+		 "%s exit 3; true", fifo, wwd_bin("wwload"), d.dir, wwd_bin("wwload"));
 	orch = harness__spawn((char *[]){ "/bin/sh", "-c", script, NULL }, NULL);
-	sleep_ms(100);
+	wwd_sleep_ms(100);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"fanout\"}", orch);
 	status = api(&d, "POST", "/api/v1/orchestrators", body, true, NULL);
 	CHECK(status == 201, "orchestrator answered %d", status);
-	release(fifo);
+	wwd_release(fifo);
 	status = harness__wait(orch, 60);
 	CHECK(WIFEXITED(status), "orchestrator status %d", status);
 
@@ -283,7 +189,7 @@ KERNEL_TEST(orchestrator_children_become_executions)
 		cJSON_Delete(j);
 		api(&d, "GET", "/api/v1/orchestrations/fanout", NULL, false, &j);
 		if (!strcmp(harness__str(j, "status") ?: "running", "running"))
-			sleep_ms(50);
+			wwd_sleep_ms(50);
 		else
 			break;
 	}
@@ -332,19 +238,19 @@ KERNEL_TEST(history_survives_restart_and_kill_9)
 
 	ASSERT(wwd_start(&d), "no daemon");
 	snprintf(fifo, sizeof(fifo), "%s/go", d.dir);
-	snprintf(cmd, sizeof(cmd), "%s exit 0", bin("wwload"));
-	worker = spawn_held(fifo, cmd);
-	sleep_ms(100);
+	snprintf(cmd, sizeof(cmd), "%s exit 0", wwd_bin("wwload"));
+	worker = wwd_spawn_held(fifo, cmd);
+	wwd_sleep_ms(100);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"durable\", \"agent\": \"a\"}", worker);
 	CHECK(api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
 	done_id = harness__num(j, "id");
 	cJSON_Delete(j);
-	release(fifo);
+	wwd_release(fifo);
 	harness__wait(worker, 30);
 	cJSON_Delete(wait_ended(&d, done_id));
 
-	hang = harness__spawn((char *[]){ (char *)bin("wwload"), "hang", NULL }, NULL);
-	sleep_ms(100);
+	hang = harness__spawn((char *[]){ (char *)wwd_bin("wwload"), "hang", NULL }, NULL);
+	wwd_sleep_ms(100);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"durable\", \"agent\": \"b\"}", hang);
 	CHECK(api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
 	running_id = harness__num(j, "id");
@@ -438,8 +344,8 @@ KERNEL_TEST(run_registers_with_a_running_daemon)
 	ASSERT(wwd_start(&d), "no daemon");
 	snprintf(server, sizeof(server), "http://127.0.0.1:%d", d.port);
 	snprintf(token, sizeof(token), "%s/token", d.dir);
-	harness__run((char *[]){ (char *)bin("workerwatch"), "run", "--server", server, "--token-file", token,
-				 "--session", "via-run", "--agent", "builder", "--", (char *)bin("wwload"),
+	harness__run((char *[]){ (char *)wwd_bin("workerwatch"), "run", "--server", server, "--token-file", token,
+				 "--session", "via-run", "--agent", "builder", "--", (char *)wwd_bin("wwload"),
 				 "exit", "4", NULL }, 60, &r);
 	CHECK(r.exit_code == 4, "run exited %d: %s", r.exit_code, r.err);
 	CHECK(strstr(r.err, "Registered with the daemon") != NULL, "not registered:\n%s", r.err);
@@ -450,7 +356,7 @@ KERNEL_TEST(run_registers_with_a_running_daemon)
 		e = cJSON_GetArrayItem(list, 0);
 		if (e && strcmp(harness__str(e, "status") ?: "", "running"))
 			break;
-		sleep_ms(50);
+		wwd_sleep_ms(50);
 	}
 	CHECK_EQ(cJSON_GetArraySize(list), 1);
 	e = cJSON_GetArrayItem(list, 0);
@@ -475,15 +381,15 @@ KERNEL_TEST(daemon_labels_retries_progress_detach_and_stream)
 	snprintf(stream, sizeof(stream), "%s/stream.txt", d.dir);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/stream", d.port);
 	curl = harness__spawn((char *[]){ "/usr/bin/curl", "-sN", "--max-time", "20", url, NULL }, stream);
-	sleep_ms(300);
+	wwd_sleep_ms(300);
 
 	/* two failures of the same session, agent and task: the second is a retry */
 	for (int i = 0; i < 2; i++) {
 		snprintf(fifo, sizeof(fifo), "%s/go%d", d.dir, i);
 		/* the variable only exists after the exec; the worker outlives the daemon's next poll */
 		snprintf(cmd, sizeof(cmd), "env GITHUB_RUN_ID=run-77 /bin/sh -c 'sleep 0.5; exit 5'");
-		worker = spawn_held(fifo, cmd);
-		sleep_ms(100);
+		worker = wwd_spawn_held(fifo, cmd);
+		wwd_sleep_ms(100);
 		snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"retrying\", \"agent\": \"tester\", "
 			 "\"task\": \"unit\"}", worker);
 		CHECK(api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach %d failed", i);
@@ -492,7 +398,7 @@ KERNEL_TEST(daemon_labels_retries_progress_detach_and_stream)
 		else
 			second = harness__num(j, "id");
 		cJSON_Delete(j);
-		release(fifo);
+		wwd_release(fifo);
 		harness__wait(worker, 30);
 		cJSON_Delete(wait_ended(&d, i == 0 ? first : second));
 	}
@@ -504,8 +410,8 @@ KERNEL_TEST(daemon_labels_retries_progress_detach_and_stream)
 	cJSON_Delete(j);
 
 	/* progress, then detach, of a worker that would run forever */
-	hang = harness__spawn((char *[]){ (char *)bin("wwload"), "hang", NULL }, NULL);
-	sleep_ms(100);
+	hang = harness__spawn((char *[]){ (char *)wwd_bin("wwload"), "hang", NULL }, NULL);
+	wwd_sleep_ms(100);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"long\", \"agent\": \"server\"}", hang);
 	CHECK(api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
 	hang_id = harness__num(j, "id");
@@ -539,10 +445,10 @@ KERNEL_TEST(daemon_labels_retries_progress_detach_and_stream)
 	kill(hang, SIGKILL);
 	harness__wait(hang, 10);
 
-	sleep_ms(300);
+	wwd_sleep_ms(300);
 	kill(curl, SIGTERM);
 	harness__wait(curl, 10);
-	events = read_file(stream);
+	events = wwd_read_file(stream);
 	CHECK(events && strstr(events, "event: execution_start"), "no execution_start on the stream");
 	CHECK(events && strstr(events, "event: execution_end"), "no execution_end on the stream");
 	free(events);

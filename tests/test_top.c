@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "harness.h"
+#include "wwd.h"
 
 #define TMUX_BIN	"/usr/bin/tmux"
 #define VALGRIND	"/usr/bin/valgrind"
@@ -23,91 +24,12 @@
 /* CPU% points for what a loaded machine adds: the daemon read late, accounting charged late */
 #define CPU_SLACK	15
 
-struct wwd {
-	int pid;
-	int port;
-	char dir[256];
-	char url[64];
-	char token[300];
-};
-
-static const char *bin(const char *name)
-{
-	static char bufs[4][512];
-	static int next;
-	char *b = bufs[next++ % 4];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", harness__bin(), name);
-	return b;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char *read_file(const char *path)
-{
-	struct cmd_result r;
-	char *text;
-
-	harness__run((char *[]){ "/bin/cat", (char *)path, NULL }, 10, &r);
-	text = r.out;
-	r.out = NULL;
-	harness__free_result(&r);
-	return text;
-}
-
-/* Starts the daemon on a port the kernel picks; its files live in the test's temp dir. */
-static bool wwd_start(struct wwd *d)
-{
-	char db[300], logdir[300], out[300];
-	char *argv[] = { (char *)bin("workerwatch"), "daemon", "--listen", "127.0.0.1:0", "--db", db,
-			 "--log-dir", logdir, "--token-file", d->token, "--sample-interval-s", "1", NULL };
-
-	snprintf(d->dir, sizeof(d->dir), "%s", harness__tmpdir());
-	snprintf(db, sizeof(db), "%s/history.db", d->dir);
-	snprintf(logdir, sizeof(logdir), "%s/log", d->dir);
-	snprintf(d->token, sizeof(d->token), "%s/token", d->dir);
-	snprintf(out, sizeof(out), "%s/daemon.%ld.log", d->dir, (long)time(NULL));
-	d->pid = harness__spawn(argv, out);
-	for (int i = 0; i < 500; i++) {
-		char *text = read_file(out), *at = text ? strstr(text, "listening on http://127.0.0.1:") : NULL;
-
-		if (at) {
-			d->port = atoi(at + strlen("listening on http://127.0.0.1:"));
-			snprintf(d->url, sizeof(d->url), "http://127.0.0.1:%d", d->port);
-			free(text);
-			return CHECK(d->port > 0, "no port in the daemon's log");
-		}
-		free(text);
-		if (waitpid(d->pid, NULL, WNOHANG) == d->pid)
-			break;
-		sleep_ms(20);
-	}
-	return CHECK(false, "the daemon did not start: see %s", out);
-}
-
-static void wwd_stop(struct wwd *d)
-{
-	int status;
-
-	if (d->pid <= 0)
-		return;
-	kill(d->pid, SIGTERM);
-	status = harness__wait(d->pid, 20);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon exited with status %d", status);
-	d->pid = 0;
 }
 
 /* Attaches pid with curl, as an orchestrator would; the HTTP status. */
@@ -134,17 +56,6 @@ static int api_attach(struct wwd *d, int pid, const char *session, const char *a
 	status = atoi(r.out ? r.out : "0");
 	harness__free_result(&r);
 	return status;
-}
-
-static void release(const char *fifo)
-{
-	int fd = open(fifo, O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, "go\n", 3) != 3)
-			CHECK(false, "cannot release the worker");
-		close(fd);
-	}
 }
 
 struct burner {
@@ -180,7 +91,7 @@ static int spawn_favoured(const char *fifo, const char *cmd, int cpu)
 		_exit(127);
 	}
 	for (int i = 0; pid > 0 && getsid(pid) != pid && i < 200; i++)
-		sleep_ms(5);
+		wwd_sleep_ms(5);
 	CHECK(pid > 0 && getsid(pid) == pid, "the worker has no session of its own");
 	CHECK(setpriority(PRIO_PROCESS, pid, -20) == 0, "setpriority: %s", strerror(errno));
 	CPU_ZERO(&set);
@@ -256,12 +167,12 @@ static bool start_burner(struct wwd *d, const char *session, const char *agent, 
 	int status, cpu = last_cpu();
 
 	snprintf(fifo, sizeof(fifo), "%s/go-%s", d->dir, agent);
-	snprintf(cmd, sizeof(cmd), "%s cpu 300000", bin("wwload"));
+	snprintf(cmd, sizeof(cmd), "%s cpu 300000", wwd_bin("wwload"));
 	b->waker = spawn_waker(cpu);
 	b->pid = spawn_favoured(fifo, cmd, cpu);
-	sleep_ms(100);
+	wwd_sleep_ms(100);
 	status = api_attach(d, b->pid, session, agent, task);
-	release(fifo);
+	wwd_release(fifo);
 	if (!CHECK(status == 201, "attach answered %d", status)) {
 		stop_burner(b);
 		return false;
@@ -334,7 +245,7 @@ static bool top_row_of(const char *text, const char *agent, struct top_row *r)
 
 KERNEL_TEST(top_once_shows_a_busy_worker_near_100_percent_cpu)
 {
-	char *argv[] = { (char *)bin("workerwatch"), "top", "--once", "--server", NULL, "--token-file", NULL, NULL };
+	char *argv[] = { (char *)wwd_bin("workerwatch"), "top", "--once", "--server", NULL, "--token-file", NULL, NULL };
 	struct cmd_result r = {};
 	struct top_row row;
 	struct wwd d = {};
@@ -348,7 +259,7 @@ KERNEL_TEST(top_once_shows_a_busy_worker_near_100_percent_cpu)
 	argv[6] = d.token;
 	if (!start_burner(&d, "top-once", "topburner", "burn", &worker))
 		goto cleanup;
-	sleep_ms(500);	/* spinning by now */
+	wwd_sleep_ms(500);	/* spinning by now */
 	t0 = now_s();
 	cpu0 = thread_cpu_s(worker.pid);
 	harness__run(argv, 30, &r);
@@ -392,7 +303,7 @@ KERNEL_TEST(top_once_shows_a_busy_worker_near_100_percent_cpu)
 cleanup:
 	harness__free_result(&r);
 	stop_burner(&worker);
-	wwd_stop(&d);
+	wwd_stop(&d, SIGTERM);
 }
 
 /* --- tmux, on a socket of our own so a user's sessions are never touched --- */
@@ -500,7 +411,7 @@ static bool wait_screen(screen_test test, const char *arg, int timeout_ms, char 
 		TMUX(last, "capture-pane", "-p", "-t", TMUX_SESSION);
 		ok = test(*last, arg);
 		if (!ok)
-			sleep_ms(100);
+			wwd_sleep_ms(100);
 	} while (!ok && now_s() < deadline);
 	return ok;
 }
@@ -510,7 +421,7 @@ static bool wait_gone(int timeout_ms)
 	double deadline = now_s() + timeout_ms / 1000.0;
 
 	while (tmux_alive() && now_s() < deadline)
-		sleep_ms(100);
+		wwd_sleep_ms(100);
 	return !tmux_alive();
 }
 
@@ -523,7 +434,7 @@ KERNEL_TEST(top_interactive_view_sorts_filters_and_quits_in_tmux)
 	ASSERT(wwd_start(&d), "no daemon");
 	if (!start_burner(&d, "top-tmux", "tmuxburner", "spin", &worker))
 		goto cleanup;
-	snprintf(cmd, sizeof(cmd), "%s top --server %s --token-file %s --interval 1", bin("workerwatch"), d.url,
+	snprintf(cmd, sizeof(cmd), "%s top --server %s --token-file %s --interval 1", wwd_bin("workerwatch"), d.url,
 		 d.token);
 	if (!tmux_start(cmd))
 		goto cleanup;
@@ -569,10 +480,10 @@ KERNEL_TEST(top_interactive_view_sorts_filters_and_quits_in_tmux)
 	CHECK(TMUX(NULL, "resize-window", "-t", TMUX_SESSION, "-x", "160", "-y", "40") == 0, "resize failed");
 
 	/* the daemon goes away: top says so and keeps going */
-	wwd_stop(&d);
+	wwd_stop(&d, SIGTERM);
 	CHECK(wait_screen(shows, "cannot reach the daemon at", 5000, &screen), "no error in the header:\n%s",
 	      screen);
-	sleep_ms(1500);
+	wwd_sleep_ms(1500);
 	CHECK(tmux_alive() && wait_screen(shows, "cannot reach the daemon at", 1000, &screen),
 	      "top did not survive the daemon:\n%s", text(screen));
 
@@ -582,7 +493,7 @@ cleanup:
 	free(screen);
 	tmux_stop();
 	stop_burner(&worker);
-	wwd_stop(&d);
+	wwd_stop(&d, SIGTERM);
 }
 
 /* A loopback port nothing listens on (the kernel picked it, then we closed it). */
@@ -603,7 +514,7 @@ static void expect_usage_error(const char *opt, const char *value)
 {
 	struct cmd_result r;
 
-	harness__run((char *[]){ (char *)bin("workerwatch"), "top", "--once", (char *)opt, (char *)value, NULL },
+	harness__run((char *[]){ (char *)wwd_bin("workerwatch"), "top", "--once", (char *)opt, (char *)value, NULL },
 		     10, &r);
 	CHECK(r.exit_code == 2, "top --once %s %s exited %d", opt, value ? value : "", r.exit_code);
 	CHECK(r.err && !strncmp(r.err, "workerwatch: ", 13) && strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
@@ -620,7 +531,7 @@ KERNEL_TEST(top_reports_an_unreachable_daemon_and_bad_options)
 	ASSERT(port > 0, "no free port");
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	snprintf(want, sizeof(want), "workerwatch: cannot reach the daemon at %s: ", url);
-	harness__run((char *[]){ (char *)bin("workerwatch"), "top", "--once", "--server", url, NULL }, 30, &r);
+	harness__run((char *[]){ (char *)wwd_bin("workerwatch"), "top", "--once", "--server", url, NULL }, 30, &r);
 	CHECK(r.exit_code == 1, "top --once against a closed port exited %d", r.exit_code);
 	CHECK(r.out && !r.out[0], "stdout is not empty: %s", r.out);
 	CHECK(r.err && !strncmp(r.err, want, strlen(want)), "stderr: %s", r.err);
@@ -635,17 +546,17 @@ KERNEL_TEST(top_reports_an_unreachable_daemon_and_bad_options)
 	expect_usage_error("extra", NULL);
 
 	/* without --once top needs a terminal, and says so */
-	harness__run((char *[]){ (char *)bin("workerwatch"), "top", "--server", url, NULL }, 10, &r);
+	harness__run((char *[]){ (char *)wwd_bin("workerwatch"), "top", "--server", url, NULL }, 10, &r);
 	CHECK(r.exit_code == 1 && strstr(r.err, "needs a terminal"), "top without a terminal: %d %s", r.exit_code,
 	      r.err);
 	harness__free_result(&r);
 
 	/* interactive, it keeps retrying and says why */
-	snprintf(cmd, sizeof(cmd), "%s top --server %s --interval 1", bin("workerwatch"), url);
+	snprintf(cmd, sizeof(cmd), "%s top --server %s --interval 1", wwd_bin("workerwatch"), url);
 	if (!tmux_start(cmd))
 		goto cleanup;
 	CHECK(wait_screen(shows, want + strlen("workerwatch: "), 5000, &screen), "no error on screen:\n%s", text(screen));
-	sleep_ms(2000);
+	wwd_sleep_ms(2000);
 	CHECK(tmux_alive(), "top gave up on an unreachable daemon");
 	tmux_keys("C-c", false);
 	CHECK(wait_gone(5000), "Ctrl-C did not quit");
@@ -657,7 +568,7 @@ cleanup:
 KERNEL_TEST(top_once_has_no_leaks_under_valgrind)
 {
 	char *argv[] = { VALGRIND, "-q", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect,possible",
-			 "--error-exitcode=99", (char *)bin("workerwatch"), "top", "--once", "--server", NULL, NULL };
+			 "--error-exitcode=99", (char *)wwd_bin("workerwatch"), "top", "--once", "--server", NULL, NULL };
 	struct cmd_result r = {};
 	struct wwd d = {};
 	struct burner worker = { -1, -1 };
@@ -676,5 +587,5 @@ KERNEL_TEST(top_once_has_no_leaks_under_valgrind)
 cleanup:
 	harness__free_result(&r);
 	stop_burner(&worker);
-	wwd_stop(&d);
+	wwd_stop(&d, SIGTERM);
 }

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/* A real workerwatch daemon under test, and workers held until they are attached. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "harness.h"
+#include "wwd.h"
+
+const char *wwd_bin(const char *name)
+{
+	static char bufs[4][512];
+	static int next;
+	char *b = bufs[next++ % 4];
+
+	snprintf(b, sizeof(bufs[0]), "%s/%s", harness__bin(), name);
+	return b;
+}
+
+void wwd_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+char *wwd_read_file(const char *path)
+{
+	struct cmd_result r;
+	char *text;
+
+	harness__run((char *[]){ "/bin/cat", (char *)path, NULL }, 10, &r);
+	text = r.out;
+	r.out = NULL;
+	harness__free_result(&r);
+	return text;
+}
+
+bool wwd_start(struct wwd *d)
+{
+	static const char *const marker = "listening on http://127.0.0.1:";
+	char db[300], logdir[300], out[300];
+	char *argv[] = { (char *)wwd_bin("workerwatch"), "daemon", "--listen", "127.0.0.1:0", "--db", db,
+			 "--log-dir", logdir, "--token-file", d->token, "--sample-interval-s", "1", NULL };
+
+	snprintf(d->dir, sizeof(d->dir), "%s", harness__tmpdir());
+	snprintf(db, sizeof(db), "%s/history.db", d->dir);
+	snprintf(logdir, sizeof(logdir), "%s/log", d->dir);
+	snprintf(d->token, sizeof(d->token), "%s/token", d->dir);
+	snprintf(out, sizeof(out), "%s/daemon.%ld.log", d->dir, (long)time(NULL));
+	d->pid = harness__spawn(argv, out);
+	for (int i = 0; i < 500; i++) {
+		char *text = wwd_read_file(out), *at = text ? strstr(text, marker) : NULL;
+
+		if (at) {
+			d->port = atoi(at + strlen(marker));
+			snprintf(d->url, sizeof(d->url), "http://127.0.0.1:%d", d->port);
+			free(text);
+			return CHECK(d->port > 0, "no port in the daemon's log");
+		}
+		free(text);
+		if (waitpid(d->pid, NULL, WNOHANG) == d->pid)
+			break;
+		wwd_sleep_ms(20);
+	}
+	return CHECK(false, "the daemon did not start: see %s", out);
+}
+
+void wwd_stop(struct wwd *d, int sig)
+{
+	int status;
+
+	if (d->pid <= 0)
+		return;
+	kill(d->pid, sig);
+	status = harness__wait(d->pid, 20);
+	if (sig == SIGTERM)
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon exited with status %d", status);
+	d->pid = 0;
+}
+
+int wwd_spawn_held(const char *fifo, const char *cmd)
+{
+	char script[2048];
+
+	mkfifo(fifo, 0600);
+	snprintf(script, sizeof(script), "read go < %s; exec %s", fifo, cmd);
+	return harness__spawn((char *[]){ "/bin/sh", "-c", script, NULL }, NULL);
+}
+
+void wwd_release(const char *fifo)
+{
+	int fd = open(fifo, O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "go\n", 3) != 3)
+			CHECK(false, "cannot release the worker");
+		close(fd);
+	}
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* A real workerwatch daemon under test, and workers held until they are attached. */
+#ifndef WWD_H
+#define WWD_H
+
+#include <stdbool.h>
+
+struct wwd {
+	int pid;
+	int port;
+	char dir[256];		/* its files: history.db, log/, token */
+	char url[64];		/* http://127.0.0.1:PORT */
+	char token[300];	/* path of its token file */
+};
+
+/* Path of a built binary (rotating static buffers). */
+const char *wwd_bin(const char *name);
+void wwd_sleep_ms(int ms);
+/* A file's contents (malloc'd), or NULL. */
+char *wwd_read_file(const char *path);
+
+/* Starts the daemon on a port the kernel picks, in the test's temp dir; records a failure if it cannot. */
+bool wwd_start(struct wwd *d);
+/* Stops it with sig; after SIGTERM it must exit 0. */
+void wwd_stop(struct wwd *d, int sig);
+
+/* A worker `/bin/sh -c 'read go < FIFO; exec CMD'`, so it is attached before it does anything. */
+int wwd_spawn_held(const char *fifo, const char *cmd);
+void wwd_release(const char *fifo);
+
+#endif
