@@ -286,7 +286,12 @@ static void on_orch_child(void *ctx, __u64 exec_id, __u64 orch_id, const struct 
 		if (d->orchs[i].id == orch_id)
 			o = &d->orchs[i];
 	e = calloc(1, sizeof(*e));
-	if (!o || !e) {
+	if (!e)
+		return;
+	e->id = exec_id;
+	if (!o) {
+		/* not ours (any more): drop what the kernel started for it */
+		tracker__finish(d->tracker, e);
 		free(e);
 		return;
 	}
@@ -539,10 +544,17 @@ static void sample_all(struct daemon *d, __u64 now_ms)
 /* Orchestrators that exited stop spawning executions. */
 static void reap_orchestrators(struct daemon *d)
 {
+	bool drained = false;
+
 	for (int i = 0; i < d->nr_orchs; i++) {
 		struct pollfd p = { .fd = d->orchs[i].pidfd, .events = POLLIN };
 
 		if (poll(&p, 1, 0) == 1) {
+			/* its last children forked before it exited: take their events first */
+			if (!drained) {
+				tracker__poll(d->tracker, 0);
+				drained = true;
+			}
 			close(d->orchs[i].pidfd);
 			d->orchs[i--] = d->orchs[--d->nr_orchs];
 		}
