@@ -1473,7 +1473,7 @@
 				renderTree(p.tree, p.treeCount, d);
 				renderBlocked(p.blocked, p.slow, d);
 				renderSyscalls(p.syscalls, p.sysCount, d, v);
-				renderLatency(p.latency, d);
+				renderLatency(p.latency, d, v);
 				renderRunqueue(p.runq, d);
 			}
 
@@ -1726,7 +1726,51 @@
 		put(box, h('table', { class: 'data compact', id: 'syscall-table' }, h('thead', null, head), h('tbody', null, body)));
 	}
 
-	function renderLatency(box, d) {
+	// The API's log-linear buckets folded into powers of two, empty ones between included, as bcc prints them.
+	function foldLog2(buckets) {
+		const bins = new Map();
+		for (const b of buckets) {
+			const k = b.low_ns >= 1 ? Math.floor(Math.log2(b.low_ns)) : -1;
+			const bin = bins.get(k) || { low_ns: k < 0 ? 0 : 2 ** k, high_ns: 2 ** (k + 1), count: 0 };
+			bin.count += b.count || 0;
+			bins.set(k, bin);
+		}
+		const keys = [...bins.keys()].sort((a, b) => a - b), out = [];
+		for (let k = keys[0]; k <= keys[keys.length - 1]; k++)
+			out.push(bins.get(k) || { low_ns: k < 0 ? 0 : 2 ** k, high_ns: 2 ** (k + 1), count: 0 });
+		return out;
+	}
+
+	// Bars of a histogram from the API, one row per power of two.
+	function histBars(id, buckets) {
+		buckets = foldLog2(buckets);
+		const max = Math.max(...buckets.map((b) => b.count || 0)) || 1;
+		return h('div', { class: 'latbars', id }, buckets.map((b) => [
+			h('span', { class: 'name' }, `${fmtNs(b.low_ns)} – ${fmtNs(b.high_ns)}`),
+			h('div', { class: 'track' }, h('span', { class: 'p99', style: { width: ((b.count || 0) / max) * 100 + '%' } })),
+			h('span', { class: 'vals' }, fmtInt(b.count))]));
+	}
+
+	// The full histogram of one syscall, chosen from a list; remembered across refreshes.
+	function syscallHistogram(d, v, rows) {
+		const hists = d.syscall_histograms || {};
+		const names = rows.map((r) => r.name).filter((n) => hists[n] && (hists[n].buckets || []).length);
+		if (!names.length)
+			return h('p', { class: 'hint' }, 'Per-syscall histograms appear once a syscall has finished.');
+		if (!names.includes(v.sysHist))
+			v.sysHist = names[0];
+		const hist = hists[v.sysHist];
+		const body = h('div', null, histBars('syscall-histogram', hist.buckets));
+		const select = h('select', { id: 'syscall-histogram-select', onchange: (ev) => {
+			v.sysHist = ev.target.value;
+			put(body, histBars('syscall-histogram', hists[v.sysHist].buckets));
+		} }, names.map((n) => h('option', { value: n, selected: n === v.sysHist ? 'selected' : null }, n)));
+		return h('div', { class: 'syscall-hist' },
+			h('p', { class: 'hint' }, 'Histogram of ', select, `: ${fmtInt(hist.count)} calls, by powers of two`),
+			body);
+	}
+
+	function renderLatency(box, d, v) {
 		const rows = sysRows(d).filter((r) => r.count > 0).sort((a, b) => (b.total_ns || 0) - (a.total_ns || 0)).slice(0, 15);
 		if (!rows.length) {
 			put(box, h('p', { class: 'empty' }, 'No syscall latencies yet.'));
@@ -1766,7 +1810,8 @@
 				h('span', null, h('i', { style: { background: '#9db7e8' } }), 'p99'),
 				h('span', null, h('i', { style: { background: '#1b2230', width: '2px', opacity: '.55' } }), 'max')),
 			grid,
-			h('p', { class: 'hint' }, 'A full latency histogram per syscall is not available from the API: it gives p50/p90/p99/max only (percentiles are bucket upper bounds, at most 12.5% high).'));
+			h('p', { class: 'hint' }, 'Percentiles are bucket upper bounds: never below the true value, at most 12.5% above.'),
+			syscallHistogram(d, v, rows));
 	}
 
 	function renderRunqueue(box, d) {
@@ -1777,12 +1822,8 @@
 			tile('Share of CPU time', m.on_cpu_ns > 0 && isNum(m.runqueue_wait_ns) ? fmtPct((m.runqueue_wait_ns / m.on_cpu_ns) * 100) : DASH,
 				{ detail: 'wait ÷ on-CPU time' }))];
 		if (rql && Array.isArray(rql.buckets) && rql.buckets.length) {
-			const max = Math.max(...rql.buckets.map((b) => b.count || 0)) || 1;
 			parts.push(h('p', { class: 'hint' }, `${fmtInt(rql.count)} waits · p50 ${fmtNs(rql.p50_ns)} · p90 ${fmtNs(rql.p90_ns)} · p99 ${fmtNs(rql.p99_ns)}`),
-				h('div', { class: 'latbars', id: 'runqueue-histogram' }, rql.buckets.map((b) => [
-					h('span', { class: 'name' }, `${fmtNs(b.low_ns)} – ${fmtNs(b.high_ns)}`),
-					h('div', { class: 'track' }, h('span', { class: 'p99', style: { width: ((b.count || 0) / max) * 100 + '%' } })),
-					h('span', { class: 'vals' }, fmtInt(b.count))])));
+				histBars('runqueue-histogram', rql.buckets));
 		} else {
 			parts.push(h('p', { class: 'hint' }, 'Run-queue latency histogram: not available from the API, which gives only the total wait. ',
 				h('code', null, 'workerwatch run --json'), ' reports it (cpu.runqueue_latency).'));

@@ -141,6 +141,7 @@ KERNEL_TEST(daemon_attaches_to_a_running_worker_and_keeps_its_history)
 	CHECK(harness__num(ex, "runqueue_latency.count") > 0, "no run-queue histogram");
 	CHECK(cJSON_GetArraySize(harness__get(ex, "runqueue_latency.buckets")) > 0, "no run-queue buckets");
 	CHECK_EQ(harness__num(ex, "slow_syscalls.threshold_ns"), 1000000000);
+	CHECK(harness__num(ex, "syscall_histograms.wait4.count") >= 1, "no histogram of wait4");
 	check_promtool(&d);
 	wwd_stop(&d, SIGTERM);
 

@@ -441,11 +441,13 @@ static void get_execution(void *ctx, const struct http_request *req, struct http
 		add_live_detail(d, e, out);
 		cJSON_AddItemToObject(out, "runqueue_latency", report__hist_json(e->totals.rq_hist, 0));
 		cJSON_AddItemToObject(out, "slow_syscalls", report__slow_json(e));
+		cJSON_AddItemToObject(out, "syscall_histograms", report__syscall_histograms(e));
 	} else if (!store__get_execution(d->store, id, &r)) {
 		out = views__exec(&r);
 		store__syscalls(d->store, id, &sys, &nsys);
 		add_extra(d, id, "runqueue_latency", out);
 		add_extra(d, id, "slow_syscalls", out);
+		add_extra(d, id, "syscall_histograms", out);
 	}
 	if (out)
 		store__samples(d->store, id, &samples, &nsamples);

@@ -441,13 +441,14 @@ static void roll_up(struct daemon *d, const struct execution *e, const struct ex
 	observe(a->rss_buckets, &a->rss_sum, daemon_rss_bounds, (double)r->peak_rss_bytes);
 }
 
-/* What has no column in history: the run-queue histogram and the slow syscalls. */
+/* What has no column in history: the latency histograms and the slow syscalls. */
 static void save_extras(struct daemon *d, const struct execution *e)
 {
-	cJSON *docs[2] = { report__hist_json(e->totals.rq_hist, 0), report__slow_json(e) };
-	static const char *const keys[2] = { "runqueue_latency", "slow_syscalls" };
+	cJSON *docs[3] = { report__hist_json(e->totals.rq_hist, 0), report__slow_json(e),
+			   report__syscall_histograms(e) };
+	static const char *const keys[3] = { "runqueue_latency", "slow_syscalls", "syscall_histograms" };
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		char *text = cJSON_PrintUnformatted(docs[i]);
 
 		if (e->db_id && text && store__put_extra(d->store, e->db_id, keys[i], text)) {

@@ -198,6 +198,17 @@ static cJSON *syscalls_json(const struct execution *e)
 	return obj;
 }
 
+cJSON *report__syscall_histograms(const struct execution *e)
+{
+	cJSON *obj = cJSON_CreateObject();
+	char buf[32];
+
+	for (int i = 0; i < e->nr_syscalls; i++)
+		cJSON_AddItemToObject(obj, syscall__name(e->syscalls[i].nr, buf, sizeof(buf)),
+				      report__hist_json(e->syscalls[i].stats.hist, e->syscalls[i].stats.max_ns));
+	return obj;
+}
+
 cJSON *report__slow_json(const struct execution *e)
 {
 	cJSON *obj = cJSON_CreateObject(), *events;

@@ -22,6 +22,9 @@ void report__print_text(FILE *out, const struct execution *e);
 /* A log-linear histogram as {count, p50_ns, p90_ns, p99_ns, buckets: [{low_ns, high_ns, count}]}. */
 struct cJSON *report__hist_json(const __u64 *hist, __u64 max_ns);
 
+/* Each syscall's latency histogram, keyed by name, as report__hist_json. */
+struct cJSON *report__syscall_histograms(const struct execution *e);
+
 /* The slow-syscall events: {threshold_ns, events: [...], dropped}. */
 struct cJSON *report__slow_json(const struct execution *e);
 
