@@ -203,11 +203,15 @@ static int errno_status(int err)
 	}
 }
 
-static cJSON *live_view(struct daemon *d, struct execution *e)
+/* One execution as it is now; the task list read on the way goes to tasks when given. */
+static cJSON *live_view(struct daemon *d, struct execution *e, struct ww_task_info *tasks, int max,
+			int *ntasks)
 {
 	struct exec_record r;
+	int n = tracker__collect_live(d->tracker, e, tasks, max);
 
-	tracker__collect_live(d->tracker);
+	if (ntasks)
+		*ntasks = n > 0 ? n : 0;
 	snapshot__record(e, &r);
 	return views__exec(&r);
 }
@@ -242,7 +246,7 @@ static void post_execution(void *ctx, const struct http_request *req, struct htt
 			    err == -ESRCH ? "pid %ld exited" : "cannot attach to pid %ld: %s", pid, strerror(-err));
 		goto cleanup;
 	}
-	reply(resp, 201, live_view(d, e));
+	reply(resp, 201, live_view(d, e, NULL, 0, NULL));
 	e = NULL;	/* the tracker owns it now */
 	pthread_mutex_unlock(&d->lock);
 cleanup:
@@ -288,6 +292,23 @@ cleanup:
 		close(pidfd);
 	cJSON_Delete(body);
 }
+
+/* A history query's rows as a JSON array, each through view; frees them. */
+#define REPLY_ROWS(resp, err, rows, n, view)						\
+	do {										\
+		cJSON *arr_;								\
+											\
+		if (err) {								\
+			free(rows);							\
+			http__error(resp, 500, "cannot read history");			\
+			break;								\
+		}									\
+		arr_ = cJSON_CreateArray();						\
+		for (int i_ = 0; i_ < (n); i_++)					\
+			cJSON_AddItemToArray(arr_, view(&(rows)[i_]));			\
+		free(rows);								\
+		reply(resp, 200, arr_);							\
+	} while (0)
 
 static bool since_param(const char *s, __u64 *ms, struct http_response *resp)
 {
@@ -348,7 +369,6 @@ static void list_executions(void *ctx, const struct http_request *req, struct ht
 	struct daemon *d = ctx;
 	struct exec_filter f = {};
 	struct exec_record *rows = NULL;
-	cJSON *arr;
 	int n = 0, err;
 
 	if (!copy_param(req, "status", f.status, sizeof(f.status), resp) ||
@@ -360,26 +380,16 @@ static void list_executions(void *ctx, const struct http_request *req, struct ht
 	pthread_mutex_lock(&d->lock);
 	err = store__list_executions(d->store, &f, &rows, &n);
 	pthread_mutex_unlock(&d->lock);
-	if (err) {
-		http__error(resp, 500, "cannot read history");
-		return;
-	}
-	arr = cJSON_CreateArray();
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, views__exec(&rows[i]));
-	free(rows);
-	reply(resp, 200, arr);
+	REPLY_ROWS(resp, err, rows, n, views__exec);
 }
 
 /* Processes of a live execution, with the syscall each thread is blocked in now. */
-static void add_live_detail(struct daemon *d, struct execution *e, cJSON *out)
+static void add_live_detail(struct execution *e, const struct ww_task_info *tasks, int n, cJSON *out)
 {
-	struct ww_task_info *tasks = calloc(MAX_TASKS, sizeof(*tasks));
 	cJSON *procs = cJSON_AddArrayToObject(out, "processes");
 	cJSON *blocked = cJSON_AddArrayToObject(out, "blocked");
 	__u64 now = tracker__now_mono();
 	char buf[32];
-	int n;
 
 	for (int i = 0; i < e->nr_procs; i++) {
 		cJSON *p = cJSON_CreateObject();
@@ -390,7 +400,6 @@ static void add_live_detail(struct daemon *d, struct execution *e, cJSON *out)
 		cJSON_AddBoolToObject(p, "running", !e->procs[i].exited);
 		cJSON_AddItemToArray(procs, p);
 	}
-	n = tasks ? probes__tasks(d->probes, tasks, MAX_TASKS) : 0;
 	for (int i = 0; i < n; i++) {
 		cJSON *b;
 
@@ -404,7 +413,6 @@ static void add_live_detail(struct daemon *d, struct execution *e, cJSON *out)
 		cJSON_AddNumberToObject(b, "blocked_ns", (double)(now - tasks[i].sys_enter_ts));
 		cJSON_AddItemToArray(blocked, b);
 	}
-	free(tasks);
 }
 
 static void add_extra(struct daemon *d, __u64 id, const char *key, cJSON *out)
@@ -425,10 +433,11 @@ static void get_execution(void *ctx, const struct http_request *req, struct http
 	struct daemon *d = ctx;
 	struct syscall_row *sys = NULL;
 	struct sample_row *samples = NULL;
+	struct ww_task_info *tasks = NULL;
 	struct exec_record r;
 	struct execution *e;
 	cJSON *out = NULL;
-	int nsys = 0, nsamples = 0;
+	int nsys = 0, nsamples = 0, ntasks = 0;
 	__u64 id;
 
 	if (!id_param(req, &id, resp))
@@ -436,9 +445,11 @@ static void get_execution(void *ctx, const struct http_request *req, struct http
 	pthread_mutex_lock(&d->lock);
 	e = daemon__find_live(d, id);
 	if (e) {
-		out = live_view(d, e);
+		/* one pass of the task iterator serves both the uncharged CPU and the blocked threads */
+		tasks = calloc(MAX_TASKS, sizeof(*tasks));
+		out = live_view(d, e, tasks, tasks ? MAX_TASKS : 0, &ntasks);
 		nsys = snapshot__syscall_rows(e, &sys);
-		add_live_detail(d, e, out);
+		add_live_detail(e, tasks, ntasks, out);
 		cJSON_AddItemToObject(out, "runqueue_latency", report__hist_json(e->totals.rq_hist, 0));
 		cJSON_AddItemToObject(out, "slow_syscalls", report__slow_json(e));
 		cJSON_AddItemToObject(out, "syscall_histograms", report__syscall_histograms(e));
@@ -452,6 +463,7 @@ static void get_execution(void *ctx, const struct http_request *req, struct http
 	if (out)
 		store__samples(d->store, id, &samples, &nsamples);
 	pthread_mutex_unlock(&d->lock);
+	free(tasks);
 	if (!out) {
 		http__error(resp, 404, "no execution %llu", (unsigned long long)id);
 		return;
@@ -528,7 +540,7 @@ static void patch_execution(void *ctx, const struct http_request *req, struct ht
 		if (status[0])
 			snprintf(e->status_override, sizeof(e->status_override), "%s", status);
 		daemon__save(d, e);
-		out = live_view(d, e);
+		out = live_view(d, e, NULL, 0, NULL);
 	} else if (!store__get_execution(d->store, id, &r)) {
 		if (done != -2)
 			r.completed_steps = (int)done;
@@ -554,7 +566,6 @@ static void list_orchestrations(void *ctx, const struct http_request *req, struc
 {
 	struct daemon *d = ctx;
 	struct orch_record *rows = NULL;
-	cJSON *arr;
 	int n = 0, limit, err;
 
 	if (!limit_param(req, 100, &limit, resp))
@@ -562,15 +573,7 @@ static void list_orchestrations(void *ctx, const struct http_request *req, struc
 	pthread_mutex_lock(&d->lock);
 	err = store__orchestrations(d->store, limit, &rows, &n);
 	pthread_mutex_unlock(&d->lock);
-	if (err) {
-		http__error(resp, 500, "cannot read history");
-		return;
-	}
-	arr = cJSON_CreateArray();
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, views__orch(&rows[i]));
-	free(rows);
-	reply(resp, 200, arr);
+	REPLY_ROWS(resp, err, rows, n, views__orch);
 }
 
 static void get_orchestration(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -606,7 +609,6 @@ static void get_performance(void *ctx, const struct http_request *req, struct ht
 	struct daemon *d = ctx;
 	struct perf_record *rows = NULL;
 	__u64 since = 0;
-	cJSON *arr;
 	int n = 0, err;
 
 	if (!since_param(http_request__query(req, "since"), &since, resp))
@@ -614,22 +616,13 @@ static void get_performance(void *ctx, const struct http_request *req, struct ht
 	pthread_mutex_lock(&d->lock);
 	err = store__performance(d->store, since, &rows, &n);
 	pthread_mutex_unlock(&d->lock);
-	if (err) {
-		http__error(resp, 500, "cannot read history");
-		return;
-	}
-	arr = cJSON_CreateArray();
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, views__perf(&rows[i]));
-	free(rows);
-	reply(resp, 200, arr);
+	REPLY_ROWS(resp, err, rows, n, views__perf);
 }
 
 static void get_failures(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	struct daemon *d = ctx;
 	struct exec_record *rows = NULL;
-	cJSON *arr;
 	int n = 0, limit, err;
 
 	if (!limit_param(req, 20, &limit, resp))
@@ -637,15 +630,7 @@ static void get_failures(void *ctx, const struct http_request *req, struct http_
 	pthread_mutex_lock(&d->lock);
 	err = store__failures(d->store, limit, &rows, &n);
 	pthread_mutex_unlock(&d->lock);
-	if (err) {
-		http__error(resp, 500, "cannot read history");
-		return;
-	}
-	arr = cJSON_CreateArray();
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, views__exec(&rows[i]));
-	free(rows);
-	reply(resp, 200, arr);
+	REPLY_ROWS(resp, err, rows, n, views__exec);
 }
 
 static void get_health(void *ctx, const struct http_request *req, struct http_response *resp)

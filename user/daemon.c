@@ -513,7 +513,7 @@ static void sample_all(struct daemon *d, __u64 now_ms)
 	rows = calloc(n, sizeof(*rows));
 	if (!rows)
 		return;
-	tracker__collect_live(d->tracker);
+	tracker__collect_live(d->tracker, NULL, NULL, 0);
 	for (int i = 0; i < n; i++) {
 		struct execution *e = live[i];
 		cJSON *ev;

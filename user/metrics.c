@@ -25,7 +25,7 @@ static void running_series(struct prom_buf *b, struct daemon *d)
 		{ "workerwatch_running_execution_processes", "gauge", "Live processes of a running execution." },
 	};
 
-	tracker__collect_live(d->tracker);
+	tracker__collect_live(d->tracker, NULL, NULL, 0);
 	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
 		prom__family(b, fams[f].name, fams[f].type, fams[f].help);
 		for (int i = 0; i < n; i++) {

@@ -443,26 +443,32 @@ int tracker__collect_all(struct tracker *t)
 	return collect(t, t->execs, t->nr_execs);
 }
 
-int tracker__collect_live(struct tracker *t)
+int tracker__collect_live(struct tracker *t, struct execution *only,
+			  struct ww_task_info *tasks, int max)
 {
-	struct ww_task_info *tasks;
+	struct ww_task_info *own = NULL;
 	struct execution *e;
-	int err = collect(t, t->execs, t->nr_execs), n;
+	int err, n;
 
+	err = only ? collect(t, &only, 1) : collect(t, t->execs, t->nr_execs);
 	if (err || !t->nr_execs)
 		return err;
+	if (!tasks) {
+		tasks = own = calloc(LIVE_TASKS_MAX, sizeof(*tasks));
+		max = LIVE_TASKS_MAX;
+		if (!tasks)
+			return -ENOMEM;
+	}
 	/* a task that runs on is charged only when switched out: add what it ran since */
-	tasks = calloc(LIVE_TASKS_MAX, sizeof(*tasks));
-	if (!tasks)
-		return -ENOMEM;
-	n = probes__tasks(t->probes, tasks, LIVE_TASKS_MAX);
+	n = probes__tasks(t->probes, tasks, max);
 	for (int i = 0; i < n; i++) {
-		e = exec_in(t->execs, t->nr_execs, tasks[i].exec_id);
+		e = only ? (only->id == tasks[i].exec_id ? only : NULL)
+			 : exec_in(t->execs, t->nr_execs, tasks[i].exec_id);
 		if (e)
 			e->totals.on_cpu_ns += tasks[i].uncharged_ns;
 	}
-	free(tasks);
-	return n < 0 ? n : 0;
+	free(own);
+	return n;
 }
 
 /* Collects the keys first: deleting while iterating a hash map can skip entries. */

@@ -57,12 +57,16 @@ int tracker__fd(struct tracker *t);
 int tracker__collect(struct tracker *t, struct execution *e);
 /* The same for every tracked execution, in one pass over the syscall map. */
 int tracker__collect_all(struct tracker *t);
+struct ww_task_info;
 /*
- * As tracker__collect_all, plus the CPU time running tasks have not been
- * charged yet (charging happens at switch-out): for live views, not for
- * an execution's final totals.
+ * Copies the kernel's totals of only (or, when NULL, of every execution),
+ * plus the CPU time running tasks have not been charged yet (charging
+ * happens at switch-out): for live views, not for final totals. The task
+ * list it reads goes to tasks[max] when given, for the caller to reuse.
+ * Returns the number of tasks read, or -errno.
  */
-int tracker__collect_live(struct tracker *t);
+int tracker__collect_live(struct tracker *t, struct execution *only,
+			  struct ww_task_info *tasks, int max);
 /* Forgets e in the kernel; descendants that outlive it stop being tracked. */
 void tracker__finish(struct tracker *t, struct execution *e);
 
