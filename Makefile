@@ -28,7 +28,7 @@ CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Werror
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I$(OUTPUT) -Ibpf -Iuser -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf -Wall -Werror -MMD -MP
-LIBS := -lbpf -lelf -lz -lcjson -lsqlite3 -lmicrohttpd -lcurl -lncursesw -lm -lpthread
+LIBS := -lbpf -lelf -lz -lcjson -lsqlite3 -lmicrohttpd -lcurl -lcrypto -lncursesw -lm -lpthread
 
 ifeq ($(V),1)
 Q =
@@ -109,7 +109,7 @@ check: all $(OUTPUT)/ww_test
 	$(Q)tools/as-root.sh $(OUTPUT)/ww_test --bin $(OUTPUT)
 
 # REPS, CALLS, STARTUP_RUNS, QUIET_WAIT are passed on explicitly: sudo drops the environment.
-bench: all $(OUTPUT)/wwfloor $(OUTPUT)/wwswarm
+bench: all $(OUTPUT)/wwfloor $(OUTPUT)/wwswarm $(OUTPUT)/wwalertlat
 	$(Q)tools/setup.sh bench
 	$(Q)tools/as-root.sh env $(strip $(foreach v,REPS CALLS STARTUP_RUNS QUIET_WAIT,$(if $($(v)),$(v)=$($(v))))) tools/bench.sh $(OUTPUT)
 
@@ -142,5 +142,11 @@ $(OUTPUT)/wwswarm: tools/wwswarm.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
 # --- end wwswarm ---
+
+# --- wwalertlat: kernel event to first webhook byte, for make bench ---
+$(OUTPUT)/wwalertlat: tools/wwalertlat.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -lcurl -o $@
+# --- end wwalertlat ---
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d)

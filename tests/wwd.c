@@ -41,18 +41,22 @@ char *wwd_read_file(const char *path)
 	return text;
 }
 
-bool wwd_start(struct wwd *d)
+/* Starts the daemon with extra arguments; its output goes to out. */
+static bool start(struct wwd *d, char *const *extra, const char *out)
 {
 	static const char *const marker = "listening on http://127.0.0.1:";
-	char db[300], logdir[300], out[300];
-	char *argv[] = { (char *)wwd_bin("workerwatch"), "daemon", "--listen", "127.0.0.1:0", "--db", db,
-			 "--log-dir", logdir, "--token-file", d->token, "--sample-interval-s", "1", NULL };
+	char db[300], logdir[300];
+	char *argv[24] = { (char *)wwd_bin("workerwatch"), "daemon", "--listen", "127.0.0.1:0", "--db", db,
+			   "--log-dir", logdir, "--token-file", d->token, "--sample-interval-s", "1", NULL };
+	int n = 12;
 
+	for (; extra && *extra && n < 23; extra++)
+		argv[n++] = *extra;
+	argv[n] = NULL;
 	snprintf(d->dir, sizeof(d->dir), "%s", harness__tmpdir());
 	snprintf(db, sizeof(db), "%s/history.db", d->dir);
 	snprintf(logdir, sizeof(logdir), "%s/log", d->dir);
 	snprintf(d->token, sizeof(d->token), "%s/token", d->dir);
-	snprintf(out, sizeof(out), "%s/daemon.%ld.log", d->dir, (long)time(NULL));
 	d->pid = harness__spawn(argv, out);
 	for (int i = 0; i < 500; i++) {
 		char *text = wwd_read_file(out), *at = text ? strstr(text, marker) : NULL;
@@ -69,6 +73,25 @@ bool wwd_start(struct wwd *d)
 		wwd_sleep_ms(20);
 	}
 	return CHECK(false, "the daemon did not start: see %s", out);
+}
+
+bool wwd_start(struct wwd *d)
+{
+	char out[300];
+
+	snprintf(out, sizeof(out), "%s/daemon.%ld.log", harness__tmpdir(), (long)time(NULL));
+	return start(d, NULL, out);
+}
+
+bool wwd_start_opts(struct wwd *d, const char *config_path)
+{
+	static int starts;
+	char *extra[] = { "--config", (char *)config_path, NULL };
+	char out[300];
+
+	/* numbered, so that the log of a run killed with -9 survives the restart */
+	snprintf(out, sizeof(out), "%s/daemon.%d.log", harness__tmpdir(), ++starts);
+	return start(d, config_path ? extra : NULL, out);
 }
 
 void wwd_stop(struct wwd *d, int sig)

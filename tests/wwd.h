@@ -21,6 +21,11 @@ char *wwd_read_file(const char *path);
 
 /* Starts the daemon on a port the kernel picks, in the test's temp dir; records a failure if it cannot. */
 bool wwd_start(struct wwd *d);
+/*
+ * The same with --config config_path (NULL: none). The files stay in the
+ * test's temp dir, so a restart (after a kill -9 too) reuses history.db.
+ */
+bool wwd_start_opts(struct wwd *d, const char *config_path);
 /* Stops it with sig; after SIGTERM it must exit 0. */
 void wwd_stop(struct wwd *d, int sig);
 

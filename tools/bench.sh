@@ -284,6 +284,8 @@ LINKS_NOTE=""
 # --- the daemon tracking 1,000 processes: its own script, its own markdown section ---
 wait_quiet "$QUIET_WAIT" || true
 tools/bench-daemon.sh "$B" || fail $? "tools/bench-daemon.sh failed (see $B/bench-daemon.log)"
+# --- alerts: kernel event to the first byte at a webhook ---
+tools/bench-alerts.sh "$B" || fail $? "tools/bench-alerts.sh failed (see $B/bench-alerts.log)"
 
 # --- results ---
 declare -A MED ADD
@@ -476,6 +478,7 @@ EOF
 Start-up runs, µs: \`/bin/true\`:${su_true}; \`workerwatch run -- /bin/true\`:${su_ww}.
 EOF
 	cat "$B/bench-daemon.md"
+	cat "$B/bench-alerts.md"
 } >"$TMP/doc.md"
 mv "$TMP/doc.md" "$DOC"
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "api.h"
 #include "assets.h"
 #include "version.h"
 #include "daemon.h"
@@ -539,6 +540,8 @@ static void patch_execution(void *ctx, const struct http_request *req, struct ht
 			snprintf(e->current_step, sizeof(e->current_step), "%s", step);
 		if (status[0])
 			snprintf(e->status_override, sizeof(e->status_override), "%s", status);
+		if (done != -2 || total != -2 || cJSON_GetObjectItemCaseSensitive(body, "current_step"))
+			e->progress_at_ms = daemon__now_ms();
 		daemon__save(d, e);
 		out = live_view(d, e, NULL, 0, NULL);
 	} else if (!store__get_execution(d->store, id, &r)) {
@@ -677,7 +680,7 @@ static void get_info(void *ctx, const struct http_request *req, struct http_resp
 	pthread_mutex_unlock(&d->lock);
 	features = cJSON_AddObjectToObject(out, "features");
 	cJSON_AddBoolToObject(features, "stream", true);
-	cJSON_AddBoolToObject(features, "alerts", false);	/* rules and receivers are not built yet */
+	cJSON_AddBoolToObject(features, "alerts", d->alerts != NULL);
 	reply(resp, 200, out);
 }
 
@@ -730,6 +733,29 @@ const struct http_route daemon_routes[] = {
 	{ "GET", "/api/v1/orchestrations/{session}", get_orchestration, false },
 	{ "GET", "/api/v1/performance", get_performance, false },
 	{ "GET", "/api/v1/failures", get_failures, false },
+	API_ALERT_ROUTES
 };
 
 const int daemon_nroutes = sizeof(daemon_routes) / sizeof(daemon_routes[0]);
+
+/* For the other API modules. */
+void api__reply(struct http_response *resp, int status, cJSON *obj)
+{
+	reply(resp, status, obj);
+}
+
+cJSON *api__body_object(const struct http_request *req, struct http_response *resp, const char *const *allowed)
+{
+	return body_object(req, resp, allowed);
+}
+
+bool api__string_field(const cJSON *obj, const char *name, bool required, char *out, size_t size,
+		       struct http_response *resp)
+{
+	return string_field(obj, name, required, out, size, resp);
+}
+
+bool api__limit_param(const struct http_request *req, int def, int *limit, struct http_response *resp)
+{
+	return limit_param(req, def, limit, resp);
+}

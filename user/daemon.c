@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "daemon.h"
+#include "alertsrc.h"
 #include "eventlog.h"
 #include "log.h"
 #include "probes.h"
@@ -374,6 +375,8 @@ static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *
 		e->root_exit_ns = h->ts_ns;
 		e->exit_status = x->exit_status;
 	}
+	if (h->type == WW_EV_OOM)
+		alertsrc__oom(d, e);
 	if (h->type >= sizeof(event_kinds) / sizeof(event_kinds[0]) || !event_kinds[h->type])
 		return;
 	ev = exec_ref(e);
@@ -475,8 +478,10 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	if (root && root->exited)
 		e->exit_status = root->exit_status;
 	daemon__save(d, e);
-	save_extras(d, e);
 	snapshot__record(e, &r);
+	/* before the extras are written: a failure page should not wait for them */
+	alertsrc__ended(d, e, &r);
+	save_extras(d, e);
 	roll_up(d, e, &r);
 
 	ev = exec_ref(e);
@@ -584,6 +589,26 @@ static void tick(struct daemon *d)
 		store__prune_samples(d->store, now_ms - d->cfg.sample_retention_days * 86400000ULL);
 	}
 	reap_orchestrators(d);
+	alertsrc__tick(d);
+}
+
+/* Up to 200 ms, less when an ended execution settles sooner: failure alerts wait for it. */
+static int poll_timeout_ms(struct daemon *d)
+{
+	__u64 now = tracker__now_mono(), wait_ns = 200 * 1000000ULL;
+	struct execution **live;
+	int n;
+
+	pthread_mutex_lock(&d->lock);
+	n = daemon__live(d, &live);
+	for (int i = 0; i < n; i++) {
+		__u64 due = live[i]->root_exit_ns + SETTLE_NS;
+
+		if (live[i]->root_exited)
+			wait_ns = due <= now ? 0 : due - now < wait_ns ? due - now : wait_ns;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return (int)((wait_ns + 999999) / 1000000);
 }
 
 /* Reads the API token, or creates a random one readable by root only. */
@@ -655,6 +680,7 @@ static void shutdown_all(struct daemon *d)
 	}
 	for (int i = 0; i < d->nr_orchs; i++)
 		close(d->orchs[i].pidfd);
+	alertsrc__stop(d);
 	tracker__free(d->tracker);
 	probes__free(d->probes);
 	if (d->log)
@@ -691,7 +717,7 @@ int daemon__run(struct daemon *d)
 	lopts.max_bytes = d->cfg.log_max_mb << 20;
 	lopts.retention_days = (int)d->cfg.log_retention_days;
 	d->log = eventlog__open(&lopts);
-	if (!d->log || load_token(d))
+	if (!d->log || load_token(d) || alertsrc__start(d))
 		goto cleanup;
 	popts.slow_syscall_ns = d->cfg.slow_syscall_ms * 1000000ULL;
 	d->probes = probes__load(&popts);
@@ -723,7 +749,7 @@ int daemon__run(struct daemon *d)
 	while (!stop_requested) {
 		struct pollfd p = { .fd = tracker__fd(d->tracker), .events = POLLIN };
 
-		poll(&p, 1, 200);
+		poll(&p, 1, poll_timeout_ms(d));
 		pthread_mutex_lock(&d->lock);
 		tick(d);
 		pthread_mutex_unlock(&d->lock);

@@ -17,6 +17,7 @@ struct probes;
 struct tracker;
 struct store;
 struct eventlog;
+struct alerts;
 struct cJSON;
 
 struct orchestrator {
@@ -48,6 +49,7 @@ struct daemon {
 	struct store *store;
 	struct eventlog *log;
 	struct http_server *http;
+	struct alerts *alerts;		/* rules, alert states and notifications */
 	char token[65];
 	char env_names[CONFIG_MAX_ENV_LABELS][64];
 	int nr_env_names;

@@ -95,6 +95,7 @@ struct execution {
 	int completed_steps;		/* -1: not reported */
 	int total_steps;
 	char current_step[EXEC_NAME_LEN];
+	__u64 progress_at_ms;		/* last progress report (Unix ms), 0: none yet */
 	char status_override[16];	/* "completed" or "failed" from the orchestrator */
 	bool named_by_exec;		/* an orchestrator's child gets its agent name at exec */
 	bool root_exited;		/* root's exit event seen; finalized once settled */

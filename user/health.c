@@ -2,16 +2,20 @@
 /* /health: the checks behind the daemon's health and the host's CPU, memory, load and pressure. */
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <cjson/cJSON.h>
+#include "alerts.h"
 #include "daemon.h"
 #include "health.h"
 #include "probes.h"
+#include "store.h"
 #include "tracker.h"
 #include "workerwatch.h"
 
 #define POLL_STALE_MS		10000
 #define LOST_RECENT_MS		(5 * 60 * 1000)
 #define CAPACITY_LIMIT		0.9
+#define DELIVERY_STUCK_MS	(5 * 60 * 1000)
 
 static cJSON *check(cJSON *checks, const char *name, bool ok, bool *healthy)
 {
@@ -20,6 +24,42 @@ static cJSON *check(cJSON *checks, const char *name, bool ok, bool *healthy)
 	cJSON_AddBoolToObject(c, "ok", ok);
 	*healthy &= ok;
 	return c;
+}
+
+/*
+ * Notifications fail the check when one was given up (dead letter) since the
+ * daemon started, or when one has waited in the outbox over 5 minutes.
+ */
+static void add_notifications(struct daemon *d, cJSON *checks, __u64 now, bool *healthy)
+{
+	struct receiver_stats st[RECEIVERS_MAX];
+	struct outbox_count *counts = NULL;
+	int n = alerts__receiver_stats(d->alerts, st, RECEIVERS_MAX), nc = 0;
+	bool ok = true;
+	cJSON *c, *rs;
+
+	if (store__outbox_counts(d->store, &counts, &nc))
+		nc = 0;
+	rs = cJSON_CreateObject();
+	for (int i = 0; i < n; i++) {
+		cJSON *r = cJSON_AddObjectToObject(rs, st[i].name);
+		__u64 oldest = 0;
+
+		for (int j = 0; j < nc; j++)
+			if (!strcmp(counts[j].receiver, st[i].name))
+				oldest = counts[j].oldest_pending_ms;
+		ok &= !st[i].dead && (!oldest || now - oldest < DELIVERY_STUCK_MS);
+		cJSON_AddNumberToObject(r, "sent", (double)st[i].sent);
+		cJSON_AddNumberToObject(r, "pending", (double)st[i].pending);
+		cJSON_AddNumberToObject(r, "retries", (double)st[i].retries);
+		cJSON_AddNumberToObject(r, "dead", (double)st[i].dead);
+		cJSON_AddNumberToObject(r, "oldest_pending_age_ms", oldest ? (double)(now - oldest) : 0);
+		cJSON_AddNumberToObject(r, "last_status", st[i].last_status);
+		cJSON_AddStringToObject(r, "last_error", st[i].last_error);
+	}
+	free(counts);
+	c = check(checks, "notifications", ok, healthy);
+	cJSON_AddItemToObject(c, "receivers", rs);
 }
 
 /* CPU busy % since the previous call, from /proc/stat. */
@@ -150,6 +190,8 @@ cJSON *health__report(struct daemon *d, bool *healthy)
 
 	c = check(checks, "poll", now - d->last_poll_ms < POLL_STALE_MS, healthy);
 	cJSON_AddNumberToObject(c, "last_poll_age_ms", (double)(now - d->last_poll_ms));
+	if (d->alerts)
+		add_notifications(d, checks, now, healthy);
 
 	host = cJSON_AddObjectToObject(out, "host");
 	cJSON_AddNumberToObject(host, "cpu_percent", host_cpu_percent(d));

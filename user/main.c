@@ -20,6 +20,10 @@ static void usage(FILE *out)
 		"                                   make each child of PID an execution\n"
 		"  detach ID                        stop tracking an execution\n"
 		"  top [--once] [--interval S]      live view of the daemon's executions (htop-like)\n"
+		"  alerts [--state S]               the daemon's alerts, firing first\n"
+		"  ack ID [--comment C]             acknowledge an alert: no repeats or escalation\n"
+		"  unack ID, resolve ID             undo an ack; resolve an alert by hand\n"
+		"  silence MATCHER... --duration D  mute matching alerts for a while\n"
 		"  list                             orchestrations in the history (--db PATH, --json)\n"
 		"  show SESSION                     an orchestration and its executions\n"
 		"  executions SESSION               its executions with their metrics\n"
@@ -39,6 +43,8 @@ int main(int argc, char **argv)
 	/* history queries, answered from the database */
 	static const char *const query_cmds[] = { "list", "show", "executions", "agent", "health",
 						  "performance", "failures", "export", "cleanup" };
+	/* alerting, answered by the daemon */
+	static const char *const alert_cmds[] = { "alerts", "ack", "unack", "resolve", "silence" };
 
 	if (argc < 2) {
 		usage(stderr);
@@ -54,6 +60,9 @@ int main(int argc, char **argv)
 		return cmd_detach(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "top"))
 		return cmd_top(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(alert_cmds) / sizeof(alert_cmds[0]); i++)
+		if (!strcmp(argv[1], alert_cmds[i]))
+			return cmd_alerts(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(query_cmds) / sizeof(query_cmds[0]); i++)
 		if (!strcmp(argv[1], query_cmds[i]))
 			return cmd_query(argc - 1, argv + 1);

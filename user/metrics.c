@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* /metrics: Prometheus text exposition of running executions, per-agent roll-ups and the observer. */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
+#include "alerts.h"
 #include "daemon.h"
 #include "metrics.h"
 #include "probes.h"
@@ -137,6 +139,73 @@ static void observer_series(struct prom_buf *b, struct daemon *d)
 	prom__sample(b, "workerwatch_history_write_errors_total", NULL, (double)d->db_errors);
 }
 
+static void alert_sample(void *ctx, const struct labelset *ls, const char *state)
+{
+	const char *labels[2 * (LABELS_MAX + 1) + 1];
+	int n = 0;
+
+	labels[n++] = "alertstate";
+	labels[n++] = state;
+	for (int i = 0; i < ls->n; i++) {
+		labels[n++] = ls->l[i].name;
+		labels[n++] = ls->l[i].value;
+	}
+	labels[n] = NULL;
+	prom__sample(ctx, "workerwatch_alert", labels, 1);
+}
+
+/* Alerts as Prometheus's ALERTS series (under our own name, so it cannot clash with a scraper's), and delivery. */
+static void alert_series(struct prom_buf *b, struct daemon *d)
+{
+	static const char *const results[] = { "sent", "retry", "dead" };
+	struct receiver_stats st[RECEIVERS_MAX];
+	struct alert_counts c;
+	int n = alerts__receiver_stats(d->alerts, st, RECEIVERS_MAX);
+	static const char *const states[] = { "pending", "firing", "resolving", "resolved" };
+
+	alerts__counts(d->alerts, &c);
+	prom__family(b, "workerwatch_alert", "gauge",
+		     "1 for each pending, firing or resolving alert, with its labels (like Prometheus's ALERTS).");
+	alerts__foreach_active(d->alerts, alert_sample, b);
+	prom__family(b, "workerwatch_alerts", "gauge", "Alerts by state.");
+	for (int i = 0; i < 4; i++) {
+		const char *labels[] = { "state", states[i], NULL };
+		int v = i == 0 ? c.pending : i == 1 ? c.firing : i == 2 ? c.resolving : c.resolved;
+
+		prom__sample(b, "workerwatch_alerts", labels, v);
+	}
+	prom__family(b, "workerwatch_alerts_acknowledged", "gauge", "Active alerts that are acknowledged.");
+	prom__sample(b, "workerwatch_alerts_acknowledged", NULL, c.acknowledged);
+	prom__family(b, "workerwatch_alert_rules", "gauge", "Enabled alert rules.");
+	prom__sample(b, "workerwatch_alert_rules", NULL, c.rules);
+	prom__family(b, "workerwatch_alert_rules_in_error", "gauge", "Alert rules whose last evaluation failed.");
+	prom__sample(b, "workerwatch_alert_rules_in_error", NULL, c.rules_in_error);
+	prom__family(b, "workerwatch_alert_evaluations_total", "counter", "Rule evaluation rounds.");
+	prom__sample(b, "workerwatch_alert_evaluations_total", NULL, (double)c.evaluations);
+	prom__family(b, "workerwatch_notifications_total", "counter",
+		     "Notification delivery attempts by receiver and result (sent, retry, dead).");
+	for (int i = 0; i < n; i++)
+		for (int r = 0; r < 3; r++) {
+			const char *labels[] = { "receiver", st[i].name, "type", st[i].type, "result", results[r], NULL };
+
+			prom__sample(b, "workerwatch_notifications_total", labels,
+				     (double)(r == 0 ? st[i].sent : r == 1 ? st[i].retries : st[i].dead));
+		}
+	prom__family(b, "workerwatch_notifications_queued", "gauge", "Notifications waiting in the outbox, by receiver.");
+	for (int i = 0; i < n; i++) {
+		const char *labels[] = { "receiver", st[i].name, NULL };
+
+		prom__sample(b, "workerwatch_notifications_queued", labels, (double)st[i].pending);
+	}
+	prom__family(b, "workerwatch_notification_delivery_seconds_total", "counter",
+		     "Sum of the times from queueing to delivery of sent notifications, by receiver.");
+	for (int i = 0; i < n; i++) {
+		const char *labels[] = { "receiver", st[i].name, NULL };
+
+		prom__sample(b, "workerwatch_notification_delivery_seconds_total", labels, st[i].latency_sum_s);
+	}
+}
+
 char *metrics__render(struct daemon *d)
 {
 	struct prom_buf *b = prom__new();
@@ -146,5 +215,7 @@ char *metrics__render(struct daemon *d)
 	running_series(b, d);
 	agent_series(b, d);
 	observer_series(b, d);
+	if (d->alerts)
+		alert_series(b, d);
 	return prom__take(b);
 }

@@ -40,6 +40,45 @@ static __thread char errbuf[512];
 
 static const char migrate_v2_sql[] = EXTRAS_SQL "PRAGMA user_version = 2;";
 
+/*
+ * Version 3: the alert engine's documents and the outbox of notifications,
+ * written in one transaction so a state change never loses its notifications.
+ * IF NOT EXISTS: a database whose version was lowered by hand may have them.
+ */
+#define ALERTS_SQL								\
+	"CREATE TABLE IF NOT EXISTS alert_docs ("				\
+	" kind TEXT,"								\
+	" key TEXT,"								\
+	" json TEXT NOT NULL,"							\
+	" updated_ms INTEGER NOT NULL,"						\
+	" PRIMARY KEY (kind, key)"						\
+	") WITHOUT ROWID;"							\
+	"CREATE TABLE IF NOT EXISTS outbox ("					\
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"				\
+	" receiver TEXT NOT NULL,"						\
+	" group_key TEXT NOT NULL,"						\
+	" kind TEXT NOT NULL,"							\
+	" payload TEXT NOT NULL,"						\
+	" delivery_id TEXT NOT NULL,"						\
+	" created_ms INTEGER NOT NULL,"						\
+	" attempts INTEGER NOT NULL DEFAULT 0,"					\
+	" next_attempt_ms INTEGER NOT NULL,"					\
+	" state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'dead')),"	\
+	" last_status INTEGER NOT NULL DEFAULT 0,"				\
+	" last_error TEXT NOT NULL DEFAULT '',"					\
+	" done_ms INTEGER NOT NULL DEFAULT 0"					\
+	");"									\
+	/* the head of each receiver's queue without a scan of sent rows */	\
+	"CREATE INDEX IF NOT EXISTS outbox_queue ON outbox (state, receiver, id);"
+
+static const char migrate_v3_sql[] = ALERTS_SQL "PRAGMA user_version = 3;";
+
+/* migrations[v] upgrades version v to v + 1 */
+static const char *const migrations[STORE_SCHEMA_VERSION] = {
+	[1] = migrate_v2_sql,
+	[2] = migrate_v3_sql,
+};
+
 static const char schema_sql[] =
 	"CREATE TABLE executions ("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -105,6 +144,7 @@ static const char schema_sql[] =
 	/* for pruning by age without a full scan */
 	"CREATE INDEX samples_ts ON samples (ts_ms);"
 	EXTRAS_SQL
+	ALERTS_SQL
 	"CREATE VIEW orchestrations AS SELECT"
 	" session,"
 	" CASE WHEN SUM(status = 'running') > 0 THEN 'running'"
@@ -564,9 +604,13 @@ static int init_schema(struct store *s)
 	if (err)
 		goto cleanup;
 	err = check_version(s, version);
-	if (!err && version == 1) {
-		snprintf(what, sizeof(what), "cannot migrate %s to schema version 2", s->path);
-		err = exec_sql(s, migrate_v2_sql, what);
+	if (!err && version && version < STORE_SCHEMA_VERSION) {
+		/* step by step in this one transaction: a crash leaves the old version intact */
+		for (; !err && version < STORE_SCHEMA_VERSION; version++) {
+			snprintf(what, sizeof(what), "cannot migrate %s to schema version %d",
+				 s->path, version + 1);
+			err = exec_sql(s, migrations[version], what);
+		}
 		if (!err)
 			err = commit(s);
 		goto cleanup;
@@ -1360,4 +1404,318 @@ cleanup:
 	sqlite3_finalize(st);
 	unlock(s);
 	return err;
+}
+
+/* ---- alerting: documents and the outbox ---- */
+
+#define OUTBOX_COLS								\
+	"id, receiver, group_key, kind, payload, delivery_id, created_ms, attempts, "	\
+	"next_attempt_ms, state, last_status, last_error, done_ms"
+
+/* Binds a string that may be NULL: the schema's NOT NULL constraints then reject it inside the transaction. */
+static void b_str(struct binder *b, const char *str)
+{
+	int rc = sqlite3_bind_text(b->st, ++b->i, str, -1, SQLITE_STATIC);
+
+	if (b->rc == SQLITE_OK)
+		b->rc = rc;
+}
+
+static int step_done(struct store *s, sqlite3_stmt *st, int bind_rc, const char *what)
+{
+	int rc = bind_rc == SQLITE_OK ? sqlite3_step(st) : bind_rc;
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s, rc, what);
+}
+
+int store__alerts_commit(struct store *s, const struct store_doc *docs, int ndocs,
+			 const struct outbox_new *rows, int nrows, __u64 now_ms)
+{
+	static const char *const what = "cannot store alert state";
+	sqlite3_stmt *put = NULL, *del = NULL, *ins = NULL;
+	int err;
+
+	if (!s || ndocs < 0 || nrows < 0 || (ndocs && !docs) || (nrows && !rows)) {
+		set_msg("%s: invalid arguments", what);
+		return -EINVAL;
+	}
+	if (!ndocs && !nrows)
+		return 0;
+	lock(s);
+	err = begin(s);
+	if (err)
+		goto cleanup;
+	err = prepare(s, "INSERT INTO alert_docs (kind, key, json, updated_ms) VALUES (?, ?, ?, ?)"
+			 " ON CONFLICT (kind, key) DO UPDATE SET json = excluded.json,"
+			 " updated_ms = excluded.updated_ms", &put, what);
+	if (!err)
+		err = prepare(s, "DELETE FROM alert_docs WHERE kind = ? AND key = ?", &del, what);
+	if (!err)
+		err = prepare(s, "INSERT INTO outbox (receiver, group_key, kind, payload, delivery_id,"
+				 " created_ms, next_attempt_ms, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+			      &ins, what);
+	for (int i = 0; i < ndocs && !err; i++) {
+		struct binder b = { .st = docs[i].json ? put : del };
+
+		b_str(&b, docs[i].kind);
+		b_str(&b, docs[i].key);
+		if (docs[i].json) {
+			b_str(&b, docs[i].json);
+			b_u64(&b, now_ms);
+		}
+		err = step_done(s, b.st, b.rc, what);
+	}
+	for (int i = 0; i < nrows && !err; i++) {
+		struct binder b = { .st = ins };
+
+		b_str(&b, rows[i].receiver);
+		b_str(&b, rows[i].group_key);
+		b_str(&b, rows[i].kind);
+		b_str(&b, rows[i].payload);
+		b_str(&b, rows[i].delivery_id);
+		b_u64(&b, now_ms);
+		b_u64(&b, now_ms);
+		err = step_done(s, ins, b.rc, what);
+	}
+	if (!err)
+		err = commit(s);
+cleanup:
+	sqlite3_finalize(put);
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	if (err)
+		rollback(s);
+	unlock(s);
+	return err;
+}
+
+int store__alert_docs(struct store *s, const char *kind, store_doc_cb cb, void *ctx)
+{
+	static const char *const what = "cannot read alert state";
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	lock(s);
+	err = prepare(s, "SELECT key, json FROM alert_docs WHERE kind = ?1 ORDER BY key", &st, what);
+	if (err)
+		goto cleanup;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		err = cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), ctx);
+		if (err)
+			goto cleanup;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail(s, rc, what);
+cleanup:
+	sqlite3_finalize(st);
+	unlock(s);
+	return err;
+}
+
+void outbox_rows__free(struct outbox_row *rows, int n)
+{
+	if (!rows)
+		return;
+	for (int i = 0; i < n; i++)
+		free(rows[i].payload);
+	free(rows);
+}
+
+static int read_outbox(sqlite3_stmt *st, struct outbox_row *o)
+{
+	struct reader r = { .st = st };
+	const unsigned char *payload;
+
+	memset(o, 0, sizeof(*o));
+	o->id = r_u64(&r);
+	R_TEXT(&r, o->receiver);
+	R_TEXT(&r, o->group_key);
+	R_TEXT(&r, o->kind);
+	payload = sqlite3_column_text(st, r.i++);
+	o->payload = strdup(payload ? (const char *)payload : "");
+	R_TEXT(&r, o->delivery_id);
+	o->created_ms = r_u64(&r);
+	o->attempts = r_int(&r);
+	o->next_attempt_ms = r_u64(&r);
+	R_TEXT(&r, o->state);
+	o->last_status = r_int(&r);
+	R_TEXT(&r, o->last_error);
+	o->done_ms = r_u64(&r);
+	if (!o->payload) {
+		set_msg("out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Runs a prepared query of OUTBOX_COLS into a new array. */
+static int collect_outbox(struct store *s, sqlite3_stmt *st, const char *what,
+			  struct outbox_row **out, int *n)
+{
+	struct outbox_row *v = NULL;
+	int err = 0, rc, cnt = 0, cap = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		err = grow((void **)&v, &cap, cnt, sizeof(*v));
+		if (err)
+			goto cleanup;
+		/* counted even when it fails, so that cleanup frees what it did get */
+		err = read_outbox(st, &v[cnt++]);
+		if (err)
+			goto cleanup;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail(s, rc, what);
+cleanup:
+	if (err) {
+		outbox_rows__free(v, cnt);
+		v = NULL;
+		cnt = 0;
+	}
+	*out = v;
+	*n = cnt;
+	return err;
+}
+
+int store__outbox_heads(struct store *s, struct outbox_row **out, int *n)
+{
+	static const char *const what = "cannot read the outbox";
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	lock(s);
+	err = prepare(s, "SELECT " OUTBOX_COLS " FROM outbox WHERE id IN"
+			 " (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY receiver)"
+			 " ORDER BY id", &st, what);
+	if (!err)
+		err = collect_outbox(s, st, what, out, n);
+	sqlite3_finalize(st);
+	unlock(s);
+	return err;
+}
+
+int store__outbox_update(struct store *s, __u64 id, const char *state, int attempts, __u64 next_attempt_ms,
+			 int last_status, const char *last_error, __u64 now_ms)
+{
+	static const char *const what = "cannot record a notification attempt";
+	sqlite3_stmt *st = NULL;
+	struct binder b;
+	int err, rc;
+
+	if (!state || (strcmp(state, "pending") && strcmp(state, "sent") && strcmp(state, "dead"))) {
+		set_msg("%s: invalid state '%s'", what, state ? state : "(null)");
+		return -EINVAL;
+	}
+	lock(s);
+	err = prepare(s, "UPDATE outbox SET state = ?, attempts = ?, next_attempt_ms = ?, last_status = ?,"
+			 " last_error = ?, done_ms = ? WHERE id = ?", &st, what);
+	if (err)
+		goto cleanup;
+	b = (struct binder){ .st = st };
+	b_str(&b, state);
+	b_i64(&b, attempts);
+	b_u64(&b, next_attempt_ms);
+	b_i64(&b, last_status);
+	b_str(&b, last_error ? last_error : "");
+	/* done_ms says when a row left the queue; 0 while it is still in it */
+	b_u64(&b, strcmp(state, "pending") ? now_ms : 0);
+	b_u64(&b, id);
+	rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+	if (rc != SQLITE_DONE) {
+		err = db_fail(s, rc, what);
+	} else if (!sqlite3_changes(s->db)) {
+		set_msg("no notification %llu", (unsigned long long)id);
+		err = -ENOENT;
+	}
+cleanup:
+	sqlite3_finalize(st);
+	unlock(s);
+	return err;
+}
+
+int store__outbox_list(struct store *s, const char *state, const char *receiver, int limit,
+		       struct outbox_row **out, int *n)
+{
+	static const char *const what = "cannot list notifications";
+	sqlite3_stmt *st = NULL;
+	char sql[512] = "SELECT " OUTBOX_COLS " FROM outbox WHERE 1";
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if (state)
+		sql_add(sql, sizeof(sql), " AND state = :state");
+	if (receiver)
+		sql_add(sql, sizeof(sql), " AND receiver = :receiver");
+	sql_add(sql, sizeof(sql), " ORDER BY id DESC LIMIT :limit");
+	lock(s);
+	err = prepare(s, sql, &st, what);
+	if (err)
+		goto cleanup;
+	if (state)
+		sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":state"), state, -1, SQLITE_STATIC);
+	if (receiver)
+		sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":receiver"), receiver, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), limit_of(limit));
+	err = collect_outbox(s, st, what, out, n);
+cleanup:
+	sqlite3_finalize(st);
+	unlock(s);
+	return err;
+}
+
+int store__outbox_counts(struct store *s, struct outbox_count **out, int *n)
+{
+	static const char *const what = "cannot count notifications";
+	struct outbox_count *v = NULL;
+	sqlite3_stmt *st = NULL;
+	int err, rc, cnt = 0, cap = 0;
+
+	lock(s);
+	/* Counted on the covering index, so that payloads are not read; the oldest pending row is the head. */
+	err = prepare(s, "SELECT c.receiver, c.pending, c.sent, c.dead, o.created_ms FROM"
+			 " (SELECT receiver, SUM(state = 'pending') AS pending, SUM(state = 'sent') AS sent,"
+			 "  SUM(state = 'dead') AS dead, MIN(CASE WHEN state = 'pending' THEN id END) AS head"
+			 "  FROM outbox GROUP BY receiver) AS c"
+			 " LEFT JOIN outbox AS o ON o.id = c.head ORDER BY c.receiver", &st, what);
+	if (err)
+		goto cleanup;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct reader r = { .st = st };
+		struct outbox_count *c;
+
+		err = grow((void **)&v, &cap, cnt, sizeof(*v));
+		if (err)
+			goto cleanup;
+		c = &v[cnt++];
+		memset(c, 0, sizeof(*c));
+		R_TEXT(&r, c->receiver);
+		c->pending = r_u64(&r);
+		c->sent = r_u64(&r);
+		c->dead = r_u64(&r);
+		c->oldest_pending_ms = r_u64(&r);	/* NULL reads as 0 */
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail(s, rc, what);
+cleanup:
+	sqlite3_finalize(st);
+	unlock(s);
+	if (err) {
+		free(v);
+		v = NULL;
+		cnt = 0;
+	}
+	*out = v;
+	*n = cnt;
+	return err;
+}
+
+int store__outbox_prune(struct store *s, __u64 older_than_ms)
+{
+	return change(s, "DELETE FROM outbox WHERE state IN ('sent', 'dead') AND done_ms < ?1",
+		      older_than_ms, "cannot prune notifications");
 }

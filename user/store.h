@@ -8,7 +8,7 @@
 #include "record.h"
 
 #define STORE_DEFAULT_PATH	"/var/lib/workerwatch/workerwatch.db"
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 /* failure_category and reason given to executions a crashed daemon left running */
 #define STORE_LOST_CATEGORY	"lost"
 #define STORE_LOST_REASON	"the daemon stopped while it ran"
@@ -117,5 +117,67 @@ int store__integrity_check(struct store *s);
  */
 int store__put_extra(struct store *s, __u64 id, const char *key, const char *json);
 int store__get_extra(struct store *s, __u64 id, const char *key, char **json);
+
+/*
+ * Alerting state (schema 3): documents of the alert engine (kind "instance",
+ * "group", "silence", "rules"; key unique within a kind) and the outbox of
+ * notifications, written together so that a state change and the
+ * notifications it causes are never stored apart.
+ */
+struct store_doc {
+	const char *kind;
+	const char *key;
+	const char *json;		/* NULL deletes the document */
+};
+
+struct outbox_new {
+	const char *receiver;
+	const char *group_key;
+	const char *kind;		/* "firing", "resolved", "acknowledge", "repeat", "escalate", "test" */
+	const char *payload;
+	const char *delivery_id;
+};
+
+struct outbox_row {
+	__u64 id;			/* increasing: the order rows were queued in */
+	char receiver[64];
+	char group_key[512];
+	char kind[16];
+	char *payload;			/* malloc'd; outbox_rows__free() */
+	char delivery_id[40];
+	__u64 created_ms;
+	int attempts;
+	__u64 next_attempt_ms;
+	char state[8];			/* "pending", "sent", "dead" */
+	int last_status;		/* HTTP status of the last attempt, 0 = none */
+	char last_error[256];
+	__u64 done_ms;			/* when sent or given up, 0 while pending */
+};
+
+struct outbox_count {
+	char receiver[64];
+	__u64 pending, sent, dead;
+	__u64 oldest_pending_ms;	/* created_ms of the oldest pending row, 0 = none */
+};
+
+/* Writes docs and queues rows (pending, due now) in one transaction. */
+int store__alerts_commit(struct store *s, const struct store_doc *docs, int ndocs,
+			 const struct outbox_new *rows, int nrows, __u64 now_ms);
+/* Calls cb for each document of kind, by key; a non-zero return stops the walk and is returned. */
+typedef int (*store_doc_cb)(const char *key, const char *json, void *ctx);
+int store__alert_docs(struct store *s, const char *kind, store_doc_cb cb, void *ctx);
+/* The oldest pending row of each receiver: the heads of the per-receiver queues. */
+int store__outbox_heads(struct store *s, struct outbox_row **out, int *n);
+/* Records an attempt's result: state "pending" (retry at next_attempt_ms), "sent" or "dead". */
+int store__outbox_update(struct store *s, __u64 id, const char *state, int attempts, __u64 next_attempt_ms,
+			 int last_status, const char *last_error, __u64 now_ms);
+/* Rows of a state and/or receiver (NULL: any), newest first; limit as in struct exec_filter. */
+int store__outbox_list(struct store *s, const char *state, const char *receiver, int limit,
+		       struct outbox_row **out, int *n);
+/* Counts per receiver that has rows. */
+int store__outbox_counts(struct store *s, struct outbox_count **out, int *n);
+/* Deletes sent and dead rows finished before older_than_ms; returns how many. */
+int store__outbox_prune(struct store *s, __u64 older_than_ms);
+void outbox_rows__free(struct outbox_row *rows, int n);
 
 #endif
