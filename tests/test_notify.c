@@ -972,3 +972,34 @@ cleanup:
 	store__close(s);
 	sink__stop(sink);
 }
+
+TEST(notify_gives_up_on_rows_older_than_max_age)
+{
+	struct receiver r;
+	struct sink *sink = sink__start();
+	struct store *s = open_store();
+	struct notifier *nt = NULL;
+	struct outbox_row row;
+	struct outbox_new old = { "hook", GROUP_KEY, "firing", "{}", "id-old" };
+	char json[256];
+
+	ASSERT(sink && s, "no sink or store");
+	snprintf(json, sizeof(json), "[{\"name\": \"hook\", \"type\": \"webhook\", \"url\": \"%s/\","
+		 " \"max_age\": \"5s\"}]", sink__url(sink));
+	if (!parse_one(json, &r))
+		goto cleanup;
+	CHECK_EQ(sink__script(sink, "503"), 0);
+	/* queued a minute ago */
+	CHECK_EQ(store__alerts_commit(s, NULL, 0, &old, 1, now_ms() - 60000), 0);
+	nt = notifier__start(s, &r, 1);
+	if (!CHECK(nt != NULL, "notifier") || !wait_rows(s, "hook", "dead", 1, &row))
+		goto cleanup;
+	CHECK_EQ(row.attempts, 1);
+	CHECK_EQ(row.last_status, 503);
+	CHECK_STR(row.last_error, "older than max_age 5s; last attempt: HTTP 503: error");
+	CHECK_EQ(sink__count(sink), 1);
+cleanup:
+	notifier__stop(nt);
+	store__close(s);
+	sink__stop(sink);
+}

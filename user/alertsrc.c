@@ -17,10 +17,19 @@
 #include "probes.h"
 #include "record.h"
 #include "store.h"
+#include "syscalls.h"
 #include "tracker.h"
 
 #define MAX_TASKS	8192
 #define PREV_MAX	4096
+#define WATCH_MAX	8	/* syscalls rules name one by one, per execution */
+
+/* One syscall a rule names (syscall_p99_seconds{syscall="read"}): its counters at the previous evaluation. */
+struct sys_prev {
+	char name[32];
+	__u64 count, errors;
+	__u64 hist[WW_HIST_BUCKETS];
+};
 
 /* An execution's counters at the previous evaluation, for rates. */
 struct prev {
@@ -31,6 +40,8 @@ struct prev {
 	__u64 sys_count, sys_errors;
 	__u64 hist[WW_HIST_BUCKETS];
 	__u64 mem_limit;		/* bytes; 0 = not read yet */
+	struct sys_prev *watch;		/* WATCH_MAX, allocated when a rule names a syscall */
+	int nwatch;
 };
 
 /* One finished or running execution of the recent past, for agent and session rules. */
@@ -109,6 +120,7 @@ static struct prev *prev_of(struct alertsrc *s, __u64 id)
 			free_slot = p;
 	}
 	if (free_slot) {
+		free(free_slot->watch);
 		memset(free_slot, 0, sizeof(*free_slot));
 		free_slot->exec_id = id;
 	}
@@ -188,6 +200,53 @@ static __u64 memory_limit(pid_t pid)
 	return limit;
 }
 
+/* Points of the syscalls rules name one by one: latency p99 and error ratio since the last evaluation. */
+static void named_syscalls(struct prev *p, const struct execution *e, const struct alert_rule *rules, int nr,
+			   bool have_prev, struct alert_point **pts, int *n, int *cap)
+{
+	char buf[32];
+
+	for (int i = 0; i < nr; i++) {
+		const struct alert_rule *r = &rules[i];
+		struct sys_prev *w = NULL, now = {};
+		__u64 dh[WW_HIST_BUCKETS];
+
+		if (!r->enabled || !r->metric->param || strcmp(r->metric->param, "syscall") || !r->param[0] ||
+		    !strcmp(r->param, "*"))
+			continue;
+		if (!p->watch && !(p->watch = calloc(WATCH_MAX, sizeof(*p->watch))))
+			return;
+		for (int j = 0; j < p->nwatch && !w; j++)
+			if (!strcmp(p->watch[j].name, r->param))
+				w = &p->watch[j];
+		if (!w) {
+			if (p->nwatch == WATCH_MAX)
+				continue;
+			w = &p->watch[p->nwatch++];
+			snprintf(w->name, sizeof(w->name), "%.31s", r->param);
+			have_prev = false;
+		}
+		for (int k = 0; k < e->nr_syscalls; k++) {
+			if (strcmp(syscall__name(e->syscalls[k].nr, buf, sizeof(buf)), w->name))
+				continue;
+			now.count += e->syscalls[k].stats.count;
+			now.errors += e->syscalls[k].stats.errors;
+			for (int b = 0; b < WW_HIST_BUCKETS; b++)
+				now.hist[b] += e->syscalls[k].stats.hist[b];
+		}
+		/* two rules on the same syscall share the point; emit it once */
+		if (have_prev && now.count > w->count) {
+			for (int b = 0; b < WW_HIST_BUCKETS; b++)
+				dh[b] = now.hist[b] - w->hist[b];
+			point(pts, n, cap, "syscall_p99_seconds", w->name, e, hist__quantile(dh, 0.99, 0) / 1e9);
+			point(pts, n, cap, "syscall_error_ratio", w->name, e,
+			      (double)(now.errors - w->errors) / (now.count - w->count));
+		}
+		snprintf(now.name, sizeof(now.name), "%s", w->name);
+		*w = now;
+	}
+}
+
 static void exec_points(struct alertsrc *s, struct execution *e, const struct ww_task_info *tasks, int ntasks,
 			const struct alert_rule *rules, int nr, __u64 now_ms, __u64 now_mono,
 			struct alert_point **pts, int *n, int *cap)
@@ -247,6 +306,7 @@ static void exec_points(struct alertsrc *s, struct execution *e, const struct ww
 			point(pts, n, cap, "syscall_error_ratio", "*", e, (double)(errors - p->sys_errors) / dcount);
 		}
 	}
+	named_syscalls(p, e, rules, nr, dt > 0, pts, n, cap);
 	p->ts_ms = now_ms;
 	p->on_cpu = e->totals.on_cpu_ns;
 	p->rq_wait = e->totals.rq_wait_ns;

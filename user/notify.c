@@ -1607,11 +1607,13 @@ static bool attempt(struct notifier *n, int idx, const struct outbox_row *row)
 	v = classify(r, &a);
 	if (v != VERDICT_SENT)
 		describe(r, &a, error, sizeof(error));
-	if (v == VERDICT_RETRY && now - row->created_ms >= max_age) {
-		char old[sizeof(error)];
+	/* a clock set back leaves created_ms in the future: that row is young, not ancient */
+	if (v == VERDICT_RETRY && now > row->created_ms && now - row->created_ms >= max_age) {
+		char last[sizeof(error)], age[32];
 
-		snprintf(old, sizeof(old), "%s", error);
-		snprintf(error, sizeof(error), "given up after %d attempts: %.200s", attempts, old);
+		snprintf(last, sizeof(last), "%s", error);
+		duration__format(max_age, age, sizeof(age));
+		snprintf(error, sizeof(error), "older than max_age %.24s; last attempt: %.190s", age, last);
 		v = VERDICT_DEAD;
 	}
 	next = row->next_attempt_ms;
