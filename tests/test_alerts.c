@@ -10,14 +10,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cjson/cJSON.h>
 #include "alerts.h"
 #include "harness.h"
 #include "store.h"
 
-#define T0	1700000000000ULL	/* a fixed epoch: time is ours here */
 #define SEC	1000ULL
 #define MAX_SERIES 4
+
+/*
+ * Time is the engine's parameter: tests start from now (so the sender treats
+ * rows as fresh) and move it themselves.
+ */
+static __u64 t0(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000;
+}
 
 /* The scripted source: execution-level series of one metric. */
 static struct {
@@ -153,7 +165,7 @@ TEST(alert_flapping_metric_pages_once)
 							  " \"keep_firing_for\": \"10s\""), ""));
 	/* crosses 50 on every other evaluation, dips under the clear threshold now and then */
 	static const double flaps[] = { 55, 45, 62, 48, 38, 57, 44, 71, 36, 52, 47, 66, 39, 58 };
-	__u64 t = T0;
+	__u64 t = t0();
 	char st[32];
 	bool saw_resolving = false;
 
@@ -189,7 +201,7 @@ TEST(alert_without_hysteresis_pages_on_each_crossing)
 	/* the control for the test above: the same input without for/clear/keep pages repeatedly */
 	struct store *s = store__open(harness__tmp("db"), false);
 	struct alerts *a = engine(s, HOOK_CONFIG(CPU_RULE(""), ""));
-	__u64 t = T0;
+	__u64 t = t0();
 
 	ASSERT(a, "no engine");
 	set_series("cpu_percent", 1);
@@ -206,7 +218,7 @@ TEST(alert_n_of_m)
 {
 	struct store *s = store__open(harness__tmp("db"), false);
 	struct alerts *a = engine(s, HOOK_CONFIG(CPU_RULE(", \"min_occurrences\": {\"count\": 3, \"of\": 5}"), ""));
-	__u64 t = T0;
+	__u64 t = t0();
 	char st[32];
 
 	ASSERT(a, "no engine");
@@ -229,7 +241,7 @@ TEST(alert_ack_stops_repeats_and_escalation)
 						 ", \"repeat_interval\": \"30s\""));
 	cJSON *x;
 	char id[32], err[128];
-	__u64 t = T0;
+	__u64 t = t0();
 
 	ASSERT(a, "no engine");
 	set_series("cpu_percent", 2);
@@ -292,7 +304,7 @@ TEST(alert_state_survives_restart)
 	const char *cfg = HOOK_CONFIG(CPU_RULE(", \"for\": \"10s\""), "");
 	struct store *s = store__open(harness__tmp("db"), false);
 	struct alerts *a = engine(s, cfg);
-	__u64 t = T0;
+	__u64 t = t0();
 	char st[32];
 
 	ASSERT(a, "no engine");
@@ -305,7 +317,7 @@ TEST(alert_state_survives_restart)
 	ASSERT(a, "no engine");
 	run(a, &t, 4, 90);
 	CHECK_STR(state_of(a, t, st, sizeof(st)), "pending");
-	run(a, &t, 2, 90);	/* T0 + 12 s: 10 s after the first breach at T0 + 2 s */
+	run(a, &t, 2, 90);	/* 12 s in: 10 s after the first breach at 2 s */
 	CHECK_STR(state_of(a, t, st, sizeof(st)), "firing");
 	CHECK_EQ(rows_of(s, "hook", "firing"), 1);
 	alerts__free(a);
@@ -330,7 +342,7 @@ TEST(alert_missing_series_resolves_as_execution_ended)
 	struct store *s = store__open(harness__tmp("db"), false);
 	struct alerts *a = engine(s, HOOK_CONFIG(CPU_RULE(""), ""));
 	cJSON *x;
-	__u64 t = T0;
+	__u64 t = t0();
 
 	ASSERT(a, "no engine");
 	set_series("cpu_percent", 1);
@@ -353,7 +365,7 @@ TEST(alert_resolved_within_group_wait_is_never_sent)
 		" \"receivers\": [{\"name\": \"hook\", \"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/h\"}],"
 		" \"routes\": [{\"receivers\": [\"hook\"], \"group_wait\": \"30s\"}]}";
 	struct alerts *a = engine(s, cfg);
-	__u64 t = T0;
+	__u64 t = t0();
 
 	ASSERT(a, "no engine");
 	set_series("cpu_percent", 1);
@@ -371,7 +383,7 @@ TEST(alert_silence_mutes_then_expires)
 	cJSON *body = cJSON_Parse("{\"matchers\": [\"agent=\\\"builder0\\\"\"], \"duration\": \"20s\","
 				  " \"createdBy\": \"t\", \"comment\": \"maintenance\"}");
 	char id[40], err[256];
-	__u64 t = T0;
+	__u64 t = t0();
 
 	ASSERT(a, "no engine");
 	set_series("cpu_percent", 1);
@@ -395,7 +407,7 @@ TEST(alert_event_rule_fires_at_once_and_manual_resolve)
 				 .value = 137 };
 	char err[256];
 	cJSON *x;
-	__u64 t = T0;
+	__u64 t = t0();
 
 	ASSERT(a, "no engine");
 	set_series("cpu_percent", 0);
@@ -435,4 +447,61 @@ TEST(alert_config_rejects_bad_routes)
 	fclose(f);
 	CHECK_EQ(alert_config__load(path, &cfg, err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "group_wait") != NULL, "message: %s", err);
+}
+
+TEST(alert_default_rule_switched_off_by_id)
+{
+	struct store *s = store__open(harness__tmp("db"), false);
+	struct alerts *a = engine(s, "{\"rules\": [{\"id\": \"peak-memory\", \"enabled\": false}]}");
+	cJSON *rules, *r;
+	bool seen = false;
+
+	ASSERT(a, "no engine");
+	rules = alerts__rules_json(a);
+	cJSON_ArrayForEach(r, rules)
+		if (!strcmp(cJSON_GetObjectItemCaseSensitive(r, "id")->valuestring, "peak-memory")) {
+			seen = true;
+			CHECK_STR(cJSON_GetObjectItemCaseSensitive(r, "health")->valuestring, "disabled");
+		}
+	CHECK(seen, "the default peak-memory rule is gone instead of disabled");
+	cJSON_Delete(rules);
+	/* a 2 GiB peak would breach it */
+	set_series("peak_rss_bytes", 1);
+	{
+		__u64 t = t0();
+
+		run(a, &t, 4, 2147483648.0);
+		rules = alerts__list_json(a, NULL, NULL, NULL, t);
+		CHECK_EQ(cJSON_GetArraySize(rules), 0);
+		cJSON_Delete(rules);
+	}
+	alerts__free(a);
+	store__close(s);
+}
+
+TEST(alert_silence_takes_alertmanager_matchers)
+{
+	struct store *s = store__open(harness__tmp("db"), false);
+	struct alerts *a = engine(s, HOOK_CONFIG(CPU_RULE(""), ""));
+	cJSON *body = cJSON_Parse("{\"matchers\": [{\"name\": \"agent\", \"value\": \"build.*\", \"isRegex\": true,"
+				  " \"isEqual\": true}], \"duration\": \"1h\"}");
+	cJSON *x;
+	char id[40], err[256];
+	__u64 t = t0();
+
+	ASSERT(a, "no engine");
+	set_series("cpu_percent", 1);
+	CHECK_EQ(alerts__add_silence(a, body, t, id, sizeof(id), err, sizeof(err)), 0);
+	cJSON_Delete(body);
+	run(a, &t, 4, 90);
+	x = only_alert(a, t);
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "silenced")), "not silenced by agent=~\"build.*\"");
+	CHECK_STR(cJSON_GetObjectItemCaseSensitive(x, "silenced_by")->valuestring, id);
+	cJSON_Delete(x);
+	CHECK_EQ(rows_of(s, "hook", ""), 0);
+	body = cJSON_Parse("{\"matchers\": [], \"duration\": \"1h\"}");
+	CHECK_EQ(alerts__add_silence(a, body, t, id, sizeof(id), err, sizeof(err)), -EINVAL);
+	cJSON_Delete(body);
+	alerts__free(a);
+	store__close(s);
 }

@@ -343,40 +343,50 @@ static bool routed_to(struct alerts *a, const struct alert *x, const char *name)
  * ones with their real endsAt for the retention period. changed_only: send
  * only alerts whose state Alertmanager has not heard yet.
  */
+/* Whether Alertmanager receiver rc should hear of x now. */
+static bool am_due(struct alerts *a, const struct receiver *rc, const struct alert *x, __u64 now_ms,
+		   bool changed_only)
+{
+	bool firing = alert__notifiable(x), told = x->am_sent_state != ALERT_INACTIVE;
+	bool news = firing ? x->am_sent_state != ALERT_FIRING : x->am_sent_state == ALERT_FIRING;
+
+	if (!firing && (x->state != ALERT_RESOLVED || !told))
+		return false;
+	if (!firing && now_ms - x->resolved_at > a->cfg.resolved_retention_ms)
+		return false;
+	if (!news && (changed_only || now_ms - x->am_sent_ms < rc->resend_ms))
+		return false;
+	return routed_to(a, x, rc->name);
+}
+
 void groups__push_alertmanager(struct alerts *a, __u64 now_ms, bool changed_only)
 {
 	for (int i = 0; i < a->cfg.nr_receivers; i++) {
 		const struct receiver *rc = &a->cfg.receivers[i];
 		struct notify_alert *na;
 		struct labelset none = {};
-		int n = 0;
+		int n = 0, due = 0;
 
 		if (rc->type != RECV_ALERTMANAGER)
 			continue;
-		na = calloc(a->nr_alerts + 1, sizeof(*na));
+		for (int b = 0; b < ALERT_BUCKETS; b++)
+			for (struct alert *x = a->tab[b]; x; x = x->next)
+				due += am_due(a, rc, x, now_ms, changed_only);
+		if (!due)
+			continue;
+		na = calloc(due, sizeof(*na));
 		if (!na)
 			return;
 		for (int b = 0; b < ALERT_BUCKETS; b++)
-			for (struct alert *x = a->tab[b]; x; x = x->next) {
-				bool firing = alert__notifiable(x), told = x->am_sent_state != ALERT_INACTIVE;
-				bool news = firing ? x->am_sent_state != ALERT_FIRING :
-					    x->am_sent_state == ALERT_FIRING;
-
-				if (!firing && (x->state != ALERT_RESOLVED || !told))
+			for (struct alert *x = a->tab[b]; x && n < due; x = x->next) {
+				if (!am_due(a, rc, x, now_ms, changed_only))
 					continue;
-				if (!firing && now_ms - x->resolved_at > a->cfg.resolved_retention_ms)
-					continue;
-				if (!news && (changed_only || now_ms - x->am_sent_ms < rc->resend_ms))
-					continue;
-				if (!routed_to(a, x, rc->name))
-					continue;
-				fill_alert(x, !firing, now_ms, &na[n++]);
+				fill_alert(x, !alert__notifiable(x), now_ms, &na[n++]);
 				x->am_sent_ms = now_ms;
-				x->am_sent_state = firing ? ALERT_FIRING : ALERT_RESOLVED;
+				x->am_sent_state = alert__notifiable(x) ? ALERT_FIRING : ALERT_RESOLVED;
 				x->dirty = true;
 			}
-		if (n)
-			queue(a, rc, "alertmanager", &none, "push", "trigger", 0, na, n, now_ms);
+		queue(a, rc, "alertmanager", &none, "push", "trigger", 0, na, n, now_ms);
 		free(na);
 	}
 }

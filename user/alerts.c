@@ -1080,9 +1080,11 @@ bool alerts__tick(struct alerts *a, __u64 now_ms)
 {
 	bool due = now_ms - a->last_eval >= a->cfg.evaluation_interval_ms;
 
-	if (due)
+	/* flags, escalations and evictions move at the evaluation's pace too */
+	if (due) {
 		alerts__evaluate(a, now_ms);
-	housekeeping(a, now_ms);
+		housekeeping(a, now_ms);
+	}
 	groups__flush(a, now_ms);
 	groups__push_alertmanager(a, now_ms, !due);
 	alerts__commit(a, now_ms);
