@@ -8,6 +8,7 @@
 	const HEALTH_MS = 3000;		// host health on the overview
 	const LIST_LIMIT = 200;		// newest executions kept in the table
 	const TOKEN_KEY = 'workerwatch.token';
+	const USER_KEY = 'workerwatch.user';	// the name acknowledgements are signed with
 	const HOST_HISTORY = 200;	// host samples kept for the overview chart
 
 	// Linux signal numbers (the same on x86 and arm64) for evidence that carries only the number.
@@ -219,6 +220,21 @@
 				localStorage.removeItem(TOKEN_KEY);
 		} catch (e) { /* storage disabled: the token lives for this page only */ }
 	}
+	function getUser() {
+		try {
+			return localStorage.getItem(USER_KEY) || '';
+		} catch (e) {
+			return '';
+		}
+	}
+	function setUser(u) {
+		try {
+			if (u)
+				localStorage.setItem(USER_KEY, u);
+			else
+				localStorage.removeItem(USER_KEY);
+		} catch (e) { /* storage disabled */ }
+	}
 
 	// One request; never throws. Reads go without the token first (loopback needs none) and
 	// retry with it on 401; writes always carry it.
@@ -312,7 +328,10 @@
 		perfErr: null,
 		orchs: null,
 		orchsErr: null,
-		alerts: null,		// {ok, status, list, error}
+		alerts: null,		// {ok, status, list, error, r, at}: GET /api/v1/alerts, every state
+		alertsTouched: new Map(),	// alert id -> when an event or an action last replaced it here
+		receivers: null,	// {ok, list, r}: GET /api/v1/receivers
+		rules: null,		// {ok, list, r}: GET /api/v1/rules
 		info: null,		// GET /api/v1/info
 	};
 
@@ -414,16 +433,60 @@
 						     error: 'features.alerts is false', r: S.info };
 					paintAlertCount();
 				};
+			const asked = Date.now();
 			const r = await api(`${API}/alerts`);
 			return () => {
 				let list = null;
-				if (r.ok)
-					list = Array.isArray(r.data) ? r.data : r.data && Array.isArray(r.data.alerts) ? r.data.alerts : [];
+				if (r.ok) {
+					const now = Date.now();
+					const mine = new Map(S.alerts && S.alerts.ok ? S.alerts.list.map((x) => [x.id, x]) : []);
+					list = (Array.isArray(r.data) ? r.data : []).map((x) => {
+						// An event or an action newer than this request wins over its answer.
+						const t = S.alertsTouched.get(x.id);
+						if (t > asked && mine.has(x.id))
+							return mine.get(x.id);
+						x._at = now;
+						return x;
+					});
+					for (const [id, t] of S.alertsTouched)
+						if (t <= asked)
+							S.alertsTouched.delete(id);
+				}
 				S.alerts = { ok: r.ok, status: r.status, list, error: r.error, r, at: Date.now() };
 				paintAlertCount();
 			};
 		}),
+		receivers: sequenced(async () => {
+			if (!(await features()).alerts)
+				return null;
+			const r = await api(`${API}/receivers`);
+			return () => {
+				S.receivers = { ok: r.ok, list: r.ok && Array.isArray(r.data) ? r.data : null, r, at: Date.now() };
+			};
+		}),
+		rules: sequenced(async () => {
+			if (!(await features()).alerts)
+				return null;
+			const r = await api(`${API}/rules`);
+			return () => {
+				S.rules = { ok: r.ok, list: r.ok && Array.isArray(r.data) ? r.data : null, r, at: Date.now() };
+			};
+		}),
 	};
+	// An alert as an event or an action's answer gives it: replaces the listed one at once.
+	function upsertAlert(x) {
+		if (!x || typeof x.id !== 'string' || !S.alerts || !S.alerts.ok)
+			return;
+		const now = Date.now();
+		x._at = now;
+		S.alertsTouched.set(x.id, now);
+		const list = S.alerts.list.filter((y) => y.id !== x.id);
+		// "inactive": a pending alert that never fired is forgotten
+		if (ACTIVE_STATES.includes(x.state) || x.state === 'resolved')
+			list.unshift(x);
+		S.alerts = Object.assign({}, S.alerts, { list });
+		paintAlertCount();
+	}
 	function stamp(e, now) {
 		e._fetchedAt = now;
 		return e;
@@ -466,12 +529,12 @@
 
 	/* ------------------------------------------------------------------ event stream */
 
-	const STREAM_KINDS = { execution_start: 'start', execution_end: 'end', sample: 'sample' };
+	const STREAM_KINDS = { execution_start: 'start', execution_end: 'end', sample: 'sample', alert: 'alert' };
 
 	function onStreamOpen() {
 		conn.set('live');
 		// Catch up on whatever happened while disconnected.
-		refreshSoon(['execs', 'orchs', 'perf']);
+		refreshSoon(['execs', 'orchs', 'perf', 'alerts', 'receivers']);
 	}
 
 	// The stream is held by /assets/stream-worker.js (see there why); without workers, by the page.
@@ -526,6 +589,14 @@
 		try {
 			d = JSON.parse(ev.data);
 		} catch (e) {
+			return;
+		}
+		if (kind === 'alert') {
+			// A change of state or of flags (acknowledged, silenced, inhibited): shown at once,
+			// then the list and the delivery counts (a firing alert queues notifications) are refetched.
+			upsertAlert(d);
+			refreshSoon(['alerts', 'receivers']);
+			invalidate();
 			return;
 		}
 		const id = d && d.execution;
@@ -617,8 +688,9 @@
 			return;
 		refreshTimer = setTimeout(async () => {
 			refreshTimer = null;
-			const keys = [...pendingLoads].filter((k) => (!current || !current.needs || current.needs.includes(k) || k === 'execs') &&
-				!(k === 'alerts' && alertsAbsent()));
+			// Executions and alerts also feed the navigation's counts: always kept.
+			const keys = [...pendingLoads].filter((k) => (!current || !current.needs || current.needs.includes(k) ||
+				k === 'execs' || k === 'alerts') && !(ALERTING.has(k) && alertsAbsent()));
 			pendingLoads.clear();
 			await Promise.all(keys.map((k) => load[k]()));
 			invalidate();
@@ -638,6 +710,7 @@
 
 	// A daemon without alerting (404) is asked again once a minute, not at every poll.
 	const ALERTS_ABSENT_RECHECK_MS = 60000;
+	const ALERTING = new Set(['alerts', 'receivers', 'rules']);
 	const alertsAbsent = () => S.alerts && (S.alerts.unsupported || S.alerts.status === 404) &&
 		Date.now() - S.alerts.at < ALERTS_ABSENT_RECHECK_MS;
 
@@ -645,7 +718,7 @@
 		if (document.hidden)
 			return;
 		const needs = (current && current.needs) || [];
-		await Promise.all(needs.filter((k) => k !== 'health' && !(k === 'alerts' && alertsAbsent())).map((k) => load[k]()));
+		await Promise.all(needs.filter((k) => k !== 'health' && !(ALERTING.has(k) && alertsAbsent())).map((k) => load[k]()));
 		if (current && current.poll)
 			current.poll();
 		invalidate();
@@ -665,8 +738,12 @@
 		const n = a && a.ok ? a.list.filter((x) => isFiring(x) && !x.acknowledged).length : 0;
 		el.hidden = !n;
 		setText(el, String(n));
+		el.title = n ? `${n} firing alert${n > 1 ? 's' : ''} not acknowledged` : '';
 	}
-	const isFiring = (a) => !a.state || a.state === 'firing' || a.state === 'active';
+	// pending: breaching, waiting out the rule's "for"; resolving: cleared, held for its keep_firing_for.
+	const ACTIVE_STATES = ['firing', 'resolving', 'pending'];
+	const isFiring = (a) => a.state === 'firing';
+	const isActive = (a) => ACTIVE_STATES.includes(a.state);
 
 	/* ------------------------------------------------------------------ shared pieces */
 
@@ -987,7 +1064,7 @@
 			root.append(sec);
 			const parts = {
 				host: h('div'), counts: h('div'), agents: h('div'), alerts: h('div'),
-				running: h('div'), failures: h('div'),
+				running: h('div'), failures: h('div'), alertCounts: h('span', { id: 'overview-alert-counts' }),
 			};
 			const hostChartBox = h('div', { class: 'chart', 'data-metric': 'host' });
 			sec.append(
@@ -999,7 +1076,8 @@
 					panel('Host CPU and memory', { sub: 'since this page opened' }, hostChartBox)),
 				h('div', { class: 'grid grid-2' },
 					panel('Agents', { sub: 'finished executions, all history' }, h('div', { class: 'panel-body flush table-wrap' }, parts.agents)),
-					panel('Active alerts', { right: h('a', { href: '#/alerts' }, 'all alerts →') }, parts.alerts)),
+					panel('Active alerts', { right: h('span', null, parts.alertCounts, ' ', h('a', { href: '#/alerts' }, 'all alerts →')) },
+						h('div', { class: 'panel-body flush' }, parts.alerts))),
 				h('div', { class: 'grid grid-2' },
 					panel('Running now', { right: h('a', { href: '#/executions?status=running' }, 'all running →') },
 						h('div', { class: 'panel-body flush table-wrap' }, parts.running)),
@@ -1012,7 +1090,7 @@
 					renderCounts(parts.counts);
 					renderHost(parts.host, $('#host-status', sec));
 					renderAgents(parts.agents);
-					renderAlertSummary(parts.alerts);
+					renderAlertSummary(parts.alerts, parts.alertCounts);
 					renderRunning(parts.running);
 					renderFailures(parts.failures);
 					if (!chart && typeof uPlot !== 'undefined')
@@ -1102,6 +1180,12 @@
 			map_capacity: (c) => `slots ${c.executions || 0}/${c.max_executions || '?'}`,
 			database: (c) => `database${c.write_errors ? `, ${c.write_errors} write errors` : ''}`,
 			poll: (c) => `event loop ${isNum(c.last_poll_age_ms) ? c.last_poll_age_ms + ' ms ago' : ''}`,
+			notifications: (c) => {
+				const rs = Object.values(c.receivers || {});
+				const sum = (k) => rs.reduce((n, r) => n + (isNum(r[k]) ? r[k] : 0), 0);
+				return sum('dead') ? `notifications: ${sum('dead')} dead` : sum('pending') ? `notifications: ${sum('pending')} waiting` :
+					`notifications${rs.length ? '' : ': no receivers'}`;
+			},
 		};
 		const memUsed = isNum(mem.total_bytes) && isNum(mem.available_bytes) ? mem.total_bytes - mem.available_bytes : null;
 		put(box, h('div', { class: 'host-grid' },
@@ -1159,22 +1243,32 @@
 		return `Alerts cannot be read (${apiSays(a.r)}).`;
 	}
 
-	function renderAlertSummary(box) {
+	// The overview's panel: active alerts, firing first, in the same rows as the Alerts view.
+	function renderAlertSummary(box, countsEl) {
 		const a = S.alerts;
-		if (!a) {
-			put(box, h('p', { class: 'empty' }, 'Loading…'));
+		const active = a && a.ok ? sortAlerts(a.list.filter(isActive)) : [];
+		setText(countsEl, a && a.ok ? alertCounts(active) : '');
+		let msg = null;
+		if (!a)
+			msg = 'Loading…';
+		else if (!a.ok)
+			msg = alertUnavailable(a);
+		else if (!active.length)
+			msg = 'No alerts are active.';
+		if (msg) {
+			box._table = null;
+			if (box.textContent !== msg)
+				put(box, h('p', { class: 'empty' }, msg));
 			return;
 		}
-		if (!a.ok) {
-			put(box, h('p', { class: 'empty' }, alertUnavailable(a)));
-			return;
+		if (!box._table) {
+			box._table = alertTable({ id: 'overview-alerts', cols: ['state', 'severity', 'alert', 'summary', 'execution', 'since'] });
+			box._more = h('p', { class: 'note', hidden: true });
+			put(box, h('div', { class: 'table-wrap' }, box._table.table), box._more);
 		}
-		const firing = a.list.filter(isFiring);
-		if (!firing.length) {
-			put(box, h('p', { class: 'empty' }, 'No alerts are firing.'));
-			return;
-		}
-		put(box, h('div', { class: 'table-wrap' }, alertTable(firing.slice(0, 8), false)));
+		box._table.render(active.slice(0, 8));
+		box._more.hidden = active.length <= 8;
+		setText(box._more, `${active.length - 8} more in Alerts`);
 	}
 
 	function renderRunning(box) {
@@ -2033,95 +2127,482 @@
 
 	/* ------------------------------------------------------------------ view: alerts */
 
-	function alertTable(list, withActions, onAck) {
-		const sevOf = (a) => ((a.labels || {}).severity || 'warning').toLowerCase();
-		return h('table', { class: 'data compact', id: withActions ? 'alerts-table' : null },
-			h('thead', null, h('tr', null, h('th', null, 'Severity'), h('th', null, 'Alert'), h('th', null, 'Summary'),
-				h('th', null, 'Execution'), h('th', null, 'State'), h('th', { class: 'num' }, 'Value'), h('th', null, 'Since'),
-				withActions ? h('th', null, '') : null)),
-			h('tbody', null, list.map((a) => {
-				const l = a.labels || {}, an = a.annotations || {};
-				const sev = sevOf(a);
-				const exec = l.execution || l.execution_id;
-				const ack = a.acknowledged;
-				const ackText = ack && typeof ack === 'object' ? `acknowledged${ack.by ? ' by ' + ack.by : ''}${ack.at ? ' ' + fmtAgo(ack.at) : ''}` : 'acknowledged';
-				const btn = withActions && !ack && isFiring(a) ? h('button', { type: 'button', class: 'btn', 'data-ack': a.id }, 'Acknowledge') : null;
-				if (btn)
-					btn.addEventListener('click', () => onAck(a, btn));
-				return h('tr', { 'data-alert-id': a.id, class: ack ? 'acked' : null },
-					h('td', null, badge(sev, sev === 'critical' ? 'crit' : sev === 'warning' ? 'warn' : 'info')),
-					h('td', { class: 'mono' }, l.alertname || a.name || String(a.id)),
-					h('td', { class: 'wrap' }, an.summary || an.description || ''),
-					h('td', null, exec ? h('a', { href: `#/executions/${enc(exec)}` }, '#' + exec) : l.session ?
-						h('a', { href: `#/orchestrations/${enc(l.session)}` }, l.session) : DASH),
-					h('td', null, badge(ack ? 'acknowledged' : a.state || 'firing', ack ? 'acknowledged' : a.state || 'firing')),
-					h('td', { class: 'num', title: a.value == null ? '' : String(a.value) }, isNum(a.value) ? fmtCount(a.value) : a.value == null ? DASH : String(a.value)),
-					h('td', { title: a.started_at ? fullTime(a.started_at) : '' }, a.started_at ? fmtAgo(a.started_at) : DASH),
-					withActions ? h('td', null, btn || (ack ? h('span', { class: 'faint' }, ackText) : '')) : null);
-			})));
+	const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 };
+	const STATE_RANK = { firing: 0, resolving: 1, pending: 2, resolved: 3 };
+	// resolve_reason, for people.
+	const RESOLVE_REASONS = {
+		cleared: 'condition cleared',
+		execution_ended: 'execution ended',
+		series_missing: 'no data any more',
+		auto_resolve: 'auto-resolved',
+		rule_removed: 'rule removed',
+		manual: 'resolved by hand',
+	};
+	const sevOf = (a) => String(a.severity || (a.labels || {}).severity || 'warning').toLowerCase();
+	const sevClass = (sev) => (sev === 'critical' ? 'crit' : sev === 'warning' ? 'warn' : 'info');
+	const alertName = (a) => a.alertname || (a.labels || {}).alertname || a.rule_id || String(a.id);
+	const timeOf = (iso) => Date.parse(iso) || 0;
+	const isZeroDuration = (d) => !d || /^0[a-z]*$/.test(String(d));
+	const labelText = (l) => Object.entries(l || {}).map(([k, v]) => `${k}=${v}`).join('\n');
+	// A rule's value in its unit: the metric's name ends with it, the rule's transform changes it.
+	function fmtAlertValue(v, rule) {
+		if (!isNum(v))
+			return v == null ? DASH : String(v);
+		const m = String((rule && rule.metric) || ''), t = rule && rule.transform;
+		if (rule && rule.reduce === 'count')
+			return fmtCount(v);
+		if (t === 'time_to_zero')
+			return fmtDuration(v * 1000);
+		const perSecond = t === 'rate' || t === 'slope';
+		if (m.endsWith('_bytes'))
+			return perSecond ? fmtByteRate(v) : fmtBytes(v);
+		if (perSecond)
+			return fmtRate(v);
+		if (m.endsWith('_percent'))
+			return fmtPct(v);
+		if (m.endsWith('_seconds'))
+			return fmtDuration(v * 1000);
+		return fmtCount(v);
 	}
+	function setTitle(el, title) {
+		if (el && el.title !== title)
+			el.title = title;
+	}
+	// Replaces a cell's content only when sig changed, so a link or a button is never replaced under the pointer.
+	function paintIf(td, sig, fn) {
+		if (td._sig === sig)
+			return;
+		td._sig = sig;
+		put(td, fn());
+	}
+
+	// Firing first, then resolving and pending; the most severe, then the newest, first.
+	function sortAlerts(list) {
+		return list.slice().sort((x, y) => (STATE_RANK[x.state] ?? 9) - (STATE_RANK[y.state] ?? 9) ||
+			(SEVERITY_RANK[sevOf(x)] ?? 9) - (SEVERITY_RANK[sevOf(y)] ?? 9) ||
+			timeOf(y.started_at) - timeOf(x.started_at) || String(x.id).localeCompare(String(y.id)));
+	}
+	// "2 firing · 1 pending"
+	function alertCounts(active) {
+		const n = {};
+		for (const x of active)
+			n[x.state] = (n[x.state] || 0) + 1;
+		const parts = ACTIVE_STATES.filter((s) => n[s]).map((s) => `${n[s]} ${s}`);
+		return parts.length ? parts.join(' · ') : 'none active';
+	}
+	// Seconds until a pending alert fires, counted down from when it was read.
+	function firesIn(a) {
+		if (a.state !== 'pending' || !isNum(a.fires_in_s))
+			return null;
+		const left = a.fires_in_s - (isNum(a._at) ? (Date.now() - a._at) / 1000 : 0);
+		return Math.max(0, Math.ceil(left));
+	}
+	const ruleOf = (a) => (S.rules && S.rules.ok ? S.rules.list.find((r) => r.id === a.rule_id) : null);
+	function thresholdText(a) {
+		if (!isNum(a.threshold))
+			return DASH;
+		const r = ruleOf(a);
+		return (r && r.op ? r.op + ' ' : '') + fmtAlertValue(a.threshold, r);
+	}
+	function ackText(a) {
+		const k = a.ack || {};
+		return `acknowledged${k.by ? ' by ' + k.by : ''}${k.at ? ', ' + fmtAgo(k.at) : ''}`;
+	}
+	function ackTitle(a) {
+		const k = a.ack || {};
+		return [k.at ? `at ${fullTime(k.at)}` : '', k.comment ? `“${k.comment}”` : '',
+			k.expires_at ? `expires ${fmtTime(k.expires_at)}` : 'until it resolves'].filter(Boolean).join('\n');
+	}
+	function reasonText(a) {
+		const why = a.resolve_reason || '';
+		if (why === 'manual')
+			return `resolved by ${a.resolved_by || 'hand'}`;
+		return RESOLVE_REASONS[why] || why || DASH;
+	}
+
+	// What an alert concerns: its execution, else its session or agent, else the host.
+	function alertTarget(a) {
+		const l = a.labels || {};
+		if (l.execution_id)
+			return [h('a', { href: `#/executions/${enc(l.execution_id)}`, title: [l.session, l.agent, l.task].filter(Boolean).join(' / ') },
+				'#' + l.execution_id), l.agent ? h('span', { class: 'faint' }, ' ' + l.agent) : null];
+		if (l.session)
+			return h('a', { href: `#/orchestrations/${enc(l.session)}` }, l.session);
+		if (l.agent)
+			return h('a', { href: `#/executions?agent=${enc(l.agent)}` }, l.agent);
+		return l.host ? h('span', { class: 'muted', title: 'the whole host' }, l.host) : DASH;
+	}
+
+	// The columns an alert table can have; each paints its cell from the alert.
+	const ALERT_COLS = {
+		state: { label: 'State', paint(td, a) {
+			paintIf(td, [a.state, a.acknowledged, a.silenced_by, a.inhibited_by].join('\0'), () => {
+				const b = badge(a.state);
+				if (a.state === 'pending')
+					b.title = 'breaching; fires once it has lasted the rule\'s "for"';
+				else if (a.state === 'resolving')
+					b.title = 'the condition cleared; it keeps firing for the rule\'s keep_firing_for';
+				return [b, h('span', { class: 'countdown' }),
+					a.acknowledged ? h('span', { class: 'flag', 'data-flag': 'acknowledged' }, 'acked') : null,
+					a.silenced ? h('span', { class: 'flag', 'data-flag': 'silenced',
+						title: `silenced by silence ${a.silenced_by}: no notifications` }, 'silenced') : null,
+					a.inhibited ? h('span', { class: 'flag', 'data-flag': 'inhibited',
+						title: `inhibited by alert ${a.inhibited_by}: no notifications` }, 'inhibited') : null];
+			});
+			const s = firesIn(a);
+			setText(td.querySelector('.countdown'), s == null ? '' : `fires in ${s} s`);
+			setTitle(td.querySelector('[data-flag="acknowledged"]'), a.acknowledged ? ackText(a) : '');
+		} },
+		severity: { label: 'Severity', paint(td, a) {
+			const sev = sevOf(a);
+			paintIf(td, sev, () => badge(sev, sevClass(sev)));
+		} },
+		alert: { label: 'Alert', cls: 'mono', paint(td, a) {
+			setText(td, alertName(a));
+			setTitle(td, `rule ${a.rule_id}, alert ${a.id}\n${labelText(a.labels)}`);
+		} },
+		summary: { label: 'Summary', cls: 'wrap', paint(td, a) {
+			const an = a.annotations || {};
+			setText(td, an.summary || an.description || '');
+			setTitle(td, an.description || '');
+		} },
+		execution: { label: 'Execution', paint(td, a) {
+			const l = a.labels || {};
+			paintIf(td, [l.execution_id, l.session, l.agent, l.task, l.host].join('\0'), () => alertTarget(a));
+		} },
+		value: { label: 'Value', num: true, paint(td, a) {
+			const r = ruleOf(a);
+			setText(td, fmtAlertValue(a.value, r));
+			setTitle(td, a.value == null ? '' : `${a.value} at the last evaluation`);
+		} },
+		threshold: { label: 'Threshold', num: true, paint(td, a) { setText(td, thresholdText(a)); } },
+		since: { label: 'Since', paint(td, a) {
+			setText(td, a.started_at ? fmtAgo(a.started_at) : DASH);
+			setTitle(td, a.started_at ? `${a.state === 'pending' ? 'breaching' : 'firing'} since ${fullTime(a.started_at)}` : '');
+		} },
+		fired: { label: 'Fired', paint(td, a) {
+			setText(td, a.fired_at ? fmtTime(a.fired_at) : DASH);
+			setTitle(td, a.fired_at ? fullTime(a.fired_at) : '');
+		} },
+		resolved: { label: 'Resolved', paint(td, a) {
+			setText(td, a.resolved_at ? fmtAgo(a.resolved_at) : DASH);
+			setTitle(td, a.resolved_at ? fullTime(a.resolved_at) : '');
+		} },
+		lasted: { label: 'Lasted', num: true, paint(td, a) {
+			const f = timeOf(a.fired_at), r = timeOf(a.resolved_at);
+			setText(td, f && r >= f ? fmtDuration(r - f) : DASH);
+		} },
+		reason: { label: 'Reason', paint(td, a) {
+			setText(td, reasonText(a));
+			setTitle(td, a.resolve_reason ? `resolve_reason: ${a.resolve_reason}` : '');
+		} },
+	};
+
+	// Acknowledge / Unacknowledge / Resolve, and who acknowledged it when.
+	function paintAlertActions(td, a, run) {
+		const active = isActive(a), acked = !!a.acknowledged;
+		paintIf(td, `${active} ${acked}`, () => h('div', { class: 'actions' },
+			h('span', { class: 'ack-note' }),
+			active && !acked ? h('button', { type: 'button', class: 'btn btn-small', 'data-ack': a.id,
+				title: 'POST /api/v1/alerts/ID/ack: no more repeats or escalations until it resolves',
+				onclick: (ev) => run('ack', a, ev.currentTarget) }, 'Acknowledge') : null,
+			active && acked ? h('button', { type: 'button', class: 'btn btn-small', 'data-unack': a.id,
+				title: 'POST /api/v1/alerts/ID/unack', onclick: (ev) => run('unack', a, ev.currentTarget) }, 'Unacknowledge') : null,
+			active ? h('button', { type: 'button', class: 'btn btn-small btn-quiet', 'data-resolve': a.id,
+				title: 'POST /api/v1/alerts/ID/resolve: resolved now; a threshold alert stays quiet until its condition clears once',
+				onclick: (ev) => run('resolve', a, ev.currentTarget) }, 'Resolve') : null));
+		const note = td.querySelector('.ack-note');
+		setText(note, acked ? ackText(a) : '');
+		setTitle(note, acked ? ackTitle(a) : '');
+	}
+
+	// A keyed table: rows are reused and only what changed is repainted, as in ExecTable.
+	class KeyedTable {
+		constructor({ id, cols, key, attrs, row }) {
+			this.cols = cols;
+			this.key = key;
+			this.attrs = attrs;
+			this.row = row;
+			this.rows = new Map();
+			this.tbody = h('tbody');
+			this.table = h('table', { class: 'data compact', id },
+				h('thead', null, h('tr', null, cols.map((c) => h('th', { class: c.num ? 'num' : null, title: c.title, scope: 'col' }, c.label)))),
+				this.tbody);
+		}
+		render(list, empty) {
+			const keep = new Set();
+			let i = 0;
+			for (const item of list) {
+				const k = this.key(item);
+				let tr = this.rows.get(k);
+				if (!tr) {
+					tr = h('tr', this.attrs(item), this.cols.map((c) => h('td', { 'data-col': c.key,
+						class: [c.num ? 'num' : '', c.cls || ''].join(' ').trim() || null })));
+					this.rows.set(k, tr);
+				}
+				if (this.row)
+					this.row(tr, item);
+				this.cols.forEach((c, j) => c.paint(tr.children[j], item));
+				if (this.tbody.children[i] !== tr)
+					this.tbody.insertBefore(tr, this.tbody.children[i] || null);
+				keep.add(k);
+				i++;
+			}
+			for (const [k, tr] of this.rows) {
+				if (!keep.has(k)) {
+					tr.remove();
+					this.rows.delete(k);
+				}
+			}
+			let emptyRow = this.tbody.querySelector('tr.empty-row');
+			if (!list.length && empty) {
+				if (!emptyRow)
+					emptyRow = h('tr', { class: 'empty-row' }, h('td', { colspan: this.cols.length }));
+				const kids = [].concat(empty);
+				paintIf(emptyRow.firstChild, kids.map((x) => (x instanceof Node ? x.outerHTML : String(x))).join(''), () => kids);
+				if (emptyRow.parentNode !== this.tbody)
+					this.tbody.append(emptyRow);
+			} else if (emptyRow) {
+				emptyRow.remove();
+			}
+		}
+	}
+
+	// cols: keys of ALERT_COLS; run(kind, alert, button): the action buttons' handler, if any.
+	function alertTable({ id, cols, run }) {
+		const list = cols.map((k) => Object.assign({ key: k }, ALERT_COLS[k]));
+		if (run)
+			list.push({ key: 'actions', label: '', paint: (td, a) => paintAlertActions(td, a, run) });
+		return new KeyedTable({
+			id, cols: list, key: (a) => a.id,
+			attrs: (a) => ({ 'data-alert-id': a.id }),
+			row(tr, a) {
+				if (tr.getAttribute('data-state') !== a.state)
+					tr.setAttribute('data-state', a.state);
+				tr.classList.toggle('acked', !!a.acknowledged);
+				tr.classList.toggle('row-firing', a.state === 'firing' && !a.acknowledged);
+				tr.classList.toggle('row-pending', a.state === 'pending' || a.state === 'resolving');
+			},
+		});
+	}
+
+	/* Delivery per receiver: pending > 0 means waiting or retrying, dead > 0 means given up. */
+	function receiverState(r) {
+		const d = r.delivery;
+		if (!d)
+			return { st: 'idle', text: 'no sender', cls: 'detached' };
+		const failing = d.last_failure && timeOf(d.last_failure) >= timeOf(d.last_success);
+		if (d.dead > 0)
+			return { st: 'dead', text: `${fmtInt(d.dead)} dead`, cls: 'crit' };
+		if (d.pending > 0)
+			return { st: 'pending', text: `${fmtInt(d.pending)} ${failing ? 'retrying' : 'waiting'}`, cls: 'warn' };
+		if (failing)
+			return { st: 'failing', text: 'failing', cls: 'warn' };
+		return d.sent > 0 ? { st: 'ok', text: 'delivered', cls: 'ok' } : { st: 'idle', text: 'nothing sent', cls: 'detached' };
+	}
+	const deliveryOf = (r) => r.delivery || {};
+	const countCell = (k, bad) => ({ key: k, label: k[0].toUpperCase() + k.slice(1), num: true, paint(td, r) {
+		const v = deliveryOf(r)[k];
+		setText(td, fmtInt(v));
+		td.classList.toggle(bad, v > 0);
+	} });
+	const RECEIVER_COLS = [
+		{ key: 'name', label: 'Receiver', cls: 'mono', paint: (td, r) => setText(td, r.name) },
+		{ key: 'type', label: 'Type', paint: (td, r) => setText(td, r.type || DASH) },
+		{ key: 'target', label: 'Target', cls: 'trunc', paint(td, r) {
+			const t = r.type === 'email' && r.to ? r.to : r.url || '';
+			setText(td, t || DASH);
+			setTitle(td, t);
+		} },
+		{ key: 'delivery', label: 'Delivery', paint(td, r) {
+			const s = receiverState(r);
+			paintIf(td, s.text + s.cls, () => badge(s.text, s.cls));
+		} },
+		countCell('sent', 'fg-ok'), countCell('pending', 'fg-warn'), countCell('retries', 'fg-warn'), countCell('dead', 'fg-crit'),
+		{ key: 'last_success', label: 'Last delivered', paint(td, r) {
+			const t = deliveryOf(r).last_success;
+			setText(td, t ? fmtAgo(t) : DASH);
+			setTitle(td, t ? fullTime(t) : '');
+		} },
+		{ key: 'last_error', label: 'Last error', cls: 'wrap', paint(td, r) {
+			const d = deliveryOf(r);
+			const failing = d.last_failure && timeOf(d.last_failure) >= timeOf(d.last_success);
+			setText(td, d.last_error ? `${d.last_status ? d.last_status + ': ' : ''}${d.last_error}` : DASH);
+			setTitle(td, d.last_failure ? `last failure ${fullTime(d.last_failure)}` : '');
+			td.classList.toggle('fg-crit', !!(failing && d.last_error));
+		} },
+	];
+
+	function ruleCondition(r) {
+		const parts = [r.op ? `${r.op} ${fmtAlertValue(r.threshold, r)}` : 'on each event'];
+		if (isNum(r.clear_threshold))
+			parts.push(`clears at ${fmtAlertValue(r.clear_threshold, r)}`);
+		if (!isZeroDuration(r.window))
+			parts.push(`${r.reduce && r.reduce !== 'last' ? r.reduce + ' ' : ''}over ${r.window}`);
+		if (r.min_occurrences)
+			parts.push(`${r.min_occurrences.count} of ${r.min_occurrences.of}`);
+		return parts.join(', ');
+	}
+	const RULE_COLS = [
+		{ key: 'id', label: 'Rule', cls: 'mono', paint(td, r) {
+			paintIf(td, `${r.id} ${r.builtin}`, () => [r.id, r.builtin ? h('span', { class: 'faint' }, ' built-in') : null]);
+		} },
+		{ key: 'alertname', label: 'Alert', paint: (td, r) => setText(td, r.alertname || DASH) },
+		{ key: 'metric', label: 'Metric', cls: 'mono', paint(td, r) {
+			const level = r.scope && r.scope.level;
+			setText(td, (r.metric || DASH) + (level && level !== 'execution' ? ` (${level})` : ''));
+			setTitle(td, r.scope && r.scope.match && r.scope.match.length ? `only ${r.scope.match.join(', ')}` : '');
+		} },
+		{ key: 'condition', label: 'Condition', paint: (td, r) => setText(td, ruleCondition(r)) },
+		{ key: 'for', label: 'For', paint(td, r) {
+			setText(td, isZeroDuration(r.for) ? DASH : r.for);
+			setTitle(td, isZeroDuration(r.keep_firing_for) ? '' : `keeps firing for ${r.keep_firing_for} after it clears`);
+		} },
+		{ key: 'severity', label: 'Severity', paint(td, r) {
+			const sev = String(r.severity || 'warning');
+			paintIf(td, sev, () => badge(sev, sevClass(sev)));
+		} },
+		{ key: 'health', label: 'Health', paint(td, r) {
+			const hl = r.health || 'ok';
+			paintIf(td, hl + (r.error || ''), () => {
+				const b = badge(hl, hl === 'ok' ? 'ok' : hl === 'error' ? 'crit' : 'detached');
+				b.title = r.error || '';
+				return b;
+			});
+		} },
+		{ key: 'alerts', label: 'Alerts', num: true, title: 'alerts of this rule now', paint: (td, r) => setText(td, fmtInt(r.alerts)) },
+	];
+
+	const RECENT_MAX = 50;
 
 	const alertsView = {
 		name: 'alerts',
-		needs: ['alerts'],
+		needs: ['alerts', 'receivers', 'rules'],
 		mount(root) {
-			const body = h('div', { class: 'grid' });
-			const msg = h('span', { class: 'toast' });
+			const msg = h('span', { class: 'toast', role: 'status' });
 			const tokenNote = h('span', { class: 'muted' });
+			const unavailable = h('div');
+			const failures = h('div', { id: 'delivery-failures' });
+			const activeCount = h('span'), recentCount = h('span'), receiverCount = h('span'), ruleCount = h('span');
+			const notifErr = h('div'), rulesErr = h('div');
+			const activeTable = alertTable({ id: 'alerts-table', run: act,
+				cols: ['state', 'severity', 'alert', 'summary', 'execution', 'value', 'threshold', 'since'] });
+			const recentTable = alertTable({ id: 'alerts-recent-table',
+				cols: ['severity', 'alert', 'summary', 'execution', 'value', 'fired', 'lasted', 'resolved', 'reason'] });
+			const receiverTable = new KeyedTable({ id: 'receivers-table', cols: RECEIVER_COLS, key: (r) => r.name,
+				attrs: (r) => ({ 'data-receiver': r.name }),
+				row(tr, r) {
+					const st = receiverState(r).st;
+					if (tr.getAttribute('data-delivery') !== st)
+						tr.setAttribute('data-delivery', st);
+					tr.classList.toggle('row-failed', st === 'dead');
+					tr.classList.toggle('row-pending', st === 'pending' || st === 'failing');
+				} });
+			const ruleTable = new KeyedTable({ id: 'rules-table', cols: RULE_COLS, key: (r) => r.id,
+				attrs: (r) => ({ 'data-rule-id': r.id }),
+				row: (tr, r) => tr.classList.toggle('row-failed', r.health === 'error') });
+			const panels = [
+				panel('Active', { id: 'alerts-active', sub: 'pending, firing and resolving', right: activeCount },
+					h('div', { class: 'table-wrap' }, activeTable.table)),
+				panel('Notifications', { id: 'notifications', sub: 'delivery per receiver, since the daemon started', right: receiverCount },
+					notifErr, h('div', { class: 'table-wrap' }, receiverTable.table)),
+				panel('Recent', { id: 'alerts-recent', sub: 'resolved', right: recentCount },
+					h('div', { class: 'table-wrap' }, recentTable.table)),
+				panel('Rules', { id: 'rules', sub: 'GET /api/v1/rules', right: ruleCount },
+					rulesErr, h('div', { class: 'table-wrap' }, ruleTable.table)),
+			];
 			const sec = h('section', { id: 'alerts', class: 'view' },
-				h('div', { class: 'view-head' }, h('h1', null, 'Alerts'), h('span', { class: 'sub' }, 'firing and recent, from GET /api/v1/alerts'),
+				h('div', { class: 'view-head' }, h('h1', null, 'Alerts'), h('span', { class: 'sub' }, 'from GET /api/v1/alerts; live'),
 					h('span', { class: 'spacer' }), tokenNote,
 					h('button', { type: 'button', class: 'btn', onclick: openSettings }, 'API token…'), msg),
-				body);
+				unavailable, failures, h('div', { class: 'grid' }, panels));
 			root.append(sec);
-			async function ack(a, btn) {
+
+			function say(text, cls) {
+				setText(msg, text);
+				msg.className = 'toast ' + cls;
+			}
+			async function act(kind, a, btn) {
+				const name = `${alertName(a)} (${a.id})`;
 				if (!getToken()) {
-					setText(msg, 'Acknowledging needs the API token: paste it in Settings.');
-					msg.className = 'toast fg-warn';
+					say(`Changing alerts needs the API token: paste it in Settings.`, 'fg-warn');
 					openSettings();
 					return;
 				}
+				if (kind === 'resolve' && !confirm(`Resolve ${name} now? A threshold alert still breaching stays quiet until its condition clears once.`))
+					return;
 				btn.disabled = true;
-				const r = await api(`${API}/alerts/${enc(a.id)}/ack`, { method: 'POST' });
+				const by = getUser() || 'dashboard';
+				const r = await api(`${API}/alerts/${enc(a.id)}/${kind}`, { method: 'POST', body: kind === 'unack' ? undefined : { by } });
 				if (r.ok) {
-					setText(msg, `Alert ${a.id} acknowledged.`);
-					msg.className = 'toast fg-ok';
+					upsertAlert(r.data);
+					say(`${name} ${{ ack: 'acknowledged', unack: 'no longer acknowledged', resolve: 'resolved' }[kind]}.`, 'fg-ok');
 				} else {
 					btn.disabled = false;
-					setText(msg, r.status === 401 ? `The token was refused (${apiSays(r)}): check it in Settings.` : `Not acknowledged: ${apiSays(r)}`);
-					msg.className = 'toast fg-crit';
+					say(r.status === 401 ? `The token was refused (${apiSays(r)}): check it in Settings.` :
+						`${name}: ${apiSays(r)}`, 'fg-crit');
 				}
-				await load.alerts();
+				self.update();
+				await Promise.all([load.alerts(), load.receivers()]);
 				self.update();
 			}
-			let shown = '';
+
 			const self = {
 				needs: this.needs,
 				update() {
 					setText(tokenNote, getToken() ? 'token set' : 'no token set');
 					const a = S.alerts;
-					// Rebuild only when the answer changed, so a button is never replaced under the pointer.
-					const key = JSON.stringify(a ? [a.ok, a.status, a.error, a.list] : null);
-					if (key === shown)
-						return;
-					shown = key;
+					const ok = !!(a && a.ok);
+					for (const p of panels)
+						p.hidden = !ok;
 					if (!a) {
-						put(body, h('p', { class: 'placeholder' }, 'Loading…'));
+						put(unavailable, h('p', { class: 'placeholder' }, 'Loading…'));
 						return;
 					}
-					if (!a.ok) {
-						put(body, h('div', { class: 'panel' }, h('div', { class: 'empty', id: 'alerts-unavailable' },
-							h('strong', null, alertUnavailable(a)),
-							h('br'), a.status === 404 || a.unsupported ? 'When the daemon has alerting, firing and recent alerts appear here with Acknowledge buttons. ' +
-								'Meanwhile, failures are in the executions table and Prometheus rules can use /metrics.' : 'Retrying every few seconds.')));
+					if (!ok) {
+						const text = alertUnavailable(a);
+						if (unavailable.textContent.indexOf(text) < 0)
+							put(unavailable, h('div', { class: 'panel' }, h('div', { class: 'empty', id: 'alerts-unavailable' },
+								h('strong', null, text),
+								h('br'), a.status === 404 || a.unsupported ? 'When the daemon has alerting, active and recent alerts appear here with Acknowledge buttons. ' +
+									'Meanwhile, failures are in the executions table and Prometheus rules can use /metrics.' : 'Retrying every few seconds.')));
+						put(failures);
 						return;
 					}
-					const firing = a.list.filter(isFiring), recent = a.list.filter((x) => !isFiring(x));
-					put(body,
-						panel('Firing', { right: `${firing.length}` }, firing.length ? h('div', { class: 'table-wrap' }, alertTable(firing, true, ack)) :
-							h('p', { class: 'empty' }, 'No alerts are firing.')),
-						panel('Recent', { right: `${recent.length}` }, recent.length ? h('div', { class: 'table-wrap' }, alertTable(recent, true, ack)) :
-							h('p', { class: 'empty' }, 'No resolved alerts.')));
+					put(unavailable);
+
+					const active = sortAlerts(a.list.filter(isActive));
+					setText(activeCount, alertCounts(active));
+					activeTable.render(active, 'No alerts are active.');
+
+					const resolved = a.list.filter((x) => x.state === 'resolved')
+						.sort((x, y) => timeOf(y.resolved_at) - timeOf(x.resolved_at));
+					setText(recentCount, resolved.length > RECENT_MAX ? `latest ${RECENT_MAX} of ${resolved.length}` : String(resolved.length));
+					recentTable.render(resolved.slice(0, RECENT_MAX), 'No resolved alerts.');
+
+					const rc = S.receivers;
+					put(notifErr, rc && !rc.ok ? errorBox(rc.r, 'Receivers unavailable') : null);
+					const receivers = rc && rc.ok ? rc.list : [];
+					const bad = receivers.filter((r) => ['dead', 'pending', 'failing'].includes(receiverState(r).st));
+					setText(receiverCount, !rc ? '' : !receivers.length ? 'no receivers' :
+						bad.length ? `${bad.length} of ${receivers.length} not delivering` : `${receivers.length} delivering`);
+					receiverTable.render(receivers, !rc ? 'Loading…' : rc.ok ? ['No receivers are configured: alerts are shown here and in the API only. ' +
+						'Add ', h('code', null, 'receivers'), ' to the daemon\'s ', h('code', null, '--config'), ' file.'] : null);
+					// Delivery failures are said at the top too: they mean nobody hears of the alerts.
+					const failText = bad.map((r) => {
+						const d = deliveryOf(r);
+						return `${r.name}: ${receiverState(r).text}${d.last_error ? ' (' + d.last_error + ')' : ''}`;
+					}).join('; ');
+					if (failures.textContent.indexOf(failText) < 0 || (!failText && failures.firstChild))
+						put(failures, failText ? h('div', { class: 'banner ' + (bad.some((r) => receiverState(r).st === 'dead') ? 'crit' : 'warn') },
+							h('strong', null, 'Notifications are not getting through. '), failText) : null);
+
+					const rl = S.rules;
+					put(rulesErr, rl && !rl.ok ? errorBox(rl.r, 'Rules unavailable') : null);
+					const rules = rl && rl.ok ? rl.list : [];
+					setText(ruleCount, rl && rl.ok ? `${rules.filter((r) => r.health !== 'disabled').length} enabled, ` +
+						`${rules.filter((r) => r.health === 'error').length} in error` : '');
+					ruleTable.render(rules, !rl ? 'Loading…' : rl.ok ? 'No rules.' : null);
 				},
 			};
 			return self;
@@ -2134,6 +2615,7 @@
 		const dlg = $('#settings');
 		const input = $('#token-input');
 		input.value = getToken();
+		$('#user-input').value = getUser();
 		setText($('#token-state'), getToken() ? 'A token is stored in this browser.' : 'No token is stored.');
 		if (dlg.showModal)
 			dlg.showModal();
@@ -2147,8 +2629,10 @@
 		// Read the button at submit time: the dialog's close event comes later, asynchronously.
 		$('form', dlg).addEventListener('submit', (e) => {
 			const action = e.submitter && e.submitter.value;
-			if (action === 'save')
+			if (action === 'save') {
 				setToken($('#token-input').value.trim());
+				setUser($('#user-input').value.trim());
+			}
 			else if (action === 'forget')
 				setToken('');
 		});
@@ -2210,7 +2694,7 @@
 		current.update && current.update();
 		// Load what the view needs now rather than at the next poll.
 		const needs = current.needs || [];
-		Promise.all(needs.filter((k) => !(k === 'alerts' && view !== alertsView && alertsAbsent()))
+		Promise.all(needs.filter((k) => !(ALERTING.has(k) && (k !== 'alerts' || view !== alertsView) && alertsAbsent()))
 			.map((k) => load[k]())).then(invalidate);
 	}
 
@@ -2241,8 +2725,12 @@
 			load.alerts();
 		setInterval(pollTick, POLL_MS);
 		setInterval(healthTick, HEALTH_MS);
-		// Running durations tick without a request.
+		// Running durations, "fires in" and "since" tick without a request.
 		setInterval(() => {
+			if (current && (current.needs || []).includes('alerts') && S.alerts && S.alerts.ok && S.alerts.list.some(isActive)) {
+				invalidate();
+				return;
+			}
 			for (const e of S.execs.values())
 				if (e.status === 'running') {
 					invalidate();

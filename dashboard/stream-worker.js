@@ -6,7 +6,8 @@
 // runners' "network idle") would otherwise wait forever.
 'use strict';
 
-const EVENTS = ['execution_start', 'execution_end', 'sample'];
+// alert: an alert changed state or flags (acknowledged, silenced, inhibited); the data is the alert.
+const EVENTS = ['execution_start', 'execution_end', 'sample', 'alert'];
 let es = null;
 
 function connect() {

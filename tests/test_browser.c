@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "harness.h"
+#include "sink.h"
 #include "wwd.h"
 
 /* Paths are relative to the repository's root, where make check runs the tests. */
@@ -18,6 +19,33 @@
 #define SETUP_TIMEOUT_S 300
 /* Above the script's own watchdog (110 s), which kills the browser before it exits. */
 #define BROWSER_TIMEOUT_S 150
+/* CPU the hot worker burns, ms: longer than the alert checks; the script ends it once they are done. */
+#define HOT_CPU_MS 40000
+
+/*
+ * Alerting for the alert checks: a CPU rule that fires within seconds (and, on a busy
+ * machine, keeps firing through a dip below 50% rather than resolve before it is
+ * acknowledged), a receiver that gets the notifications (sink) and one that cannot
+ * (nothing listens on port 1), so the dashboard has a delivery failure to show.
+ * group_wait 0: notifications go out at once.
+ */
+static bool write_config(const char *path, const char *sink_url)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!CHECK(f, "cannot write %s: %s", path, strerror(errno)))
+		return false;
+	fprintf(f,
+		"{\"evaluation_interval\": \"1s\",\n"
+		" \"rules\": [{\"id\": \"cpu-hot\", \"alertname\": \"WorkerHighCPU\", \"metric\": \"cpu_percent\",\n"
+		"            \"op\": \">\", \"threshold\": 50, \"window\": \"2s\", \"for\": \"1s\", \"keep_firing_for\": \"30s\",\n"
+		"            \"severity\": \"warning\",\n"
+		"            \"annotations\": {\"summary\": \"{{labels.agent}} uses {{value|%%.0f}}%% CPU\"}}],\n"
+		" \"receivers\": [{\"name\": \"hook\", \"type\": \"webhook\", \"url\": \"%s/hook\"},\n"
+		"               {\"name\": \"down\", \"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/hook\"}],\n"
+		" \"routes\": [{\"receivers\": [\"hook\", \"down\"], \"group_wait\": \"0s\"}]}\n", sink_url);
+	return CHECK(fclose(f) == 0, "cannot write %s", path);
+}
 
 /* Ends a worker the script may have left held or running; reaps it either way. */
 static void reap(int pid)
@@ -57,11 +85,13 @@ out:
 
 KERNEL_TEST(browser_dashboard_shows_workers_failures_and_charts)
 {
-	static const char *const shots[] = { "overview.png", "detail.png", "failure.png", "detail-completed.png" };
+	static const char *const shots[] = { "overview.png", "detail.png", "failure.png", "detail-completed.png",
+					     "alerts.png" };
 	char art[300], url[64], token[300], shot[400], log[400];
-	char fifo_busy[300], fifo_fail[300], fifo_crash[300];
-	char arg_busy[400], arg_fail[400], arg_crash[400], cmd[1200];
-	int busy = -1, failing = -1, crashing = -1;
+	char fifo_busy[300], fifo_fail[300], fifo_crash[300], fifo_hot[300], config[300];
+	char arg_busy[400], arg_fail[400], arg_crash[400], arg_hot[400], cmd[1200];
+	int busy = -1, failing = -1, crashing = -1, hot = -1;
+	struct sink *sink;
 	struct cmd_result r;
 	struct wwd d;
 	FILE *f;
@@ -84,12 +114,19 @@ KERNEL_TEST(browser_dashboard_shows_workers_failures_and_charts)
 		unlink(shot);
 	}
 
-	ASSERT(wwd_start(&d), "no daemon");
+	sink = sink__start();
+	ASSERT(sink, "no webhook sink");
+	snprintf(config, sizeof(config), "%s/alerting.json", harness__tmpdir());
+	if (!write_config(config, sink__url(sink)) || !CHECK(wwd_start_opts(&d, config), "no daemon")) {
+		sink__stop(sink);
+		return;
+	}
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", d.port);
 	snprintf(token, sizeof(token), "%s/token", d.dir);
 	snprintf(fifo_busy, sizeof(fifo_busy), "%s/go-busy", d.dir);
 	snprintf(fifo_fail, sizeof(fifo_fail), "%s/go-fail", d.dir);
 	snprintf(fifo_crash, sizeof(fifo_crash), "%s/go-crash", d.dir);
+	snprintf(fifo_hot, sizeof(fifo_hot), "%s/go-hot", d.dir);
 	/* long enough to be sampled several times and watched on its detail page */
 	snprintf(cmd, sizeof(cmd), "%s cpu 6000", wwd_bin("wwload"));
 	busy = wwd_spawn_held(fifo_busy, cmd);
@@ -97,13 +134,16 @@ KERNEL_TEST(browser_dashboard_shows_workers_failures_and_charts)
 	failing = wwd_spawn_held(fifo_fail, cmd);
 	snprintf(cmd, sizeof(cmd), "%s crash", wwd_bin("wwload"));
 	crashing = wwd_spawn_held(fifo_crash, cmd);
+	snprintf(cmd, sizeof(cmd), "%s cpu %d", wwd_bin("wwload"), HOT_CPU_MS);
+	hot = wwd_spawn_held(fifo_hot, cmd);
 	snprintf(arg_busy, sizeof(arg_busy), "%d:%s", busy, fifo_busy);
 	snprintf(arg_fail, sizeof(arg_fail), "%d:%s", failing, fifo_fail);
 	snprintf(arg_crash, sizeof(arg_crash), "%d:%s", crashing, fifo_crash);
+	snprintf(arg_hot, sizeof(arg_hot), "%d:%s", hot, fifo_hot);
 	wwd_sleep_ms(100);
 
 	harness__run((char *[]){ "/usr/bin/env", "node", BROWSER_SCRIPT, url, art, "--token-file", token,
-				 "--busy", arg_busy, "--failing", arg_fail, "--crashing", arg_crash, NULL },
+				 "--busy", arg_busy, "--failing", arg_fail, "--crashing", arg_crash, "--hot", arg_hot, NULL },
 		     BROWSER_TIMEOUT_S, &r);
 	snprintf(log, sizeof(log), "%s/browser.log", art);
 	f = fopen(log, "w");
@@ -122,9 +162,15 @@ KERNEL_TEST(browser_dashboard_shows_workers_failures_and_charts)
 	check_png(shot, 1280, 800, 8000);
 	snprintf(shot, sizeof(shot), "%s/detail.png", art);
 	check_png(shot, 1280, 800, 8000);
+	snprintf(shot, sizeof(shot), "%s/alerts.png", art);
+	check_png(shot, 1280, 800, 8000);
 
 	reap(busy);
 	reap(failing);
 	reap(crashing);
+	reap(hot);
 	wwd_stop(&d, SIGTERM);
+	/* the alert went to the working receiver (the script checked the dashboard's counts) */
+	CHECK(sink__count(sink) >= 1, "the webhook receiver got no notification");
+	sink__stop(sink);
 }

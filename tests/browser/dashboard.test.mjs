@@ -2,12 +2,14 @@
 // The dashboard as a person sees it: Debian's headless Chromium against a real daemon with real workers.
 //
 // usage: node dashboard.test.mjs URL ARTIFACT_DIR --token-file FILE
-//            --busy PID:FIFO --failing PID:FIFO [--crashing PID:FIFO]
+//            --busy PID:FIFO --failing PID:FIFO [--crashing PID:FIFO] [--hot PID:FIFO]
 // Each worker is a process held on its FIFO (tests/test_browser.c starts them): this script attaches it
-// through the API, then writes a line to the FIFO to let it run. Prints one line per check
-// ("ok N - ..." or "not ok N - ..."), saves overview.png, detail.png, failure.png and
-// detail-completed.png in ARTIFACT_DIR, and exits 0 when every check passed, 1 when one failed,
-// 2 when it could not run.
+// through the API, then writes a line to the FIFO to let it run. The hot worker burns CPU until this
+// script ends it: the daemon's config (tests/test_browser.c writes it) has a rule "cpu-hot" that
+// fires on it, and receivers "hook" (works) and "down" (cannot be reached). Prints one line per check
+// ("ok N - ..." or "not ok N - ..."), saves overview.png, detail.png, failure.png,
+// detail-completed.png and alerts.png in ARTIFACT_DIR, and exits 0 when every check passed, 1 when
+// one failed, 2 when it could not run.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +19,8 @@ const ROW_DEADLINE_MS = 2000;
 const LOAD_DEADLINE_MS = 1000;
 const LOAD_TRIES = 3;
 const WATCHDOG_MS = 110000;
+const ALERT_FIRING_DEADLINE_MS = 20000;	// "for" 1s over a 2s window, evaluated every second
+const TOKEN_KEY = 'workerwatch.token';	// where the dashboard keeps the API token
 const CHECK_TIMEOUT_MS = 30000;
 const CHROMIUM = '/usr/bin/chromium';
 // No network beyond loopback, nothing the browser would fetch for itself.
@@ -26,7 +30,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 function usage(msg) {
 	console.error(`dashboard.test.mjs: ${msg}`);
 	console.error('usage: node dashboard.test.mjs URL ARTIFACT_DIR --token-file FILE ' +
-		'--busy PID:FIFO --failing PID:FIFO [--crashing PID:FIFO]');
+		'--busy PID:FIFO --failing PID:FIFO [--crashing PID:FIFO] [--hot PID:FIFO]');
 	process.exit(2);
 }
 
@@ -38,7 +42,7 @@ function parseArgs(argv) {
 		const a = argv[i];
 		if (a === '--token-file') {
 			opts.tokenFile = argv[++i];
-		} else if (['--busy', '--failing', '--crashing'].includes(a)) {
+		} else if (['--busy', '--failing', '--crashing', '--hot'].includes(a)) {
 			const m = /^(\d+):(.+)$/.exec(argv[++i] ?? '');
 			if (!m)
 				usage(`${a} wants PID:FIFO`);
@@ -313,8 +317,8 @@ async function main() {
 	const page = context.pages()[0] ?? await context.newPage();
 	watch(page, 'page');
 
-	const { busy, failing, crashing } = opts.workers;
-	let busyEx = null, failEx = null, crashEx = null;
+	const { busy, failing, crashing, hot } = opts.workers;
+	let busyEx = null, failEx = null, crashEx = null, hotEx = null;
 
 	await check('the page loads from the daemon in under 1 s', async () => {
 		// The first load also starts the browser's renderer and network stack: time the loads
@@ -445,8 +449,13 @@ async function main() {
 		return `${states.map(describeChart).join('; ')}; detail.png saved`;
 	});
 
-	// The failing workers end at once; attach both, then look at them.
+	// The failing workers end at once; attach both, then look at them. The hot worker starts
+	// burning now, so that its alert fires while they are looked at.
 	try {
+		if (hot) {
+			hotEx = await attach(hot, 'heater', 'burn');
+			await release(hot);
+		}
 		failEx = await attach(failing, 'tester', 'unit');
 		await release(failing);
 		if (crashing) {
@@ -502,6 +511,145 @@ async function main() {
 			await waitEnded(busyEx.id, 60000);
 	} catch (e) {
 		console.log(`# busy worker: ${e.message}`);
+	}
+
+	if (hot) {
+		let alertId = null;
+
+		await check('a firing alert is listed in the Alerts view, with the nav count of the API', async () => {
+			if (!hotEx)
+				throw new Error('the hot worker was not attached');
+			const mine = (a) => a.rule_id === 'cpu-hot' && a.labels?.execution_id === String(hotEx.id);
+			let list = [];
+			const firing = await poll(async () => {
+				list = (await api('GET', '/api/v1/alerts')).json ?? [];
+				return list.find((a) => mine(a) && a.state === 'firing');
+			}, ALERT_FIRING_DEADLINE_MS, 250);
+			if (!firing)
+				throw new Error(`no firing cpu-hot alert for execution ${hotEx.id} after ${ALERT_FIRING_DEADLINE_MS / 1000} s: ` +
+					JSON.stringify(list.filter(mine).map((a) => a.state)));
+			alertId = firing.id;
+			await goHash(page, '#/alerts');
+			const row = `section#alerts table#alerts-table tr[data-alert-id="${alertId}"]`;
+			await need(page, row, '#/alerts');
+			const cells = {};
+			for (const col of ['state', 'alert', 'execution', 'value', 'threshold'])
+				cells[col] = await text(page, `${row} td[data-col="${col}"]`);
+			// resolving: still firing, the CPU dipped for a moment (the rule's keep_firing_for)
+			if (!/firing|resolving/.test(cells.state))
+				throw new Error(`its state cell says ${JSON.stringify(cells.state)}, the API said firing`);
+			if (cells.alert !== 'WorkerHighCPU')
+				throw new Error(`its alert cell says ${JSON.stringify(cells.alert)}, wanted "WorkerHighCPU"`);
+			const href = await page.locator(`${row} td[data-col="execution"] a`).first().getAttribute('href');
+			if (href !== `#/executions/${hotEx.id}`)
+				throw new Error(`its execution link is ${JSON.stringify(href)}, wanted "#/executions/${hotEx.id}"`);
+			if (!/50/.test(cells.threshold))
+				throw new Error(`its threshold cell says ${JSON.stringify(cells.threshold)}, the rule says > 50`);
+			if (!(await page.locator(`${row} button[data-ack="${alertId}"]`).count()))
+				throw new Error(`no button[data-ack="${alertId}"] in its row`);
+			// The nav counts firing alerts nobody acknowledged.
+			let want = NaN, shown = '';
+			const same = await poll(async () => {
+				const all = (await api('GET', '/api/v1/alerts?state=firing')).json ?? [];
+				want = all.filter((a) => !a.acknowledged).length;
+				shown = await page.evaluate(() => {
+					const el = document.querySelector('#alert-count');
+					return el && !el.hidden ? el.textContent.trim() : '0';
+				});
+				return Number(shown) === want;
+			}, 3000, 200);
+			if (!same)
+				throw new Error(`#alert-count shows ${JSON.stringify(shown)}, the API has ${want} firing unacknowledged alerts`);
+			return `alert ${alertId}: ${cells.state} / ${cells.alert} / ${cells.execution} / value ${cells.value} ` +
+				`threshold ${cells.threshold}; #alert-count ${shown}`;
+		});
+
+		await check('Acknowledge, with the token set, acknowledges the alert in the API and the row says so', async () => {
+			if (!alertId)
+				throw new Error('no firing alert to acknowledge');
+			await page.evaluate(([k, t]) => localStorage.setItem(k, t), [TOKEN_KEY, token]);
+			const row = `section#alerts table#alerts-table tr[data-alert-id="${alertId}"]`;
+			await need(page, row, '#/alerts');
+			await page.locator(`${row} button[data-ack="${alertId}"]`).click();
+			let truth = null;
+			const acked = await poll(async () => {
+				truth = (await api('GET', `/api/v1/alerts/${alertId}`)).json;
+				return truth?.acknowledged === true;
+			}, 3000, 100);
+			if (!acked)
+				throw new Error(`GET /api/v1/alerts/${alertId} says acknowledged ${truth?.acknowledged} after the click ` +
+					`(state ${truth?.state})`);
+			let shown = '';
+			const says = await poll(async () => {
+				shown = (await page.locator(row).first().innerText()).replace(/\s+/g, ' ');
+				return /acknowledged by /.test(shown) && (await page.locator(`${row} button[data-unack="${alertId}"]`).count()) > 0;
+			}, 3000, 100);
+			if (!says)
+				throw new Error(`the row says ${JSON.stringify(shown.slice(0, 200))}, wanted "acknowledged by …" and an Unacknowledge button`);
+			return `acknowledged by ${truth.ack?.by}; the row says "${/acknowledged by [^,]*, [^A-Z]*ago/.exec(shown)?.[0] ?? 'acknowledged'}"`;
+		});
+
+		await check('the notifications panel shows delivery per receiver, the failing one marked', async () => {
+			await goHash(page, '#/alerts');
+			await need(page, 'section#alerts #notifications', '#/alerts');
+			for (const name of ['hook', 'down'])
+				await need(page, `#notifications tr[data-receiver="${name}"]`, '#/alerts');
+			// The firing alert was sent to both: one got it, the other keeps retrying.
+			let rs = [];
+			const by = (name) => rs.find((r) => r.name === name)?.delivery ?? {};
+			await poll(async () => {
+				rs = (await api('GET', '/api/v1/receivers')).json ?? [];
+				return by('hook').sent >= 1 && (by('down').pending >= 1 || by('down').dead >= 1);
+			}, 8000, 250);
+			if (!(by('hook').sent >= 1 && (by('down').pending >= 1 || by('down').dead >= 1)))
+				throw new Error(`GET /api/v1/receivers: hook ${JSON.stringify(by('hook'))}, down ${JSON.stringify(by('down'))}`);
+			let state = {};
+			const shown = await poll(async () => {
+				state = await page.evaluate(() => {
+					const row = (n) => document.querySelector(`#notifications tr[data-receiver="${n}"]`);
+					const cell = (n, c) => row(n)?.querySelector(`td[data-col="${c}"]`)?.textContent.trim();
+					return { hook: row('hook')?.getAttribute('data-delivery'), hookSent: cell('hook', 'sent'),
+						down: row('down')?.getAttribute('data-delivery'), downPending: cell('down', 'pending'),
+						downError: cell('down', 'last_error'), banner: document.querySelector('#delivery-failures')?.textContent ?? '' };
+				});
+				return Number(state.hookSent) >= 1 && ['pending', 'dead', 'failing'].includes(state.down) &&
+					state.hook === 'ok' && state.banner.includes('down');
+			}, 5000, 200);
+			if (!shown)
+				throw new Error(`the panel shows ${JSON.stringify(state)}`);
+			await page.screenshot({ path: path.join(opts.artifacts, 'alerts.png'), fullPage: true });
+			return `hook ${state.hook}, sent ${state.hookSent}; down ${state.down}, pending ${state.downPending}, ` +
+				`"${(state.downError ?? '').slice(0, 60)}"; alerts.png saved`;
+		});
+
+		// Done with the hot worker: once it is gone its alert resolves (execution_ended).
+		try {
+			if (hotEx)
+				process.kill(hot.pid, 'SIGTERM');
+		} catch (e) {
+			console.log(`# hot worker: ${e.message}`);
+		}
+
+		await check('a resolved alert is in the Recent panel with its reason', async () => {
+			if (!alertId)
+				throw new Error('no alert to see resolved');
+			let truth = null;
+			await poll(async () => {
+				truth = (await api('GET', `/api/v1/alerts/${alertId}`)).json;
+				return truth?.state === 'resolved';
+			}, 8000, 250);
+			if (truth?.state !== 'resolved')
+				throw new Error(`8 s after its worker ended, GET /api/v1/alerts/${alertId} says ${truth?.state}`);
+			const row = `section#alerts table#alerts-recent-table tr[data-alert-id="${alertId}"]`;
+			await need(page, row, '#/alerts');
+			const reason = await text(page, `${row} td[data-col="reason"]`);
+			const want = truth.resolve_reason === 'manual' ? 'resolved by' : truth.resolve_reason.replace(/_/g, ' ');
+			if (!reason.includes(want))
+				throw new Error(`its reason cell says ${JSON.stringify(reason)}, the API's resolve_reason is ${truth.resolve_reason}`);
+			if (await page.locator(`table#alerts-table tr[data-alert-id="${alertId}"]`).count())
+				throw new Error('it is still in the active table');
+			return `resolve_reason ${truth.resolve_reason}: "${reason}"`;
+		});
 	}
 
 	await check('the overview counts what the API counts', async () => {
