@@ -171,111 +171,6 @@ static void alert_delete(struct alerts *a, struct alert *x)
 	free(x);
 }
 
-static void rfc3339(__u64 ms, char *buf, size_t size)
-{
-	report__rfc3339(ms * 1000000ULL, buf, size);
-}
-
-static void add_time(cJSON *o, const char *key, __u64 ms)
-{
-	char ts[40];
-
-	if (!ms) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	rfc3339(ms, ts, sizeof(ts));
-	cJSON_AddStringToObject(o, key, ts);
-}
-
-static void add_number(cJSON *o, const char *key, double v)
-{
-	if (isfinite(v))
-		cJSON_AddNumberToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
-/* The API's view of an alert. */
-static cJSON *alert_view(const struct alert *x, __u64 now_ms)
-{
-	cJSON *o = cJSON_CreateObject(), *ack;
-
-	cJSON_AddStringToObject(o, "id", x->id);
-	cJSON_AddStringToObject(o, "fingerprint", x->id);
-	cJSON_AddStringToObject(o, "rule_id", x->rule_id);
-	cJSON_AddStringToObject(o, "alertname", labels__get(&x->labels, "alertname"));
-	cJSON_AddStringToObject(o, "severity", labels__get(&x->labels, "severity"));
-	cJSON_AddItemToObject(o, "labels", labels__to_json(&x->labels));
-	cJSON_AddItemToObject(o, "annotations", labels__to_json(&x->annotations));
-	cJSON_AddStringToObject(o, "state", alert__state_name(x->state));
-	add_number(o, "value", x->value);
-	if (x->rule && !x->rule->metric->event)
-		add_number(o, "threshold", x->rule->threshold);
-	add_time(o, "started_at", x->state == ALERT_PENDING ? x->active_at : x->fired_at);
-	add_time(o, "active_at", x->active_at);
-	add_time(o, "fired_at", x->fired_at);
-	add_time(o, "resolved_at", x->state == ALERT_RESOLVED ? x->resolved_at : 0);
-	add_time(o, "updated_at", x->updated_at);
-	if (x->state == ALERT_PENDING && x->rule && x->rule->for_ms > now_ms - x->active_at)
-		cJSON_AddNumberToObject(o, "fires_in_s", (x->rule->for_ms - (now_ms - x->active_at)) / 1000.0);
-	cJSON_AddBoolToObject(o, "acknowledged", x->acked);
-	if (x->acked) {
-		ack = cJSON_AddObjectToObject(o, "ack");
-		cJSON_AddStringToObject(ack, "by", x->acked_by);
-		cJSON_AddStringToObject(ack, "comment", x->ack_comment);
-		add_time(ack, "at", x->acked_at);
-		add_time(ack, "expires_at", x->ack_expires);
-	}
-	cJSON_AddBoolToObject(o, "silenced", x->silenced_by[0] != 0);
-	cJSON_AddStringToObject(o, "silenced_by", x->silenced_by);
-	cJSON_AddBoolToObject(o, "inhibited", x->inhibited_by[0] != 0);
-	cJSON_AddStringToObject(o, "inhibited_by", x->inhibited_by);
-	if (x->state == ALERT_RESOLVED) {
-		cJSON_AddStringToObject(o, "resolve_reason", x->resolve_reason);
-		cJSON_AddStringToObject(o, "resolved_by", x->resolved_by);
-	}
-	cJSON_AddNumberToObject(o, "escalations", x->escalated);
-	return o;
-}
-
-/* The stored document: the view plus what restores the state machine exactly. */
-static char *alert_doc(const struct alert *x, __u64 now_ms)
-{
-	cJSON *o = alert_view(x, now_ms);
-	char *text;
-
-	cJSON_AddNumberToObject(o, "active_at_ms", (double)x->active_at);
-	cJSON_AddNumberToObject(o, "fired_at_ms", (double)x->fired_at);
-	cJSON_AddNumberToObject(o, "clear_since_ms", (double)x->clear_since);
-	cJSON_AddNumberToObject(o, "resolved_at_ms", (double)x->resolved_at);
-	cJSON_AddNumberToObject(o, "seen_at_ms", (double)x->seen_at);
-	cJSON_AddNumberToObject(o, "acked_at_ms", (double)x->acked_at);
-	cJSON_AddNumberToObject(o, "ack_expires_ms", (double)x->ack_expires);
-	cJSON_AddNumberToObject(o, "am_sent_ms", (double)x->am_sent_ms);
-	cJSON_AddStringToObject(o, "am_sent_state", alert__state_name(x->am_sent_state));
-	cJSON_AddNumberToObject(o, "hits", (double)x->hits);
-	cJSON_AddNumberToObject(o, "missing", x->missing);
-	cJSON_AddBoolToObject(o, "hold_until_clear", x->hold_until_clear);
-	text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return text;
-}
-
-static __u64 num_of(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (__u64)v->valuedouble : 0;
-}
-
-static void str_of(const cJSON *o, const char *key, char *buf, size_t size)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	snprintf(buf, size, "%s", cJSON_IsString(v) ? v->valuestring : "");
-}
-
 static int restore_alert(const char *key, const char *json, void *ctx)
 {
 	struct alerts *a = ctx;
@@ -289,34 +184,34 @@ static int restore_alert(const char *key, const char *json, void *ctx)
 		cJSON_Delete(o);
 		return 0;
 	}
-	str_of(o, "rule_id", x->rule_id, sizeof(x->rule_id));
+	json__str(o, "rule_id", x->rule_id, sizeof(x->rule_id));
 	x->rule = rule_by_id(a, x->rule_id);
 	labels__from_json(cJSON_GetObjectItemCaseSensitive(o, "labels"), &x->labels, err, sizeof(err));
 	labels__from_json(cJSON_GetObjectItemCaseSensitive(o, "annotations"), &x->annotations, err, sizeof(err));
-	str_of(o, "state", buf, sizeof(buf));
+	json__str(o, "state", buf, sizeof(buf));
 	x->state = state_of(buf);
 	v = cJSON_GetObjectItemCaseSensitive(o, "value");
 	x->value = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-	x->active_at = num_of(o, "active_at_ms");
-	x->fired_at = num_of(o, "fired_at_ms");
-	x->clear_since = num_of(o, "clear_since_ms");
-	x->resolved_at = num_of(o, "resolved_at_ms");
-	x->seen_at = num_of(o, "seen_at_ms");
-	x->acked_at = num_of(o, "acked_at_ms");
-	x->ack_expires = num_of(o, "ack_expires_ms");
-	x->am_sent_ms = num_of(o, "am_sent_ms");
-	str_of(o, "am_sent_state", buf, sizeof(buf));
+	x->active_at = json__u64(o, "active_at_ms");
+	x->fired_at = json__u64(o, "fired_at_ms");
+	x->clear_since = json__u64(o, "clear_since_ms");
+	x->resolved_at = json__u64(o, "resolved_at_ms");
+	x->seen_at = json__u64(o, "seen_at_ms");
+	x->acked_at = json__u64(o, "acked_at_ms");
+	x->ack_expires = json__u64(o, "ack_expires_ms");
+	x->am_sent_ms = json__u64(o, "am_sent_ms");
+	json__str(o, "am_sent_state", buf, sizeof(buf));
 	x->am_sent_state = state_of(buf);
-	x->hits = num_of(o, "hits");
-	x->missing = (int)num_of(o, "missing");
-	x->escalated = (int)num_of(o, "escalations");
+	x->hits = json__u64(o, "hits");
+	x->missing = (int)json__u64(o, "missing");
+	x->escalated = (int)json__u64(o, "escalations");
 	x->acked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "acknowledged"));
 	x->hold_until_clear = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "hold_until_clear"));
 	v = cJSON_GetObjectItemCaseSensitive(o, "ack");
-	str_of(v, "by", x->acked_by, sizeof(x->acked_by));
-	str_of(v, "comment", x->ack_comment, sizeof(x->ack_comment));
-	str_of(o, "resolve_reason", x->resolve_reason, sizeof(x->resolve_reason));
-	str_of(o, "resolved_by", x->resolved_by, sizeof(x->resolved_by));
+	json__str(v, "by", x->acked_by, sizeof(x->acked_by));
+	json__str(v, "comment", x->ack_comment, sizeof(x->ack_comment));
+	json__str(o, "resolve_reason", x->resolve_reason, sizeof(x->resolve_reason));
+	json__str(o, "resolved_by", x->resolved_by, sizeof(x->resolved_by));
 	x->updated_at = x->seen_at;
 	if (x->state == ALERT_INACTIVE)
 		alert_delete(a, x);
@@ -342,161 +237,7 @@ static int restore_group(const char *key, const char *json, void *ctx)
 	return 0;
 }
 
-/* --- silences --- */
-
-static bool silence_active(const struct silence *s, __u64 now_ms)
-{
-	return s->starts <= now_ms && now_ms < s->ends;
-}
-
-static cJSON *silence_json(const struct silence *s, __u64 now_ms)
-{
-	cJSON *o = cJSON_CreateObject(), *ms = cJSON_AddArrayToObject(o, "matchers");
-	char text[LABEL_NAME_LEN + LABEL_VALUE_LEN + 8];
-
-	cJSON_AddStringToObject(o, "id", s->id);
-	for (int i = 0; i < s->nr_match; i++) {
-		matcher__format(&s->match[i], text, sizeof(text));
-		cJSON_AddItemToArray(ms, cJSON_CreateString(text));
-	}
-	add_time(o, "startsAt", s->starts);
-	add_time(o, "endsAt", s->ends);
-	cJSON_AddNumberToObject(o, "starts_at_ms", (double)s->starts);
-	cJSON_AddNumberToObject(o, "ends_at_ms", (double)s->ends);
-	cJSON_AddStringToObject(o, "createdBy", s->created_by);
-	cJSON_AddStringToObject(o, "comment", s->comment);
-	cJSON_AddStringToObject(o, "status", silence_active(s, now_ms) ? "active" :
-				s->starts > now_ms ? "pending" : "expired");
-	return o;
-}
-
-/* One matcher: "name=\"v\"" text or Alertmanager's {name, value, isRegex, isEqual}. */
-static int parse_silence_matcher(const cJSON *m, struct matcher *out, char *err, size_t errlen)
-{
-	char text[LABEL_NAME_LEN + LABEL_VALUE_LEN * 2 + 8], quoted[LABEL_VALUE_LEN * 2 + 1], *q = quoted;
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(m, "name");
-	const cJSON *value = cJSON_GetObjectItemCaseSensitive(m, "value");
-	bool re = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "isRegex"));
-	const cJSON *eq = cJSON_GetObjectItemCaseSensitive(m, "isEqual");
-
-	if (cJSON_IsString(m))
-		return matcher__parse(out, m->valuestring, err, errlen);
-	if (!cJSON_IsString(name) || !cJSON_IsString(value) || strlen(value->valuestring) >= LABEL_VALUE_LEN) {
-		snprintf(err, errlen, "each matcher is \"name=\\\"value\\\"\" or {name, value, isRegex, isEqual}");
-		return -EINVAL;
-	}
-	for (const char *c = value->valuestring; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			*q++ = '\\';
-		*q++ = *c;
-	}
-	*q = 0;
-	snprintf(text, sizeof(text), "%s%s%s\"%s\"", name->valuestring, eq && cJSON_IsFalse(eq) ? "!" : "",
-		 re ? "~" : "=", quoted);
-	if (!(eq && cJSON_IsFalse(eq)) && !re)
-		snprintf(text, sizeof(text), "%s=\"%s\"", name->valuestring, quoted);
-	else if (!(eq && cJSON_IsFalse(eq)) && re)
-		snprintf(text, sizeof(text), "%s=~\"%s\"", name->valuestring, quoted);
-	else if (re)
-		snprintf(text, sizeof(text), "%s!~\"%s\"", name->valuestring, quoted);
-	else
-		snprintf(text, sizeof(text), "%s!=\"%s\"", name->valuestring, quoted);
-	return matcher__parse(out, text, err, errlen);
-}
-
-static __u64 time_of(const cJSON *v, __u64 fallback)
-{
-	struct tm tm = {};
-	char *end;
-
-	if (cJSON_IsNumber(v) && v->valuedouble > 0)
-		return (__u64)v->valuedouble;
-	if (!cJSON_IsString(v))
-		return fallback;
-	end = strptime(v->valuestring, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end)
-		return 0;
-	return (__u64)timegm(&tm) * 1000;
-}
-
-static int silence_parse(const cJSON *body, struct silence *s, __u64 now_ms, char *err, size_t errlen)
-{
-	const cJSON *ms = cJSON_GetObjectItemCaseSensitive(body, "matchers"), *m;
-	const cJSON *dur = cJSON_GetObjectItemCaseSensitive(body, "duration");
-	__u64 d;
-
-	memset(s, 0, sizeof(*s));
-	if (!cJSON_IsArray(ms) || !cJSON_GetArraySize(ms) || cJSON_GetArraySize(ms) > RULE_MAX_MATCHERS) {
-		snprintf(err, errlen, "matchers must be an array of 1 to %d matchers", RULE_MAX_MATCHERS);
-		return -EINVAL;
-	}
-	cJSON_ArrayForEach(m, ms) {
-		if (parse_silence_matcher(m, &s->match[s->nr_match], err, errlen))
-			goto fail;
-		s->nr_match++;
-	}
-	s->starts = time_of(cJSON_GetObjectItemCaseSensitive(body, "startsAt"), now_ms);
-	if (cJSON_IsString(dur)) {
-		if (duration__parse(dur->valuestring, &d) || !d) {
-			snprintf(err, errlen, "duration must be a positive duration such as \"2h\"");
-			goto fail;
-		}
-		s->ends = s->starts + d;
-	} else {
-		s->ends = time_of(cJSON_GetObjectItemCaseSensitive(body, "endsAt"), 0);
-	}
-	if (!s->starts || !s->ends || s->ends <= s->starts || s->ends <= now_ms) {
-		snprintf(err, errlen, "a silence needs endsAt (RFC 3339) or duration, ending after it starts and in the future");
-		goto fail;
-	}
-	str_of(body, "createdBy", s->created_by, sizeof(s->created_by));
-	str_of(body, "comment", s->comment, sizeof(s->comment));
-	return 0;
-fail:
-	for (int i = 0; i < s->nr_match; i++)
-		matcher__free(&s->match[i]);
-	s->nr_match = 0;
-	return -EINVAL;
-}
-
-static char *silence_doc(const struct silence *s)
-{
-	cJSON *o = silence_json(s, 0);
-	char *text = cJSON_PrintUnformatted(o);
-
-	cJSON_Delete(o);
-	return text;
-}
-
-static int restore_silence(const char *key, const char *json, void *ctx)
-{
-	struct alerts *a = ctx;
-	cJSON *o = cJSON_Parse(json);
-	struct silence *s = &a->silences[a->nr_silences];
-	const cJSON *m;
-	char err[160];
-
-	if (!o || a->nr_silences >= SILENCES_MAX)
-		goto out;
-	memset(s, 0, sizeof(*s));
-	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(o, "matchers"))
-		if (s->nr_match < RULE_MAX_MATCHERS && cJSON_IsString(m) &&
-		    !matcher__parse(&s->match[s->nr_match], m->valuestring, err, sizeof(err)))
-			s->nr_match++;
-	snprintf(s->id, sizeof(s->id), "%s", key);
-	s->starts = num_of(o, "starts_at_ms");
-	s->ends = num_of(o, "ends_at_ms");
-	str_of(o, "createdBy", s->created_by, sizeof(s->created_by));
-	str_of(o, "comment", s->comment, sizeof(s->comment));
-	if (s->nr_match)
-		a->nr_silences++;
-out:
-	cJSON_Delete(o);
-	return 0;
-}
-
-/* Silences, inhibitions and expired acks, recomputed before each use. */
-static void update_flags(struct alerts *a, struct alert *x, __u64 now_ms)
+void alert__update_flags(struct alerts *a, struct alert *x, __u64 now_ms)
 {
 	char was_s[sizeof(x->silenced_by)], was_i[sizeof(x->inhibited_by)];
 
@@ -504,7 +245,7 @@ static void update_flags(struct alerts *a, struct alert *x, __u64 now_ms)
 	memcpy(was_i, x->inhibited_by, sizeof(was_i));
 	x->silenced_by[0] = x->inhibited_by[0] = 0;
 	for (int i = 0; i < a->nr_silences; i++)
-		if (silence_active(&a->silences[i], now_ms) &&
+		if (silence__active(&a->silences[i], now_ms) &&
 		    matchers__match(a->silences[i].match, a->silences[i].nr_match, &x->labels)) {
 			snprintf(x->silenced_by, sizeof(x->silenced_by), "%s", a->silences[i].id);
 			break;
@@ -550,7 +291,7 @@ static void announce(struct alerts *a, struct alert *x, enum alert_state prev, _
 	x->updated_at = now_ms;
 	if (!a->src.changed)
 		return;
-	o = alert_view(x, now_ms);
+	o = alert__view(x, now_ms);
 	cJSON_AddStringToObject(o, "previous_state", alert__state_name(prev));
 	a->src.changed(a->src.ctx, o);
 	cJSON_Delete(o);
@@ -1035,7 +776,7 @@ static void housekeeping(struct alerts *a, __u64 now_ms)
 	for (int b = 0; b < ALERT_BUCKETS; b++)
 		for (struct alert *x = a->tab[b], *next; x; x = next) {
 			next = x->next;
-			update_flags(a, x, now_ms);
+			alert__update_flags(a, x, now_ms);
 			if (x->state == ALERT_FIRING)
 				groups__escalate(a, x, now_ms);
 			if (x->state == ALERT_RESOLVED && now_ms - x->resolved_at >= a->cfg.resolved_retention_ms &&
@@ -1058,7 +799,7 @@ void alerts__commit(struct alerts *a, __u64 now_ms)
 	for (int b = 0; b < ALERT_BUCKETS; b++)
 		for (struct alert *x = a->tab[b]; x; x = x->next)
 			if (x->dirty) {
-				batch__doc(&a->b, "instance", x->id, alert_doc(x, now_ms));
+				batch__doc(&a->b, "instance", x->id, alert__doc(x, now_ms));
 				x->dirty = false;
 			}
 	groups__save(a);
@@ -1193,49 +934,6 @@ int alerts__resolve(struct alerts *a, const char *id, const char *by, __u64 now_
 	return 0;
 }
 
-int alerts__add_silence(struct alerts *a, const cJSON *body, __u64 now_ms, char *id_out, size_t idlen,
-			char *err, size_t errlen)
-{
-	struct silence *s;
-
-	if (a->nr_silences >= SILENCES_MAX) {
-		snprintf(err, errlen, "there are %d silences already", SILENCES_MAX);
-		return -EINVAL;
-	}
-	s = &a->silences[a->nr_silences];
-	if (silence_parse(body, s, now_ms, err, errlen))
-		return -EINVAL;
-	notify__delivery_id(s->id);
-	a->nr_silences++;
-	snprintf(id_out, idlen, "%s", s->id);
-	batch__doc(&a->b, "silence", s->id, silence_doc(s));
-	for (int b = 0; b < ALERT_BUCKETS; b++)
-		for (struct alert *x = a->tab[b]; x; x = x->next)
-			update_flags(a, x, now_ms);
-	alerts__commit(a, now_ms);
-	return 0;
-}
-
-int alerts__expire_silence(struct alerts *a, const char *id, __u64 now_ms)
-{
-	for (int i = 0; i < a->nr_silences; i++) {
-		struct silence *s = &a->silences[i];
-
-		if (strcmp(s->id, id))
-			continue;
-		if (s->ends > now_ms)
-			s->ends = now_ms > s->starts ? now_ms : s->starts + 1;
-		batch__doc(&a->b, "silence", s->id, silence_doc(s));
-		for (int b = 0; b < ALERT_BUCKETS; b++)
-			for (struct alert *x = a->tab[b]; x; x = x->next)
-				update_flags(a, x, now_ms);
-		alerts__commit(a, now_ms);
-		return 0;
-	}
-	return -ENOENT;
-}
-
-/* Points alerts at the rules of the same id in the current set. */
 static void relink_rules(struct alerts *a)
 {
 	for (int b = 0; b < ALERT_BUCKETS; b++)
@@ -1288,140 +986,6 @@ int alerts__test_receiver(struct alerts *a, const char *name, __u64 now_ms)
 	return 0;
 }
 
-/* --- views --- */
-
-static int cmp_alert_view(const void *x, const void *y)
-{
-	const struct alert *a = *(const struct alert *const *)x, *b = *(const struct alert *const *)y;
-	__u64 ta = a->fired_at ? a->fired_at : a->active_at, tb = b->fired_at ? b->fired_at : b->active_at;
-
-	if (alert__active(a) != alert__active(b))
-		return alert__active(a) ? -1 : 1;
-	return (tb > ta) - (tb < ta);
-}
-
-cJSON *alerts__list_json(struct alerts *a, const char *state, const char *severity, const char *rule,
-			 __u64 now_ms)
-{
-	struct alert **all = calloc(a->nr_alerts + 1, sizeof(*all));
-	cJSON *arr = cJSON_CreateArray();
-	int n = 0;
-
-	if (!all)
-		return arr;
-	for (int b = 0; b < ALERT_BUCKETS; b++)
-		for (struct alert *x = a->tab[b]; x; x = x->next) {
-			if (state && state[0] && strcmp(state, alert__state_name(x->state)) &&
-			    !(!strcmp(state, "active") && alert__active(x)))
-				continue;
-			if (severity && severity[0] && strcmp(severity, labels__get(&x->labels, "severity")))
-				continue;
-			if (rule && rule[0] && strcmp(rule, x->rule_id))
-				continue;
-			all[n++] = x;
-		}
-	qsort(all, n, sizeof(*all), cmp_alert_view);
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, alert_view(all[i], now_ms));
-	free(all);
-	return arr;
-}
-
-cJSON *alerts__get_json(struct alerts *a, const char *id, __u64 now_ms)
-{
-	struct alert *x = alerts__find(a, id);
-
-	return x ? alert_view(x, now_ms) : NULL;
-}
-
-cJSON *alerts__rules_json(struct alerts *a)
-{
-	cJSON *arr = cJSON_CreateArray();
-
-	for (int i = 0; i < a->cfg.nr_rules; i++) {
-		cJSON *o = rule__to_json(&a->cfg.rules[i]);
-
-		cJSON_AddBoolToObject(o, "builtin", a->cfg.rules[i].builtin);
-		cJSON_AddStringToObject(o, "health", !a->cfg.rules[i].enabled ? "disabled" :
-					a->health[i].error[0] ? "error" : "ok");
-		if (a->health[i].error[0])
-			cJSON_AddStringToObject(o, "error", a->health[i].error);
-		cJSON_AddNumberToObject(o, "alerts", a->health[i].instances);
-		cJSON_AddItemToArray(arr, o);
-	}
-	return arr;
-}
-
-cJSON *alerts__silences_json(struct alerts *a, __u64 now_ms)
-{
-	cJSON *arr = cJSON_CreateArray();
-
-	for (int i = 0; i < a->nr_silences; i++)
-		cJSON_AddItemToArray(arr, silence_json(&a->silences[i], now_ms));
-	return arr;
-}
-
-cJSON *alerts__receivers_json(struct alerts *a)
-{
-	struct receiver_stats st[RECEIVERS_MAX];
-	int n = alerts__receiver_stats(a, st, RECEIVERS_MAX);
-	cJSON *arr = cJSON_CreateArray();
-
-	for (int i = 0; i < a->cfg.nr_receivers; i++) {
-		cJSON *o = receiver__to_json(&a->cfg.receivers[i]), *d;
-
-		for (int j = 0; j < n; j++) {
-			if (strcmp(st[j].name, a->cfg.receivers[i].name))
-				continue;
-			d = cJSON_AddObjectToObject(o, "delivery");
-			cJSON_AddNumberToObject(d, "sent", (double)st[j].sent);
-			cJSON_AddNumberToObject(d, "retries", (double)st[j].retries);
-			cJSON_AddNumberToObject(d, "dead", (double)st[j].dead);
-			cJSON_AddNumberToObject(d, "pending", (double)st[j].pending);
-			add_time(d, "last_success", st[j].last_success_ms);
-			add_time(d, "last_failure", st[j].last_failure_ms);
-			cJSON_AddNumberToObject(d, "last_status", st[j].last_status);
-			cJSON_AddStringToObject(d, "last_error", st[j].last_error);
-		}
-		cJSON_AddItemToArray(arr, o);
-	}
-	return arr;
-}
-
-void alerts__counts(struct alerts *a, struct alert_counts *c)
-{
-	memset(c, 0, sizeof(*c));
-	for (int b = 0; b < ALERT_BUCKETS; b++)
-		for (struct alert *x = a->tab[b]; x; x = x->next) {
-			c->pending += x->state == ALERT_PENDING;
-			c->firing += x->state == ALERT_FIRING;
-			c->resolving += x->state == ALERT_RESOLVING;
-			c->resolved += x->state == ALERT_RESOLVED;
-			c->acknowledged += x->acked;
-			c->silenced += x->silenced_by[0] != 0;
-		}
-	for (int i = 0; i < a->cfg.nr_rules; i++) {
-		c->rules += a->cfg.rules[i].enabled;
-		c->rules_in_error += a->health[i].error[0] != 0;
-	}
-	c->evaluations = a->evaluations;
-	c->notifications_queued = a->queued;
-}
-
-void alerts__foreach_active(struct alerts *a, void (*fn)(void *ctx, const struct labelset *ls, const char *state),
-			    void *ctx)
-{
-	for (int b = 0; b < ALERT_BUCKETS; b++)
-		for (struct alert *x = a->tab[b]; x; x = x->next)
-			if (alert__active(x))
-				fn(ctx, &x->labels, alert__state_name(x->state));
-}
-
-int alerts__receiver_stats(struct alerts *a, struct receiver_stats *out, int max)
-{
-	return a->notifier ? notifier__stats(a->notifier, out, max) : 0;
-}
-
 /* --- life cycle --- */
 
 static int restore_rules(const char *key, const char *json, void *ctx)
@@ -1455,7 +1019,7 @@ struct alerts *alerts__new(const struct alert_config *cfg, struct store *store,
 	if (store__alert_docs(store, "rules", restore_rules, a) ||
 	    store__alert_docs(store, "instance", restore_alert, a) ||
 	    store__alert_docs(store, "group", restore_group, a) ||
-	    store__alert_docs(store, "silence", restore_silence, a)) {
+	    store__alert_docs(store, "silence", silence__restore, a)) {
 		snprintf(err, errlen, "cannot read alert state: %s", store__errmsg(store));
 		goto fail;
 	}
@@ -1503,3 +1067,4 @@ void alerts__free(struct alerts *a)
 	alert_config__free(&a->cfg);
 	free(a);
 }
+

@@ -6,6 +6,8 @@
 #include "alerts.h"
 #include "store.h"
 
+struct cJSON;
+
 #define SERIES_BUCKETS		4096
 #define ALERT_BUCKETS		1024
 #define SERIES_MAX_POINTS	1024
@@ -129,6 +131,25 @@ void batch__doc(struct batch *b, const char *kind, const char *key, char *json);
 void batch__row(struct batch *b, const char *receiver, const char *group_key, const char *kind,
 		char *payload, const char *delivery_id);
 void alerts__commit(struct alerts *a, __u64 now_ms);
+
+void alert__update_flags(struct alerts *a, struct alert *x, __u64 now_ms);
+
+/* alertview.c */
+struct cJSON *alert__view(const struct alert *x, __u64 now_ms);
+/* The stored document: the view plus what restores the state machine exactly. */
+char *alert__doc(const struct alert *x, __u64 now_ms);
+__u64 json__u64(const struct cJSON *o, const char *key);
+void json__str(const struct cJSON *o, const char *key, char *buf, size_t size);
+/* RFC 3339 text of ms, or null for 0. */
+void json__time(struct cJSON *o, const char *key, __u64 ms);
+
+/* silence.c */
+bool silence__active(const struct silence *s, __u64 now_ms);
+struct cJSON *silence__to_json(const struct silence *s, __u64 now_ms);
+char *silence__doc(const struct silence *s);
+int silence__parse(const struct cJSON *body, struct silence *s, __u64 now_ms, char *err, size_t errlen);
+/* A store_doc_cb: a stored silence back into a. */
+int silence__restore(const char *key, const char *json, void *ctx);
 
 /* alertroute.c */
 /* The routes an alert's labels select (first match, then those after a "continue"); returns the count. */
