@@ -13,57 +13,18 @@
 #include "harness.h"
 #include "wwd.h"
 
-/* One request with curl; returns the HTTP status and the parsed JSON body in *json. */
+/* One request to the daemon; returns the HTTP status and the parsed JSON body in *json. */
 static int api(struct wwd *d, const char *method, const char *path, const char *body, bool token,
 	       cJSON **json)
 {
-	char url[256], auth[400], tok[100] = "", out[300], code[16];
-	char *argv[20];
-	struct cmd_result r;
-	FILE *f;
-	int n = 0, status;
+	char url[256], *text = NULL;
+	int status;
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", d->port, path);
-	snprintf(out, sizeof(out), "%s/.api-body", d->dir);
-	snprintf(auth, sizeof(auth), "%s/token", d->dir);
-	f = fopen(auth, "r");
-	if (f) {
-		if (!fgets(tok, sizeof(tok), f))
-			tok[0] = 0;
-		tok[strcspn(tok, "\n")] = 0;
-		fclose(f);
-	}
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-	argv[n++] = "/usr/bin/curl";
-	argv[n++] = "-s";
-	argv[n++] = "-o";
-	argv[n++] = out;
-	argv[n++] = "-w";
-	argv[n++] = "%{http_code}";
-	argv[n++] = "-X";
-	argv[n++] = (char *)method;
-	if (token) {
-		argv[n++] = "-H";
-		argv[n++] = auth;
-	}
-	if (body) {
-		argv[n++] = "-H";
-		argv[n++] = "Content-Type: application/json";
-		argv[n++] = "--data-binary";
-		argv[n++] = (char *)body;
-	}
-	argv[n++] = url;
-	argv[n] = NULL;
-	harness__run(argv, 30, &r);
-	snprintf(code, sizeof(code), "%s", r.out ? r.out : "0");
-	status = atoi(code);
-	harness__free_result(&r);
-	if (json) {
-		char *text = wwd_read_file(out);
-
+	status = wwd_http(method, url, body, token ? d->token : NULL, json ? &text : NULL);
+	if (json)
 		*json = text ? cJSON_Parse(text) : NULL;
-		free(text);
-	}
+	free(text);
 	return status;
 }
 

@@ -126,3 +126,52 @@ void wwd_release(const char *fifo)
 		close(fd);
 	}
 }
+
+/* One request with curl: the HTTP status (0: no answer), and the body in *text when asked. */
+int wwd_http(const char *method, const char *url, const char *body, const char *token_file, char **text)
+{
+	char out[512], auth[200], tok[128] = "";
+	char *argv[20];
+	struct cmd_result r;
+	FILE *tf;
+	int n = 0, status;
+
+	snprintf(out, sizeof(out), "%s", harness__tmp(".http-body"));
+	unlink(out);
+	argv[n++] = "/usr/bin/curl";
+	argv[n++] = "-s";
+	argv[n++] = "--max-time";
+	argv[n++] = "20";
+	argv[n++] = "-o";
+	argv[n++] = out;
+	argv[n++] = "-w";
+	argv[n++] = "%{http_code}";
+	argv[n++] = "-X";
+	argv[n++] = (char *)method;
+	if (token_file) {
+		tf = fopen(token_file, "r");
+		if (tf) {
+			if (!fgets(tok, sizeof(tok), tf))
+				tok[0] = 0;
+			tok[strcspn(tok, "\n")] = 0;
+			fclose(tf);
+		}
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+		argv[n++] = "-H";
+		argv[n++] = auth;
+	}
+	if (body) {
+		argv[n++] = "-H";
+		argv[n++] = "Content-Type: application/json";
+		argv[n++] = "--data-binary";
+		argv[n++] = (char *)body;
+	}
+	argv[n++] = (char *)url;
+	argv[n] = NULL;
+	harness__run(argv, 30, &r);
+	status = r.out ? atoi(r.out) : 0;
+	harness__free_result(&r);
+	if (text)
+		*text = wwd_read_file(out);
+	return status;
+}

@@ -33,4 +33,11 @@ void wwd_stop(struct wwd *d, int sig);
 int wwd_spawn_held(const char *fifo, const char *cmd);
 void wwd_release(const char *fifo);
 
+/*
+ * One request with curl (METHOD, full URL, optional JSON body, the token read
+ * from token_file when given): the HTTP status, 0 when there was no answer,
+ * and the body (malloc'd) in *text when asked.
+ */
+int wwd_http(const char *method, const char *url, const char *body, const char *token_file, char **text);
+
 #endif

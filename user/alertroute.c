@@ -294,6 +294,41 @@ void groups__acked(struct alerts *a, struct alert *x, __u64 now_ms)
 }
 
 /* The rule's next escalation step, once due: more receivers, maybe a higher severity. */
+static void escalation_key(const struct alert *x, int step, char *key, size_t size)
+{
+	snprintf(key, size, "{}/{escalation=\"%d\"}:{fingerprint=\"%s\"}", step + 1, x->id);
+}
+
+/*
+ * What the receivers of the escalations taken need to hear next: PagerDuty an
+ * "acknowledge" when the alert is acknowledged, every one of them the resolve.
+ */
+void groups__escalation_followup(struct alerts *a, struct alert *x, bool acked, __u64 now_ms)
+{
+	const struct alert_rule *r = x->rule;
+	struct notify_alert na;
+	struct labelset gl = {};
+	char key[512];
+
+	if (!r)
+		return;
+	fill_alert(x, !acked, now_ms, &na);
+	labels__set(&gl, "alertname", labels__get(&x->labels, "alertname"));
+	for (int step = 0; step < x->escalated && step < r->nr_escalate; step++) {
+		const struct escalation *e = &r->escalate[step];
+
+		escalation_key(x, step, key, sizeof(key));
+		for (int i = 0; i < e->nr_receivers; i++) {
+			const struct receiver *rc = receiver_named(a, e->receivers[i]);
+
+			if (!rc || (acked && rc->type != RECV_PAGERDUTY) || (!acked && !rc->send_resolved))
+				continue;
+			queue(a, rc, key, &gl, acked ? "acknowledge" : "resolved", acked ? "acknowledge" : "resolve",
+			      step + 1, &na, 1, now_ms);
+		}
+	}
+}
+
 void groups__escalate(struct alerts *a, struct alert *x, __u64 now_ms)
 {
 	const struct alert_rule *r = x->rule;
@@ -312,7 +347,7 @@ void groups__escalate(struct alerts *a, struct alert *x, __u64 now_ms)
 	if (e->raise_severity)
 		labels__set(&na.labels, "severity", rule__severity_name(e->severity));
 	labels__set(&gl, "alertname", labels__get(&x->labels, "alertname"));
-	snprintf(key, sizeof(key), "{}/{escalation=\"%d\"}:{fingerprint=\"%s\"}", x->escalated + 1, x->id);
+	escalation_key(x, x->escalated, key, sizeof(key));
 	for (int i = 0; i < e->nr_receivers; i++) {
 		const struct receiver *rc = receiver_named(a, e->receivers[i]);
 

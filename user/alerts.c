@@ -310,6 +310,7 @@ static void set_state(struct alerts *a, struct alert *x, enum alert_state s, __u
 	}
 	if (s == ALERT_RESOLVED) {
 		x->resolved_at = now_ms;
+		groups__escalation_followup(a, x, false, now_ms);
 		x->acked = false;	/* an ack lasts until the alert resolves (Nagios) */
 	}
 	announce(a, x, prev, now_ms);
@@ -891,6 +892,7 @@ int alerts__ack(struct alerts *a, const char *id, const char *by, const char *co
 	x->ack_expires = expires_ms;
 	announce(a, x, x->state, now_ms);
 	groups__acked(a, x, now_ms);
+	groups__escalation_followup(a, x, true, now_ms);
 	alerts__commit(a, now_ms);
 	return 0;
 }
