@@ -77,6 +77,7 @@ workerwatch is watching a demo orchestration (session "demo").
 
   Dashboard:   $server/
   Terminal:    $ww top
+  Alerts:      $ww alerts
   API:         curl -s $server/api/v1/executions
   Metrics:     curl -s $server/metrics
 
