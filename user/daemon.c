@@ -568,18 +568,24 @@ static void reap_orchestrators(struct daemon *d)
 	detach_if_idle(d);
 }
 
-static void tick(struct daemon *d)
+/* One round of the loop; returns how long the next poll may wait: up to 200 ms, less when an ended execution settles sooner. */
+static int tick(struct daemon *d)
 {
-	__u64 now_ms = daemon__now_ms(), now = tracker__now_mono();
+	__u64 now_ms = daemon__now_ms(), now = tracker__now_mono(), wait_ns = 200 * 1000000ULL;
 	struct execution **live;
 	int n;
 
 	tracker__poll(d->tracker, 0);
 	d->last_poll_ms = now_ms;
 	n = daemon__live(d, &live);
-	for (int i = n - 1; i >= 0; i--)
-		if (live[i]->root_exited && now - live[i]->root_exit_ns >= SETTLE_NS)
+	for (int i = n - 1; i >= 0; i--) {
+		if (!live[i]->root_exited)
+			continue;
+		if (now - live[i]->root_exit_ns >= SETTLE_NS)
 			daemon__finalize(d, live[i]);
+		else if (live[i]->root_exit_ns + SETTLE_NS - now < wait_ns)
+			wait_ns = live[i]->root_exit_ns + SETTLE_NS - now;	/* its failure alert waits for it */
+	}
 	if (now_ms - d->last_sample_ms >= d->cfg.sample_interval_s * 1000) {
 		d->last_sample_ms = now_ms;
 		sample_all(d, now_ms);
@@ -590,24 +596,6 @@ static void tick(struct daemon *d)
 	}
 	reap_orchestrators(d);
 	alertsrc__tick(d);
-}
-
-/* Up to 200 ms, less when an ended execution settles sooner: failure alerts wait for it. */
-static int poll_timeout_ms(struct daemon *d)
-{
-	__u64 now = tracker__now_mono(), wait_ns = 200 * 1000000ULL;
-	struct execution **live;
-	int n;
-
-	pthread_mutex_lock(&d->lock);
-	n = daemon__live(d, &live);
-	for (int i = 0; i < n; i++) {
-		__u64 due = live[i]->root_exit_ns + SETTLE_NS;
-
-		if (live[i]->root_exited)
-			wait_ns = due <= now ? 0 : due - now < wait_ns ? due - now : wait_ns;
-	}
-	pthread_mutex_unlock(&d->lock);
 	return (int)((wait_ns + 999999) / 1000000);
 }
 
@@ -698,7 +686,7 @@ int daemon__run(struct daemon *d)
 	struct http_opts hopts = {};
 	struct sigaction sa = { .sa_handler = on_stop };
 	char addr[128];
-	int port, err = 1;
+	int port, err = 1, wait_ms = 200;
 
 	pthread_mutex_init(&d->lock, NULL);
 	parse_env_names(d);
@@ -749,9 +737,9 @@ int daemon__run(struct daemon *d)
 	while (!stop_requested) {
 		struct pollfd p = { .fd = tracker__fd(d->tracker), .events = POLLIN };
 
-		poll(&p, 1, poll_timeout_ms(d));
+		poll(&p, 1, wait_ms);
 		pthread_mutex_lock(&d->lock);
-		tick(d);
+		wait_ms = tick(d);
 		pthread_mutex_unlock(&d->lock);
 	}
 	ww_log(LOG_ERROR, "stopping");
