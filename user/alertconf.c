@@ -31,13 +31,7 @@ static int get_duration(const cJSON *o, const char *key, __u64 *ms, const char *
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	if (!v)
-		return 0;
-	if (cJSON_IsNumber(v) && v->valuedouble >= 0) {
-		*ms = (__u64)(v->valuedouble * 1000);
-		return 0;
-	}
-	if (cJSON_IsString(v) && !duration__parse(v->valuestring, ms))
+	if (!v || !duration__from_json(v, ms))
 		return 0;
 	snprintf(err, errlen, "%s: %s must be a duration such as \"5s\" or \"4h\"", what, key);
 	return -EINVAL;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Alert identity: label sets, Alertmanager fingerprints and matchers, durations and annotation templates. */
 #include <errno.h>
+#include <math.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -430,6 +431,16 @@ int duration__parse(const char *text, __u64 *ms)
 		last = u;
 	}
 	*ms = total;
+	return 0;
+}
+
+int duration__from_json(const cJSON *v, __u64 *ms)
+{
+	if (cJSON_IsString(v))
+		return duration__parse(v->valuestring, ms);
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 || v->valuedouble > 1e12)
+		return -EINVAL;
+	*ms = (__u64)llround(v->valuedouble * 1000);
 	return 0;
 }
 

@@ -68,6 +68,11 @@ void matcher__free(struct matcher *m);
  * bare number is seconds. Milliseconds in *ms; -EINVAL when malformed.
  */
 int duration__parse(const char *text, __u64 *ms);
+/*
+ * A duration in a JSON value: text as for duration__parse(), or a number of
+ * seconds (0 to 10^12). -EINVAL for anything else.
+ */
+int duration__from_json(const struct cJSON *v, __u64 *ms);
 /* The shortest exact text: "90s" -> "1m30s", 0 -> "0s". */
 void duration__format(__u64 ms, char *buf, size_t size);
 

@@ -128,13 +128,8 @@ static int get_duration(struct parse_ctx *pc, const cJSON *o, const char *key, _
 
 	if (!v)
 		return 0;
-	if (cJSON_IsNumber(v)) {
-		if (!isfinite(v->valuedouble) || v->valuedouble < 0 || v->valuedouble > 1e12)
-			return parse_fail(pc, "%s must be a duration such as \"10s\"", key);
-		val = (__u64)llround(v->valuedouble * 1000);
-	} else if (!cJSON_IsString(v) || duration__parse(v->valuestring, &val)) {
+	if (duration__from_json(v, &val))
 		return parse_fail(pc, "%s must be a duration such as \"10s\"", key);
-	}
 	if (!val)
 		return parse_fail(pc, "%s must be more than 0", key);
 	*ms = val;

@@ -228,15 +228,14 @@ static int get_duration(struct parse_ctx *c, const cJSON *item, const char *fiel
 	char limit[32];
 	__u64 v;
 
-	if (cJSON_IsString(item)) {
-		if (duration__parse(item->valuestring, &v))
+	if (cJSON_IsNumber(item) && item->valuedouble > (double)max_ms / 1000)
+		goto too_long;
+	if (duration__from_json(item, &v)) {
+		if (cJSON_IsString(item))
 			return fail(c, "%s must be a duration such as 30s, 1m30s or 2h, not '%.32s'", field,
 				    item->valuestring);
-	} else if (cJSON_IsNumber(item)) {
-		if (!(item->valuedouble >= 0) || item->valuedouble > (double)max_ms / 1000)
+		if (cJSON_IsNumber(item))
 			goto too_long;
-		v = (__u64)llround(item->valuedouble * 1000);
-	} else {
 		return fail(c, "%s must be a duration such as 30s, 1m30s or 2h", field);
 	}
 	if (v > max_ms)
