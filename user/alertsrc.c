@@ -13,6 +13,7 @@
 #include "alertsrc.h"
 #include "daemon.h"
 #include "hist.h"
+#include "host.h"
 #include "log.h"
 #include "probes.h"
 #include "record.h"
@@ -58,7 +59,8 @@ struct alertsrc {
 	struct daemon *d;
 	struct prev *prev;		/* PREV_MAX slots, by db id */
 	__u64 evals;
-	__u64 host_prev_total, host_prev_idle, host_prev_ms, lost_prev;
+	struct host_cpu host_cpu;
+	__u64 host_prev_ms, lost_prev;
 	bool host_primed;
 	struct recent *recent;
 	int nr_recent, cap_recent;
@@ -143,27 +145,15 @@ static __u64 read_u64_file(const char *path)
 	return v;
 }
 
-static __u64 mem_total(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	unsigned long long kb = 0;
-	char line[128];
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
-}
-
 /* The memory limit of pid's cgroup and its ancestors (v1 memory controller or v2), else the host's memory. */
 static __u64 memory_limit(pid_t pid)
 {
 	char path[64], line[512], file[PATH_MAX + 64];
-	__u64 limit = mem_total();
+	__u64 limit, avail;
 	FILE *f;
+
+	if (host__memory(&limit, &avail))
+		limit = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
 	f = fopen(path, "r");
@@ -324,50 +314,24 @@ static void host_points(struct alertsrc *s, __u64 now_ms, struct alert_point **p
 {
 	static const char *const psi[][2] = { { "psi_cpu_some", "cpu" }, { "psi_memory_some", "memory" },
 					      { "psi_io_some", "io" } };
-	unsigned long long v[8] = {}, total = 0, idle, avail = 0, memtotal = 0;
-	__u64 cnt[WW_CNT_MAX] = {}, lost = 0;
+	__u64 cnt[WW_CNT_MAX] = {}, lost, total, avail;
 	struct receiver_stats st[RECEIVERS_MAX];
-	char line[256], path[64];
-	double dead = 0;
+	double cpu = host__cpu_percent(&s->host_cpu), dead = 0;
 	int nst;
-	FILE *f = fopen("/proc/stat", "r");
 
-	if (f && fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-			&v[5], &v[6], &v[7]) == 8) {
-		for (int i = 0; i < 8; i++)
-			total += v[i];
-		idle = v[3] + v[4];
-		if (s->host_primed && total > s->host_prev_total)
-			point(pts, n, cap, "host_cpu_percent", NULL, NULL,
-			      100.0 * (1.0 - (double)(idle - s->host_prev_idle) / (total - s->host_prev_total)));
-		s->host_prev_total = total;
-		s->host_prev_idle = idle;
-	}
-	if (f)
-		fclose(f);
-	f = fopen("/proc/meminfo", "r");
-	while (f && fgets(line, sizeof(line), f)) {
-		sscanf(line, "MemTotal: %llu kB", &memtotal);
-		sscanf(line, "MemAvailable: %llu kB", &avail);
-	}
-	if (f)
-		fclose(f);
-	if (memtotal)
-		point(pts, n, cap, "host_memory_used_ratio", NULL, NULL, 1.0 - (double)avail / memtotal);
+	/* the first reading has nothing to compare with */
+	if (s->host_primed && cpu >= 0)
+		point(pts, n, cap, "host_cpu_percent", NULL, NULL, cpu);
+	if (!host__memory(&total, &avail))
+		point(pts, n, cap, "host_memory_used_ratio", NULL, NULL, 1.0 - (double)avail / total);
 	for (int i = 0; i < 3; i++) {
-		double a10;
+		struct psi_avg some, full;
 
-		snprintf(path, sizeof(path), "/proc/pressure/%s", psi[i][1]);
-		f = fopen(path, "r");
-		if (f && fscanf(f, "some avg10=%lf", &a10) == 1)
-			point(pts, n, cap, psi[i][0], NULL, NULL, a10);
-		if (f)
-			fclose(f);
+		if (!host__pressure(psi[i][1], &some, &full) && some.present)
+			point(pts, n, cap, psi[i][0], NULL, NULL, some.avg10);
 	}
 	probes__counters(s->d->probes, cnt);
-	for (int i = 0; i < WW_CNT_MAX; i++)
-		if (i != WW_CNT_ORPHAN_TASK)
-			lost += cnt[i];
+	lost = probes__lost_total(cnt);
 	if (s->host_primed && now_ms > s->host_prev_ms)
 		point(pts, n, cap, "lost_events_rate", NULL, NULL, (lost - s->lost_prev) * 1e3 / (now_ms - s->host_prev_ms));
 	s->lost_prev = lost;

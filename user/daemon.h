@@ -7,6 +7,7 @@
 #include <signal.h>
 #include "config.h"
 #include "execution.h"
+#include "host.h"
 #include "http.h"
 
 #define DAEMON_MAX_ORCHS	64
@@ -68,7 +69,7 @@ struct daemon {
 	__u64 last_prune_ms;
 	__u64 lost_at_last_check;
 	__u64 lost_changed_ms;
-	__u64 cpu_prev_total, cpu_prev_idle;	/* for host CPU % between /health calls */
+	struct host_cpu host_cpu;	/* for host CPU % between /health calls */
 };
 
 /* Histogram upper bounds of /metrics: seconds, CPU seconds, bytes. */

@@ -7,6 +7,7 @@
 #include "alerts.h"
 #include "daemon.h"
 #include "health.h"
+#include "host.h"
 #include "probes.h"
 #include "store.h"
 #include "tracker.h"
@@ -62,53 +63,17 @@ static void add_notifications(struct daemon *d, cJSON *checks, __u64 now, bool *
 	cJSON_AddItemToObject(c, "receivers", rs);
 }
 
-/* CPU busy % since the previous call, from /proc/stat. */
-static double host_cpu_percent(struct daemon *d)
-{
-	unsigned long long v[10] = {}, total = 0, idle, dt, di;
-	FILE *f = fopen("/proc/stat", "r");
-	double pct = 0;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-		   &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) < 8) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	for (int i = 0; i < 8; i++)
-		total += v[i];
-	idle = v[3] + v[4];
-	dt = total - d->cpu_prev_total;
-	di = idle - d->cpu_prev_idle;
-	if (d->cpu_prev_total && dt)
-		pct = 100.0 * (double)(dt - di) / (double)dt;
-	d->cpu_prev_total = total;
-	d->cpu_prev_idle = idle;
-	return pct;
-}
-
 static void add_memory(cJSON *host)
 {
-	unsigned long long total = 0, avail = 0, kb;
-	char key[64];
-	FILE *f = fopen("/proc/meminfo", "r");
+	__u64 total, avail;
 	cJSON *m;
 
-	if (!f)
+	if (host__memory(&total, &avail))
 		return;
-	while (fscanf(f, "%63s %llu kB\n", key, &kb) == 2) {
-		if (!strcmp(key, "MemTotal:"))
-			total = kb * 1024;
-		else if (!strcmp(key, "MemAvailable:"))
-			avail = kb * 1024;
-	}
-	fclose(f);
 	m = cJSON_AddObjectToObject(host, "memory");
 	cJSON_AddNumberToObject(m, "total_bytes", (double)total);
 	cJSON_AddNumberToObject(m, "available_bytes", (double)avail);
-	cJSON_AddNumberToObject(m, "used_percent", total ? 100.0 * (double)(total - avail) / (double)total : 0);
+	cJSON_AddNumberToObject(m, "used_percent", 100.0 * (double)(total - avail) / (double)total);
 }
 
 static void add_load(cJSON *host)
@@ -123,6 +88,18 @@ static void add_load(cJSON *host)
 	fclose(f);
 }
 
+static void add_psi(cJSON *r, const char *kind, const struct psi_avg *p)
+{
+	cJSON *k;
+
+	if (!p->present)
+		return;
+	k = cJSON_AddObjectToObject(r, kind);
+	cJSON_AddNumberToObject(k, "avg10", p->avg10);
+	cJSON_AddNumberToObject(k, "avg60", p->avg60);
+	cJSON_AddNumberToObject(k, "avg300", p->avg300);
+}
+
 /* PSI, where the kernel has it: some/full avg10, avg60, avg300 per resource. */
 static void add_pressure(cJSON *host)
 {
@@ -130,31 +107,21 @@ static void add_pressure(cJSON *host)
 	cJSON *psi = cJSON_AddObjectToObject(host, "pressure");
 
 	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
-		char path[64], kind[8];
-		double a10, a60, a300;
-		FILE *f;
+		struct psi_avg some, full;
 		cJSON *r;
 
-		snprintf(path, sizeof(path), "/proc/pressure/%s", resources[i]);
-		f = fopen(path, "r");
-		if (!f)
+		if (host__pressure(resources[i], &some, &full))
 			continue;
 		r = cJSON_AddObjectToObject(psi, resources[i]);
-		while (fscanf(f, "%7s avg10=%lf avg60=%lf avg300=%lf total=%*u\n", kind, &a10, &a60, &a300) == 4) {
-			cJSON *k = cJSON_AddObjectToObject(r, kind);
-
-			cJSON_AddNumberToObject(k, "avg10", a10);
-			cJSON_AddNumberToObject(k, "avg60", a60);
-			cJSON_AddNumberToObject(k, "avg300", a300);
-		}
-		fclose(f);
+		add_psi(r, "some", &some);
+		add_psi(r, "full", &full);
 	}
 }
 
 cJSON *health__report(struct daemon *d, bool *healthy)
 {
 	cJSON *out = cJSON_CreateObject(), *checks, *c, *host;
-	__u64 cnt[WW_CNT_MAX] = {}, lost = 0, now = daemon__now_ms();
+	__u64 cnt[WW_CNT_MAX] = {}, lost, now = daemon__now_ms();
 	int running = tracker__count(d->tracker);
 	bool recent_loss;
 
@@ -164,9 +131,7 @@ cJSON *health__report(struct daemon *d, bool *healthy)
 	cJSON_AddBoolToObject(c, "attached", probes__attached(d->probes));
 
 	probes__counters(d->probes, cnt);
-	for (int i = 0; i < WW_CNT_MAX; i++)
-		if (i != WW_CNT_ORPHAN_TASK)
-			lost += cnt[i];
+	lost = probes__lost_total(cnt);
 	if (lost != d->lost_at_last_check) {
 		d->lost_at_last_check = lost;
 		d->lost_changed_ms = now;
@@ -194,7 +159,7 @@ cJSON *health__report(struct daemon *d, bool *healthy)
 		add_notifications(d, checks, now, healthy);
 
 	host = cJSON_AddObjectToObject(out, "host");
-	cJSON_AddNumberToObject(host, "cpu_percent", host_cpu_percent(d));
+	cJSON_AddNumberToObject(host, "cpu_percent", host__cpu_percent(&d->host_cpu));
 	add_memory(host);
 	add_load(host);
 	add_pressure(host);

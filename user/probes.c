@@ -244,6 +244,16 @@ int probes__counters(struct probes *p, __u64 *out)
 	return 0;
 }
 
+__u64 probes__lost_total(const __u64 *counters)
+{
+	__u64 lost = 0;
+
+	for (int i = 0; i < WW_CNT_MAX; i++)
+		if (i != WW_CNT_ORPHAN_TASK)
+			lost += counters[i];
+	return lost;
+}
+
 __u64 probes__new_exec_id(struct probes *p)
 {
 	return __atomic_add_fetch(&p->skel->bss->next_exec_id, 1, __ATOMIC_SEQ_CST);

@@ -30,6 +30,8 @@ int probes__unavailable(const struct probes *p, const char ***names);
 
 /* Sum of each per-CPU observer counter (enum ww_counter) into out[WW_CNT_MAX]. */
 int probes__counters(struct probes *p, __u64 *out);
+/* What of those counters is lost data: all but tasks of executions already finalized. */
+__u64 probes__lost_total(const __u64 *counters);
 
 /* A new execution id; the kernel allocates from the same counter for orchestrators' children. */
 __u64 probes__new_exec_id(struct probes *p);
