@@ -822,13 +822,16 @@ bool alerts__tick(struct alerts *a, __u64 now_ms)
 {
 	bool due = now_ms - a->last_eval >= a->cfg.evaluation_interval_ms;
 
-	/* flags, escalations and evictions move at the evaluation's pace too */
+	/*
+	 * States change only here and in the API and event calls (which push
+	 * themselves), so between evaluations only group timers can be due.
+	 */
 	if (due) {
 		alerts__evaluate(a, now_ms);
 		housekeeping(a, now_ms);
+		groups__push_alertmanager(a, now_ms, false);
 	}
 	groups__flush(a, now_ms);
-	groups__push_alertmanager(a, now_ms, !due);
 	alerts__commit(a, now_ms);
 	return due;
 }
