@@ -14,6 +14,7 @@ __u64 attach_exec_id;	/* 0 with attach_orch_id: attach an orchestrator */
 __u64 attach_orch_id;
 __u32 attach_tasks;	/* out: tasks tagged */
 __u32 attach_skipped;	/* out: tasks already tracked by another execution */
+__u32 attach_live;	/* out: tagged tasks that have not exited (a zombie has none) */
 
 /* Whether task is attach_tgid's (a thread of it) or, for an execution, below it. */
 static __always_inline bool in_subtree(struct task_struct *task)
@@ -42,7 +43,7 @@ static __always_inline void seed_rss(struct task_struct *task, struct ww_proc *p
 	__s64 total = 0, v;
 	int i;
 
-	mem = bpf_map_lookup_elem(&exec_mem, &attach_exec_id);
+	mem = exec_mem_of(attach_exec_id);
 	if (!mm || !mem)
 		return;
 	for (i = 0; i < 3; i++) {
@@ -85,6 +86,8 @@ int ww_attach_iter(struct bpf_iter__task *ctx)
 	t->charged_nvcsw = task->nvcsw;
 	t->charged_nivcsw = task->nivcsw;
 	attach_tasks++;
+	if (!task->exit_state)
+		attach_live++;
 	if (attach_exec_id && task->pid == task->tgid) {
 		tgid = task->tgid;
 		proc.exec_id = attach_exec_id;
@@ -119,6 +122,8 @@ int ww_tasks_iter(struct bpf_iter__task *ctx)
 	info.tid = task->pid;
 	info.ppid = BPF_CORE_READ(task, real_parent, tgid);
 	info.state = task->__state;
+	info.exit_state = task->exit_state;
+	info.exit_code = task->exit_code;
 	__builtin_memcpy(info.comm, task->comm, sizeof(info.comm));
 	bpf_seq_write(ctx->meta->seq, &info, sizeof(info));
 	return 0;

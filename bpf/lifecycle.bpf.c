@@ -21,20 +21,21 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* An orchestrator spawned a process: it becomes a new execution before it can run. */
 static __always_inline int start_orch_child(struct ww_task *pt, struct task_struct *child)
 {
-	struct ww_exec_mem mem = {};
 	struct ww_orch_child_event *e;
 	struct ww_exec_stats *zero;
+	struct ww_exec_shared *zero_shared;
 	struct ww_proc proc = {};
 	struct ww_task *ct;
 	__u32 zero_key = 0, tgid = child->tgid;
 	__u64 id;
 
 	zero = bpf_map_lookup_elem(&exec_stats_zero, &zero_key);
-	if (!zero)
+	zero_shared = bpf_map_lookup_elem(&exec_shared_zero, &zero_key);
+	if (!zero || !zero_shared)
 		return 0;
 	id = __sync_fetch_and_add(&next_exec_id, 1) + 1;
 	if (bpf_map_update_elem(&exec_stats, &id, zero, BPF_NOEXIST) ||
-	    bpf_map_update_elem(&exec_mem, &id, &mem, BPF_NOEXIST)) {
+	    bpf_map_update_elem(&exec_shared, &id, zero_shared, BPF_NOEXIST)) {
 		bpf_map_delete_elem(&exec_stats, &id);
 		count_event(WW_CNT_EXEC_MAP_FULL);
 		return 0;
@@ -139,7 +140,7 @@ static __always_inline void forget_proc_rss(__u32 tgid)
 	proc = bpf_map_lookup_elem(&procs, &tgid);
 	if (!proc)
 		return;
-	mem = bpf_map_lookup_elem(&exec_mem, &proc->exec_id);
+	mem = exec_mem_of(proc->exec_id);
 	if (mem) {
 		for (i = 0; i < 3; i++)
 			__sync_fetch_and_add(&mem->rss_pages[i], -proc->rss_pages[i]);

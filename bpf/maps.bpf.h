@@ -31,8 +31,8 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, WW_MAX_EXECS);
 	__type(key, __u64);
-	__type(value, struct ww_exec_mem);
-} exec_mem SEC(".maps") __weak;
+	__type(value, struct ww_exec_shared);
+} exec_shared SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -63,6 +63,14 @@ struct {
 /* Execution ids, shared with userspace through the mmapped .bss so both sides can allocate. */
 __u64 next_exec_id __weak = 0;
 
+/* The memory of execution exec_id, or NULL when it is finalized. */
+static __always_inline struct ww_exec_mem *exec_mem_of(__u64 exec_id)
+{
+	struct ww_exec_shared *sh = bpf_map_lookup_elem(&exec_shared, &exec_id);
+
+	return sh ? &sh->mem : NULL;
+}
+
 /* Zero values for map entries created in the kernel; too big for the stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -70,6 +78,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ww_exec_stats);
 } exec_stats_zero SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ww_exec_shared);
+} exec_shared_zero SEC(".maps") __weak;
 
 static __always_inline void count_event(enum ww_counter c)
 {

@@ -30,7 +30,7 @@ int BPF_PROG(ww_rss, struct mm_struct *mm, int member)
 	proc = bpf_map_lookup_elem(&procs, &tgid);
 	if (!proc || proc->await_exec)
 		return 0;
-	mem = bpf_map_lookup_elem(&exec_mem, &proc->exec_id);
+	mem = exec_mem_of(proc->exec_id);
 	if (!mem)
 		return 0;
 

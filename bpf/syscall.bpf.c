@@ -72,18 +72,35 @@ static __always_inline void count_open(struct ww_task *t, struct task_struct *ta
 		s->files_written++;
 }
 
-static __always_inline struct ww_syscall_stats *syscall_stats_of(struct ww_syscall_key *key)
+/*
+ * The stats of (execution, syscall), created at first use. Only for an
+ * execution that still exists (a descendant that outlives it stops being
+ * tracked here), and marked in its "seen" bitmap so userspace finds it.
+ */
+static __always_inline struct ww_syscall_stats *syscall_stats_of(struct ww_syscall_key *key,
+								  struct task_struct *task)
 {
 	struct ww_syscall_stats *s, *zero;
-	__u32 zero_key = 0;
+	struct ww_exec_shared *sh;
+	__u32 zero_key = 0, nr = key->nr;
 	long err;
 
 	s = bpf_map_lookup_elem(&syscall_stats, key);
 	if (s)
 		return s;
+	sh = bpf_map_lookup_elem(&exec_shared, &key->exec_id);
 	zero = bpf_map_lookup_elem(&syscall_zero, &zero_key);
+	if (!sh) {
+		count_event(WW_CNT_ORPHAN_TASK);
+		bpf_task_storage_delete(&tracked, task);
+		return NULL;
+	}
 	if (!zero)
 		return NULL;
+	if (nr < WW_SYSCALL_BITS)
+		__sync_fetch_and_or(&sh->syscalls_seen[nr / 64], 1ULL << (nr % 64));
+	else
+		sh->syscalls_overflow = 1;
 	err = bpf_map_update_elem(&syscall_stats, key, zero, BPF_NOEXIST);
 	if (err && err != -EEXIST) {	/* EEXIST: another CPU just created it */
 		count_event(WW_CNT_SYSCALL_MAP_FULL);
@@ -128,7 +145,7 @@ int BPF_PROG(ww_sys_exit, struct pt_regs *regs, long ret)
 
 	key.exec_id = t->exec_id;
 	key.nr = t->sys_nr;
-	s = syscall_stats_of(&key);
+	s = syscall_stats_of(&key, task);
 	if (s) {
 		__sync_fetch_and_add(&s->count, 1);
 		if (ret < 0 && ret >= -MAX_ERRNO)

@@ -15,6 +15,7 @@
 #define WW_MAX_SOCKS		8192	/* TCP sockets remembered for retransmits/connects */
 #define WW_LIFECYCLE_RB_SIZE	(4 << 20)
 #define WW_ANOMALY_RB_SIZE	(256 << 10)
+#define WW_SYSCALL_BITS		512	/* syscall numbers an execution's "seen" bitmap covers */
 
 /*
  * Log-linear histogram: 2^WW_HIST_SUB_BITS linear sub-buckets per power of
@@ -89,11 +90,23 @@ struct ww_exec_stats {
 	__u64 rq_hist[WW_HIST_BUCKETS];
 };
 
-/* Per-execution memory, shared across CPUs since it tracks a peak. */
+/* Per-execution memory: a peak, so it is shared across CPUs. */
 struct ww_exec_mem {
 	__s64 rss_pages[3];		/* file, anon, shmem: current sum over processes */
 	__s64 peak_pages;
 	__s64 peak_split[3];		/* the split at the peak */
+};
+
+/* Per-execution state shared across CPUs. */
+struct ww_exec_shared {
+	struct ww_exec_mem mem;
+	/*
+	 * The syscall numbers that have a syscall_stats entry, so userspace reads
+	 * and deletes an execution's entries by key instead of walking the map.
+	 * Numbers beyond the bitmap set syscalls_overflow (userspace walks then).
+	 */
+	__u64 syscalls_seen[WW_SYSCALL_BITS / 64];
+	__u64 syscalls_overflow;
 };
 
 /* One tracked process (keyed by tgid). */
@@ -191,6 +204,8 @@ struct ww_task_info {
 	__u32 ppid;
 	__u32 sys_nr;
 	__u32 state;			/* task __state: 0 running, else blocked */
+	__u32 exit_state;		/* non-zero once it exited (a zombie until reaped) */
+	__u32 exit_code;		/* its wait(2) status, once it exited */
 	__u32 pad;
 	char comm[WW_COMM_LEN];
 };
@@ -208,7 +223,7 @@ _Static_assert(sizeof(struct ww_exit_event) == 88, "exit event layout");
 _Static_assert(sizeof(struct ww_signal_event) == 80, "signal event layout");
 _Static_assert(sizeof(struct ww_slow_syscall_event) == 72, "slow syscall event layout");
 _Static_assert(sizeof(struct ww_orch_child_event) == 56, "orchestrator child event layout");
-_Static_assert(sizeof(struct ww_task_info) == 64, "task info layout");
+_Static_assert(sizeof(struct ww_task_info) == 72, "task info layout");
 
 /* The histogram bucket of value v (both sides must agree). */
 static inline __u32 ww_hist_bucket(__u64 v)

@@ -134,9 +134,13 @@ KERNEL_TEST(orchestrator_children_become_executions)
 	ASSERT(wwd_start(&d), "no daemon");
 	snprintf(fifo, sizeof(fifo), "%s/go", d.dir);
 	mkfifo(fifo, 0600);
-	/* 19 workers that burn 30 ms each and report their own truth, then one that fails */
+	/*
+	 * 19 workers that burn 100 ms each and report their own truth (long enough
+	 * that their exit, after they measured themselves, stays a small share),
+	 * then one that fails
+	 */
 	snprintf(script, sizeof(script),
-		 "read go < %s; i=0; while [ $i -lt 19 ]; do i=$((i+1)); %s --out %s/w$i.json cpu 30; done; "
+		 "read go < %s; i=0; while [ $i -lt 19 ]; do i=$((i+1)); %s --out %s/w$i.json cpu 100; done; "
 		 "%s exit 3; true", fifo, wwd_bin("wwload"), d.dir, wwd_bin("wwload"));
 	orch = harness__spawn((char *[]){ "/bin/sh", "-c", script, NULL }, NULL);
 	wwd_sleep_ms(100);

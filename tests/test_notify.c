@@ -270,7 +270,7 @@ static int user_version(const char *path, int *tables)
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
 	    sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM pragma_user_version),"
 			       " (SELECT COUNT(*) FROM sqlite_schema WHERE name IN"
-			       " ('execution_extras', 'alert_docs', 'outbox', 'outbox_queue'))",
+			       " ('execution_extras', 'alert_docs', 'outbox', 'outbox_queue', 'executions_failed'))",
 			       -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW) {
 		v = sqlite3_column_int(st, 0);
@@ -281,15 +281,18 @@ static int user_version(const char *path, int *tables)
 	return v;
 }
 
-TEST(notify_store_migrates_version_1_and_2_databases)
+TEST(notify_store_migrates_version_1_2_and_3_databases)
 {
 	static const char *const downgrade[] = {
-		[1] = "DROP TABLE execution_extras; DROP TABLE outbox; DROP TABLE alert_docs; PRAGMA user_version = 1;",
-		[2] = "DROP TABLE outbox; DROP TABLE alert_docs; PRAGMA user_version = 2;",
+		[1] = "DROP TABLE execution_extras; DROP TABLE outbox; DROP TABLE alert_docs;"
+		      " DROP INDEX executions_failed; PRAGMA user_version = 1;",
+		[2] = "DROP TABLE outbox; DROP TABLE alert_docs; DROP INDEX executions_failed; PRAGMA user_version = 2;",
+		[3] = "DROP INDEX executions_failed; PRAGMA user_version = 3;",
 	};
+	static const char *const names[] = { [1] = "v1.db", [2] = "v2.db", [3] = "v3.db" };
 
-	for (int v = 1; v <= 2; v++) {
-		const char *path = harness__tmp(v == 1 ? "v1.db" : "v2.db");
+	for (int v = 1; v <= 3; v++) {
+		const char *path = harness__tmp(names[v]);
 		struct store *s = store__open(path, false);
 		struct outbox_new row = { "hook", "g", "firing", "{}", "id" };
 		struct outbox_row *out = NULL;
@@ -313,7 +316,7 @@ TEST(notify_store_migrates_version_1_and_2_databases)
 		CHECK_EQ(store__integrity_check(s), 0);
 		store__close(s);
 		CHECK_EQ(user_version(path, &tables), STORE_SCHEMA_VERSION);
-		CHECK_EQ(tables, 4);
+		CHECK_EQ(tables, 5);
 	}
 }
 

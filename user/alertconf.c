@@ -261,9 +261,10 @@ static int parse_root(const cJSON *root, struct alert_config *c, char *err, size
 		return -EINVAL;
 	}
 	cJSON_ArrayForEach(item, arr) {
-		if (parse_route(item, c->nr_routes, c, &c->routes[c->nr_routes], err, errlen))
+		int i = c->nr_routes++;	/* counted even when it fails: its matchers are freed with the rest */
+
+		if (parse_route(item, i, c, &c->routes[i], err, errlen))
 			return -EINVAL;
-		c->nr_routes++;
 	}
 	if (!arr && c->nr_receivers) {
 		/* receivers but no routes: everything goes to every receiver */
@@ -285,9 +286,10 @@ static int parse_root(const cJSON *root, struct alert_config *c, char *err, size
 		return -EINVAL;
 	}
 	cJSON_ArrayForEach(item, arr) {
-		if (parse_inhibit(item, c->nr_inhibits, &c->inhibits[c->nr_inhibits], err, errlen))
+		int i = c->nr_inhibits++;
+
+		if (parse_inhibit(item, i, &c->inhibits[i], err, errlen))
 			return -EINVAL;
-		c->nr_inhibits++;
 	}
 	return 0;
 fail:

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include "alerts.h"
 #include "alertsrc.h"
+#include "recent.h"
 #include "daemon.h"
 #include "hist.h"
 #include "host.h"
@@ -45,16 +46,6 @@ struct prev {
 	int nwatch;
 };
 
-/* One finished or running execution of the recent past, for agent and session rules. */
-struct recent {
-	char agent[REC_NAME_LEN];
-	char session[REC_NAME_LEN];
-	char category[16];
-	__u64 started_ms, ended_ms, duration_ms;
-	bool failed, ended;
-	int retry_count;
-};
-
 struct alertsrc {
 	struct daemon *d;
 	struct prev *prev;		/* PREV_MAX slots, by db id */
@@ -62,10 +53,8 @@ struct alertsrc {
 	struct host_cpu host_cpu;
 	__u64 host_prev_ms, lost_prev;
 	bool host_primed;
-	struct recent *recent;
-	int nr_recent, cap_recent;
-	__u64 recent_at_ms;		/* evaluation the cache was read for */
-	__u64 recent_since_ms;
+	struct recent *recent;		/* executions of the recent past, kept from history writes */
+	__u64 recent_keep_ms;		/* the longest look back a rule asked for */
 };
 
 static struct alertsrc src_state;
@@ -343,13 +332,33 @@ static void host_points(struct alertsrc *s, __u64 now_ms, struct alert_point **p
 	point(pts, n, cap, "notifications_dead", NULL, NULL, dead);
 }
 
+struct gauge_walk {
+	struct alertsrc *s;
+	const struct ww_task_info *tasks;
+	int ntasks;
+	const struct alert_rule *rules;
+	int nr;
+	__u64 now_ms, now_mono;
+	struct alert_point **pts;
+	int *n, *cap;
+};
+
+static int exec_points_of(struct execution *e, void *ctx)
+{
+	struct gauge_walk *w = ctx;
+
+	if (!e->root_exited && e->db_id)
+		exec_points(w->s, e, w->tasks, w->ntasks, w->rules, w->nr, w->now_ms, w->now_mono,
+			    w->pts, w->n, w->cap);
+	return 0;
+}
+
 static int gauges(void *ctx, __u64 now_ms, const struct alert_rule *rules, int nr, struct alert_point **out)
 {
 	struct alertsrc *s = ctx;
 	struct alert_point *pts = NULL;
-	struct execution **live;
 	struct ww_task_info *tasks = NULL;
-	int n = 0, cap = 0, ntasks = 0, nlive;
+	int n = 0, cap = 0, ntasks = 0;
 	bool exec_level = false, host_level = false;
 	__u64 now_mono = tracker__now_mono();
 
@@ -360,16 +369,16 @@ static int gauges(void *ctx, __u64 now_ms, const struct alert_rule *rules, int n
 		exec_level |= rules[i].level == LEVEL_EXECUTION;
 		host_level |= rules[i].level == LEVEL_HOST;
 	}
-	nlive = daemon__live(s->d, &live);
-	if (exec_level && nlive) {
+	if (exec_level && tracker__count(s->d->tracker)) {
+		struct gauge_walk w = { .s = s, .rules = rules, .nr = nr, .now_ms = now_ms,
+					.now_mono = now_mono, .pts = &pts, .n = &n, .cap = &cap };
+
 		/* one pass of the task iterator: uncharged CPU and the threads blocked in a syscall */
 		tasks = calloc(MAX_TASKS, sizeof(*tasks));
 		ntasks = tracker__collect_live(s->d->tracker, NULL, tasks, tasks ? MAX_TASKS : 0);
-		if (ntasks < 0)
-			ntasks = 0;
-		for (int i = 0; i < nlive; i++)
-			if (!live[i]->root_exited && live[i]->db_id)
-				exec_points(s, live[i], tasks, ntasks, rules, nr, now_ms, now_mono, &pts, &n, &cap);
+		w.tasks = tasks;
+		w.ntasks = ntasks < 0 ? 0 : ntasks;
+		daemon__foreach_live(s->d, exec_points_of, &w);
 	}
 	if (host_level)
 		host_points(s, now_ms, &pts, &n, &cap);
@@ -378,57 +387,45 @@ static int gauges(void *ctx, __u64 now_ms, const struct alert_rule *rules, int n
 	return n;
 }
 
-static int collect_recent(const struct exec_record *r, void *ctx)
+static int put_recent(const struct exec_record *r, void *ctx)
 {
-	struct alertsrc *s = ctx;
-	struct recent *x;
-
-	if (s->nr_recent == s->cap_recent) {
-		struct recent *nr = realloc(s->recent, (s->cap_recent ? s->cap_recent * 2 : 256) * sizeof(*nr));
-
-		if (!nr)
-			return -ENOMEM;
-		s->recent = nr;
-		s->cap_recent = s->cap_recent ? s->cap_recent * 2 : 256;
-	}
-	x = &s->recent[s->nr_recent++];
-	snprintf(x->agent, sizeof(x->agent), "%s", r->agent);
-	snprintf(x->session, sizeof(x->session), "%s", r->session);
-	snprintf(x->category, sizeof(x->category), "%s", r->failure_category);
-	x->started_ms = r->started_at_ms;
-	x->ended_ms = r->ended_at_ms;
-	x->duration_ms = r->duration_ms;
-	x->ended = !strcmp(r->status, "completed") || !strcmp(r->status, "failed");
-	x->failed = !strcmp(r->status, "failed");
-	x->retry_count = r->retry_count;
-	return 0;
+	return recent__put(ctx, r);
 }
 
 /*
- * The executions started within the window (twice it for rate ratios), read
- * once per evaluation for all agent and session rules: at least the last two
- * hours, which covers the default rules.
+ * Makes the window hold every execution started in the last need_ms (at
+ * least two hours, which covers the default rules): read from history once,
+ * then kept up to date by alertsrc__saved.
  */
 static void read_recent(struct alertsrc *s, __u64 need_ms, __u64 now_ms)
 {
 	struct exec_filter f = { .limit = -1 };
 	__u64 want = need_ms > 2 * 3600000ULL ? need_ms : 2 * 3600000ULL;
+	__u64 since = now_ms > want ? now_ms - want : 1;
 
-	if (s->recent_at_ms == now_ms && s->recent_since_ms + need_ms <= now_ms)
+	if (want > s->recent_keep_ms)
+		s->recent_keep_ms = want;
+	if (recent__since(s->recent) && recent__since(s->recent) <= since)
 		return;
-	s->recent_at_ms = now_ms;
-	s->recent_since_ms = now_ms > want ? now_ms - want : 0;
-	s->nr_recent = 0;
-	f.since_ms = s->recent_since_ms;
-	if (store__foreach_execution(s->d->store, &f, collect_recent, s))
+	f.since_ms = since;
+	if (store__foreach_execution(s->d->store, &f, put_recent, s->recent))
 		ww_warn("alerts: cannot read recent executions: %s", store__errmsg(s->d->store));
+	recent__set_since(s->recent, since);
 }
 
 struct agg {
-	char key[REC_NAME_LEN];
+	const char *key;
 	int started, ended, failed, in_category, retries, earlier;
 	__u64 *durations;
-	int nd;
+	int nd, cap_d;
+};
+
+struct agg_walk {
+	const struct alert_rule *r;
+	const char *metric;
+	__u64 now_ms, window_ms;
+	struct agg *aggs;
+	int na, cap;
 };
 
 static int cmp_u64(const void *x, const void *y)
@@ -438,52 +435,81 @@ static int cmp_u64(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
+static struct agg *agg_of(struct agg_walk *w, const char *key)
+{
+	struct agg *g;
+
+	for (int j = 0; j < w->na; j++)
+		if (!strcmp(w->aggs[j].key, key))
+			return &w->aggs[j];
+	if (w->na == w->cap) {
+		int cap = w->cap ? w->cap * 2 : 16;
+		struct agg *n = realloc(w->aggs, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		w->aggs = n;
+		w->cap = cap;
+	}
+	g = &w->aggs[w->na++];
+	memset(g, 0, sizeof(*g));
+	g->key = key;
+	return g;
+}
+
+static int add_duration(struct agg *g, __u64 ms)
+{
+	if (g->nd == g->cap_d) {
+		int cap = g->cap_d ? g->cap_d * 2 : 64;
+		__u64 *n = realloc(g->durations, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		g->durations = n;
+		g->cap_d = cap;
+	}
+	g->durations[g->nd++] = ms;
+	return 0;
+}
+
+static int agg_one(const struct recent_view *x, void *ctx)
+{
+	struct agg_walk *w = ctx;
+	const struct alert_rule *r = w->r;
+	bool in_window = x->started_ms + w->window_ms >= w->now_ms;
+	struct agg *g = agg_of(w, r->level == LEVEL_SESSION ? x->session : x->agent);
+
+	if (!g)
+		return -ENOMEM;
+	if (!in_window) {
+		g->earlier++;	/* only the rate ratio looks back twice the window */
+		return 0;
+	}
+	g->started++;
+	g->retries += x->retried;
+	if (!x->ended)
+		return 0;
+	g->ended++;
+	g->failed += x->failed;
+	g->in_category += x->failed && (!r->param[0] || !strcmp(r->param, "*") || !strcmp(r->param, x->category));
+	return add_duration(g, x->duration_ms);
+}
+
 static int aggregate(void *ctx, const struct alert_rule *r, __u64 now_ms, struct alert_point **out)
 {
 	struct alertsrc *s = ctx;
 	const char *m = r->metric->name;
-	struct agg *aggs;
 	struct alert_point *pts = NULL;
-	int na = 0, n = 0, cap = 0;
 	__u64 w = r->window_ms ? r->window_ms : 3600000;
+	__u64 look_back = strcmp(m, "execution_rate_ratio") ? w : 2 * w;
+	struct agg_walk walk = { .r = r, .metric = m, .now_ms = now_ms, .window_ms = w };
+	int n = 0, cap = 0;
 
 	*out = NULL;
-	read_recent(s, strcmp(m, "execution_rate_ratio") ? w : 2 * w, now_ms);
-	aggs = calloc(s->nr_recent + 1, sizeof(*aggs));
-	if (!aggs)
-		return 0;
-	for (int i = 0; i < s->nr_recent; i++) {
-		const struct recent *x = &s->recent[i];
-		const char *key = r->level == LEVEL_SESSION ? x->session : x->agent;
-		bool in_window = x->started_ms + w >= now_ms;
-		struct agg *g = NULL;
-
-		if (!in_window && !(x->started_ms + 2 * w >= now_ms && !strcmp(m, "execution_rate_ratio")))
-			continue;
-		for (int j = 0; j < na && !g; j++)
-			if (!strcmp(aggs[j].key, key))
-				g = &aggs[j];
-		if (!g) {
-			g = &aggs[na++];
-			snprintf(g->key, sizeof(g->key), "%s", key);
-			g->durations = calloc(s->nr_recent, sizeof(__u64));
-		}
-		if (!in_window) {
-			g->earlier++;
-			continue;
-		}
-		g->started++;
-		g->retries += x->retry_count > 0;
-		if (!x->ended)
-			continue;
-		g->ended++;
-		g->failed += x->failed;
-		g->in_category += x->failed && (!r->param[0] || !strcmp(r->param, "*") || !strcmp(r->param, x->category));
-		if (g->durations)
-			g->durations[g->nd++] = x->duration_ms;
-	}
-	for (int j = 0; j < na; j++) {
-		struct agg *g = &aggs[j];
+	read_recent(s, look_back, now_ms);
+	recent__foreach(s->recent, now_ms > look_back ? now_ms - look_back : 0, agg_one, &walk);
+	for (int j = 0; j < walk.na; j++) {
+		struct agg *g = &walk.aggs[j];
 		struct alert_point *p;
 		double v = NAN;
 
@@ -519,9 +545,9 @@ static int aggregate(void *ctx, const struct alert_rule *r, __u64 now_ms, struct
 			snprintf(p->agent, sizeof(p->agent), "%s", g->key);
 		p->value = v;
 	}
-	for (int j = 0; j < na; j++)
-		free(aggs[j].durations);
-	free(aggs);
+	for (int j = 0; j < walk.na; j++)
+		free(walk.aggs[j].durations);
+	free(walk.aggs);
 	*out = pts;
 	return n;
 }
@@ -543,7 +569,8 @@ int alertsrc__start(struct daemon *d)
 	memset(&src_state, 0, sizeof(src_state));
 	src_state.d = d;
 	src_state.prev = calloc(PREV_MAX, sizeof(*src_state.prev));
-	if (!cfg || !src_state.prev) {
+	src_state.recent = recent__new();
+	if (!cfg || !src_state.prev || !src_state.recent) {
 		ww_err("alerts: out of memory");
 		goto out;
 	}
@@ -570,14 +597,26 @@ void alertsrc__stop(struct daemon *d)
 	alerts__free(d->alerts);
 	d->alerts = NULL;
 	free(src_state.prev);
-	free(src_state.recent);
+	recent__free(src_state.recent);
 	memset(&src_state, 0, sizeof(src_state));
 }
 
 void alertsrc__tick(struct daemon *d)
 {
-	if (d->alerts)
-		alerts__tick(d->alerts, daemon__now_ms());
+	__u64 now = daemon__now_ms();
+
+	if (!d->alerts)
+		return;
+	if (src_state.recent_keep_ms && now > src_state.recent_keep_ms)
+		recent__expire(src_state.recent, now - src_state.recent_keep_ms);
+	alerts__tick(d->alerts, now);
+}
+
+void alertsrc__saved(struct daemon *d, const struct exec_record *r)
+{
+	/* before the first agent rule ran, history itself is read then */
+	if (d->alerts && src_state.recent && recent__since(src_state.recent))
+		recent__put(src_state.recent, r);
 }
 
 static void event_point(struct alert_point *p, const char *metric, const char *param,

@@ -20,5 +20,7 @@ void alertsrc__tick(struct daemon *d);
 /* Event rules: an execution ended (r is its final record), or a process of it was OOM-killed. */
 void alertsrc__ended(struct daemon *d, const struct execution *e, const struct exec_record *r);
 void alertsrc__oom(struct daemon *d, const struct execution *e);
+/* An execution's record was written to history (start, rename, sample, end): agent and session rules see it. */
+void alertsrc__saved(struct daemon *d, const struct exec_record *r);
 
 #endif

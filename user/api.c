@@ -199,6 +199,7 @@ static int errno_status(int err)
 	switch (err) {
 	case -ESRCH: return 404;
 	case -EBUSY: return 409;
+	case -ECHILD: return 409;
 	case -ENOSPC: return 503;
 	default: return 500;
 	}
@@ -244,7 +245,9 @@ static void post_execution(void *ctx, const struct http_request *req, struct htt
 	if (err) {
 		pthread_mutex_unlock(&d->lock);
 		http__error(resp, errno_status(err), err == -EBUSY ? "pid %ld is already tracked" :
-			    err == -ESRCH ? "pid %ld exited" : "cannot attach to pid %ld: %s", pid, strerror(-err));
+			    err == -ESRCH ? "pid %ld exited" :
+			    err == -ECHILD ? "pid %ld has already exited (a zombie its parent has not reaped)" :
+			    "cannot attach to pid %ld: %s", pid, strerror(-err));
 		goto cleanup;
 	}
 	reply(resp, 201, live_view(d, e, NULL, 0, NULL));
@@ -279,7 +282,9 @@ static void post_orchestrator(void *ctx, const struct http_request *req, struct 
 	pthread_mutex_unlock(&d->lock);
 	if (err) {
 		http__error(resp, errno_status(err), "cannot watch pid %ld: %s", pid,
-			    err == -EBUSY ? "it is already tracked" : strerror(-err));
+			    err == -EBUSY ? "it is already tracked" :
+			    err == -ECHILD ? "it has already exited (a zombie its parent has not reaped)" :
+			    strerror(-err));
 		goto cleanup;
 	}
 	pidfd = -1;	/* the daemon keeps it to see the orchestrator exit */

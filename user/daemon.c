@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,9 @@
 
 #define SETTLE_NS	(20 * 1000000ULL)	/* lets a root's final context switch land */
 #define PRUNE_EVERY_MS	(3600 * 1000ULL)
+#define SWEEP_EVERY_MS	(60 * 1000ULL)
+#define GONE_CHECK_MS	1000	/* how often roots are checked for an exit no event told of */
+#define GONE_TASKS_MAX	65536
 
 const double daemon_duration_bounds[DAEMON_HIST_BOUNDS] = {
 	0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400 };
@@ -53,20 +57,32 @@ __u64 daemon__now_ms(void)
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int daemon__live(struct daemon *d, struct execution ***out)
+int daemon__foreach_live(struct daemon *d, int (*fn)(struct execution *e, void *ctx), void *ctx)
 {
-	return tracker__executions(d->tracker, out);
+	return tracker__foreach(d->tracker, fn, ctx);
+}
+
+struct find_ctx {
+	__u64 db_id;
+	struct execution *found;
+};
+
+static int match_db_id(struct execution *e, void *ctx)
+{
+	struct find_ctx *f = ctx;
+
+	if (e->db_id != f->db_id)
+		return 0;
+	f->found = e;
+	return 1;
 }
 
 struct execution *daemon__find_live(struct daemon *d, __u64 db_id)
 {
-	struct execution **live;
-	int n = daemon__live(d, &live);
+	struct find_ctx f = { .db_id = db_id };
 
-	for (int i = 0; i < n; i++)
-		if (live[i]->db_id == db_id)
-			return live[i];
-	return NULL;
+	daemon__foreach_live(d, match_db_id, &f);
+	return f.found;
 }
 
 void daemon__publish(struct daemon *d, const char *kind, const char *stream_event, cJSON *obj)
@@ -103,6 +119,7 @@ int daemon__save(struct daemon *d, struct execution *e)
 	}
 	d->db_ok = true;
 	e->db_id = r.id;
+	alertsrc__saved(d, &r);
 	return 0;
 }
 
@@ -348,6 +365,23 @@ static void rename_after_exec(struct daemon *d, struct execution *e, const struc
 	daemon__save(d, e);
 }
 
+/*
+ * The root exited: its outcome goes to history now, in this callback, so the
+ * ring buffer hands the event over only once it is committed. The settle
+ * that follows (daemon__finalize) only adds the late counters.
+ */
+static void root_ended(struct daemon *d, struct execution *e, __u64 ts_ns, int exit_status)
+{
+	e->root_exited = true;
+	e->root_exit_ns = ts_ns;
+	e->exit_status = exit_status;
+	tracker__collect(d->tracker, e);
+	e->ended = true;
+	e->end_ns = ts_ns;
+	e->end_realtime_ns = tracker__realtime(ts_ns);
+	daemon__save(d, e);
+}
+
 static const char *const event_kinds[] = {
 	[WW_EV_FORK] = "FORK", [WW_EV_EXEC] = "EXEC", [WW_EV_EXIT] = "EXIT",
 	[WW_EV_SIGNAL] = "SIGNAL", [WW_EV_OOM] = "OOM", [WW_EV_SLOW_SYSCALL] = "SLOW_SYSCALL",
@@ -371,9 +405,7 @@ static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *
 	if (h->type == WW_EV_EXIT && h->pid == (__u32)e->pid && !e->root_exited) {
 		const struct ww_exit_event *x = data;
 
-		e->root_exited = true;
-		e->root_exit_ns = h->ts_ns;
-		e->exit_status = x->exit_status;
+		root_ended(d, e, h->ts_ns, x->exit_status);
 	}
 	if (h->type == WW_EV_OOM)
 		alertsrc__oom(d, e);
@@ -437,7 +469,7 @@ static void roll_up(struct daemon *d, const struct execution *e, const struct ex
 	struct failure f;
 
 	execution__classify(e, &f);
-	a->by_outcome[e->detached ? 8 : f.category]++;
+	a->by_outcome[e->detached ? FAILURE_MAX : f.category]++;
 	a->count++;
 	observe(a->duration_buckets, &a->duration_sum, daemon_duration_bounds, r->duration_ms / 1e3);
 	observe(a->cpu_buckets, &a->cpu_sum, daemon_cpu_bounds, r->on_cpu_ns / 1e9);
@@ -505,46 +537,56 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	detach_if_idle(d);
 }
 
+struct sampling {
+	struct daemon *d;
+	__u64 now_ms;
+	struct sample_row *rows;
+	int used, cap;
+};
+
+static int sample_one(struct execution *e, void *ctx)
+{
+	struct sampling *x = ctx;
+	struct sample_row *row;
+	char ts[40];
+	cJSON *ev;
+
+	if (e->root_exited || !e->db_id || x->used == x->cap)
+		return 0;
+	row = &x->rows[x->used++];
+	snapshot__sample(e, x->now_ms, row);
+	ev = exec_ref(e);
+	report__rfc3339(x->now_ms * 1000000ULL, ts, sizeof(ts));
+	cJSON_AddStringToObject(ev, "ts", ts);
+	cJSON_AddNumberToObject(ev, "on_cpu_ns", (double)row->on_cpu_ns);
+	cJSON_AddNumberToObject(ev, "rss_bytes", (double)row->rss_bytes);
+	cJSON_AddNumberToObject(ev, "syscalls", (double)row->syscalls);
+	cJSON_AddNumberToObject(ev, "net_sent_bytes", (double)row->net_sent_bytes);
+	cJSON_AddNumberToObject(ev, "net_recv_bytes", (double)row->net_recv_bytes);
+	cJSON_AddNumberToObject(ev, "processes", (double)row->processes);
+	daemon__publish(x->d, NULL, "sample", ev);
+	cJSON_Delete(ev);
+	daemon__save(x->d, e);
+	return 0;
+}
+
 /* Samples every running execution into history and the stream. */
 static void sample_all(struct daemon *d, __u64 now_ms)
 {
-	struct execution **live;
-	struct sample_row *rows;
-	char ts[40];
-	int n = daemon__live(d, &live), used = 0;
+	struct sampling x = { .d = d, .now_ms = now_ms, .cap = tracker__count(d->tracker) };
 
-	if (!n)
+	if (!x.cap)
 		return;
-	rows = calloc(n, sizeof(*rows));
-	if (!rows)
+	x.rows = calloc(x.cap, sizeof(*x.rows));
+	if (!x.rows)
 		return;
 	tracker__collect_live(d->tracker, NULL, NULL, 0);
-	for (int i = 0; i < n; i++) {
-		struct execution *e = live[i];
-		cJSON *ev;
-
-		if (e->root_exited || !e->db_id)
-			continue;
-		snapshot__sample(e, now_ms, &rows[used]);
-		ev = exec_ref(e);
-		report__rfc3339(now_ms * 1000000ULL, ts, sizeof(ts));
-		cJSON_AddStringToObject(ev, "ts", ts);
-		cJSON_AddNumberToObject(ev, "on_cpu_ns", (double)rows[used].on_cpu_ns);
-		cJSON_AddNumberToObject(ev, "rss_bytes", (double)rows[used].rss_bytes);
-		cJSON_AddNumberToObject(ev, "syscalls", (double)rows[used].syscalls);
-		cJSON_AddNumberToObject(ev, "net_sent_bytes", (double)rows[used].net_sent_bytes);
-		cJSON_AddNumberToObject(ev, "net_recv_bytes", (double)rows[used].net_recv_bytes);
-		cJSON_AddNumberToObject(ev, "processes", (double)rows[used].processes);
-		daemon__publish(d, NULL, "sample", ev);
-		cJSON_Delete(ev);
-		daemon__save(d, e);
-		used++;
-	}
-	if (used && store__add_samples(d->store, rows, used)) {
+	daemon__foreach_live(d, sample_one, &x);
+	if (x.used && store__add_samples(d->store, x.rows, x.used)) {
 		d->db_errors++;
 		d->db_ok = false;
 	}
-	free(rows);
+	free(x.rows);
 }
 
 /* Orchestrators that exited stop spawning executions. */
@@ -568,24 +610,95 @@ static void reap_orchestrators(struct daemon *d)
 	detach_if_idle(d);
 }
 
+struct settling {
+	struct daemon *d;
+	__u64 now;
+	__u64 wait_ns;
+};
+
+/* Finalizes e once its root's last context switch has landed, else says when it will have. */
+static int settle_one(struct execution *e, void *ctx)
+{
+	struct settling *x = ctx;
+
+	if (!e->root_exited)
+		return 0;
+	if (x->now - e->root_exit_ns >= SETTLE_NS)
+		daemon__finalize(x->d, e);
+	else if (e->root_exit_ns + SETTLE_NS - x->now < x->wait_ns)
+		x->wait_ns = e->root_exit_ns + SETTLE_NS - x->now;	/* its failure alert waits for it */
+	return 0;
+}
+
+struct gone_walk {
+	struct daemon *d;
+	const struct ww_task_info *tasks;
+	int ntasks;
+	__u64 now;
+};
+
+/*
+ * Ends e if its root is gone although no exit event told of it (events
+ * lost, or a process that exited while it was attached), seen so on two
+ * checks in a row so that an exit event on its way wins. A zombie root
+ * still shows its exit status; otherwise the outcome is unknown.
+ */
+static int end_if_gone(struct execution *e, void *ctx)
+{
+	struct gone_walk *w = ctx;
+	const struct ww_task_info *zombie = NULL;
+
+	if (e->root_exited)
+		return 0;
+	for (int i = 0; i < w->ntasks; i++) {
+		const struct ww_task_info *t = &w->tasks[i];
+
+		if (t->exec_id != e->id || t->pid != (__u32)e->pid)
+			continue;
+		if (!t->exit_state) {
+			e->gone_seen_ns = 0;
+			return 0;
+		}
+		if (t->tid == t->pid)
+			zombie = t;
+	}
+	if (!e->gone_seen_ns) {
+		e->gone_seen_ns = w->now;
+		return 0;
+	}
+	e->end_unseen = !zombie;
+	ww_warn("execution %llu (pid %d) ended without an exit event%s", (unsigned long long)e->db_id, e->pid,
+		zombie ? "; its status is the zombie's" : "; its outcome is unknown");
+	root_ended(w->d, e, e->gone_seen_ns, zombie ? (int)zombie->exit_code : 0);
+	return 0;
+}
+
+static void check_gone(struct daemon *d)
+{
+	struct gone_walk w = { .d = d, .now = tracker__now_mono() };
+	struct ww_task_info *tasks;
+
+	if (!tracker__count(d->tracker))
+		return;
+	tasks = calloc(GONE_TASKS_MAX, sizeof(*tasks));
+	if (!tasks)
+		return;
+	w.ntasks = probes__tasks(d->probes, tasks, GONE_TASKS_MAX);
+	w.tasks = tasks;
+	if (w.ntasks >= 0 && w.ntasks < GONE_TASKS_MAX)	/* a full list may miss a live root */
+		daemon__foreach_live(d, end_if_gone, &w);
+	free(tasks);
+}
+
 /* One round of the loop; returns how long the next poll may wait: up to 200 ms, less when an ended execution settles sooner. */
 static int tick(struct daemon *d)
 {
-	__u64 now_ms = daemon__now_ms(), now = tracker__now_mono(), wait_ns = 200 * 1000000ULL;
-	struct execution **live;
-	int n;
+	__u64 now_ms = daemon__now_ms();
+	struct settling x = { .d = d, .now = tracker__now_mono(), .wait_ns = 200 * 1000000ULL };
 
 	tracker__poll(d->tracker, 0);
 	d->last_poll_ms = now_ms;
-	n = daemon__live(d, &live);
-	for (int i = n - 1; i >= 0; i--) {
-		if (!live[i]->root_exited)
-			continue;
-		if (now - live[i]->root_exit_ns >= SETTLE_NS)
-			daemon__finalize(d, live[i]);
-		else if (live[i]->root_exit_ns + SETTLE_NS - now < wait_ns)
-			wait_ns = live[i]->root_exit_ns + SETTLE_NS - now;	/* its failure alert waits for it */
-	}
+	daemon__foreach_live(d, settle_one, &x);
 	if (now_ms - d->last_sample_ms >= d->cfg.sample_interval_s * 1000) {
 		d->last_sample_ms = now_ms;
 		sample_all(d, now_ms);
@@ -594,9 +707,17 @@ static int tick(struct daemon *d)
 		d->last_prune_ms = now_ms;
 		store__prune_samples(d->store, now_ms - d->cfg.sample_retention_days * 86400000ULL);
 	}
+	if (now_ms - d->last_gone_check_ms >= GONE_CHECK_MS) {
+		d->last_gone_check_ms = now_ms;
+		check_gone(d);
+	}
+	if (now_ms - d->last_sweep_ms >= SWEEP_EVERY_MS) {
+		d->last_sweep_ms = now_ms;
+		tracker__sweep(d->tracker);
+	}
 	reap_orchestrators(d);
 	alertsrc__tick(d);
-	return (int)((wait_ns + 999999) / 1000000);
+	return (int)((x.wait_ns + 999999) / 1000000);
 }
 
 /* Reads the API token, or creates a random one readable by root only. */
@@ -648,24 +769,119 @@ static void parse_env_names(struct daemon *d)
 		snprintf(d->env_names[d->nr_env_names++], sizeof(d->env_names[0]), "%s", name);
 }
 
+/* Running executions stay "running" in history: the next start marks them lost. */
+static int save_and_forget(struct execution *e, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	tracker__collect(d->tracker, e);
+	daemon__save(d, e);
+	tracker__finish(d->tracker, e);
+	execution__free(e);
+	return 0;
+}
+
+/* Unix ms of an event log "ts" ("2026-11-21T06:20:01.123Z"), 0 when unreadable. */
+static __u64 log_ts_ms(const char *ts)
+{
+	struct tm tm = {};
+	const char *rest = ts ? strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	int ms = 0;
+
+	if (!rest)
+		return 0;
+	if (*rest == '.')
+		ms = atoi(rest + 1);
+	return (__u64)timegm(&tm) * 1000 + ms;
+}
+
+/* An ended execution's outcome from its root's EXIT line, as far as the line tells it. */
+static void finish_from_exit_line(struct exec_record *r, const cJSON *line)
+{
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(line, "exit_code");
+	const cJSON *sig = cJSON_GetObjectItemCaseSensitive(line, "signal");
+	__u64 end_ms = log_ts_ms(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "ts")));
+
+	r->ended_at_ms = end_ms > r->started_at_ms ? end_ms : r->started_at_ms;
+	r->duration_ms = r->ended_at_ms - r->started_at_ms;
+	r->failure_category[0] = r->failure_reason[0] = 0;
+	snprintf(r->failure_evidence, sizeof(r->failure_evidence), "{}");
+	if (cJSON_IsNumber(code)) {
+		r->has_exit_code = true;
+		r->exit_code = code->valueint;
+		snprintf(r->status, sizeof(r->status), "%s", r->exit_code ? "failed" : "completed");
+		if (r->exit_code) {
+			snprintf(r->failure_category, sizeof(r->failure_category), "exit_nonzero");
+			snprintf(r->failure_reason, sizeof(r->failure_reason), "exited with code %d", r->exit_code);
+		}
+	} else if (cJSON_IsNumber(sig)) {
+		int s = sig->valueint;
+		bool crash = s == SIGSEGV || s == SIGBUS || s == SIGILL || s == SIGFPE || s == SIGABRT ||
+			     s == SIGSYS || s == SIGTRAP;
+
+		r->has_signal = true;
+		r->signal = s;
+		snprintf(r->status, sizeof(r->status), "failed");
+		snprintf(r->failure_category, sizeof(r->failure_category), "%s", crash ? "crashed" : "killed");
+		snprintf(r->failure_reason, sizeof(r->failure_reason), "%s by SIG%s", crash ? "crashed" : "killed",
+			 sigabbrev_np(s) ?: "?");
+	}
+}
+
+/*
+ * Executions history still has as running whose root's exit is in the event
+ * log (the history write failed, or the daemon died before the settle) are
+ * finished from that line, not marked lost. Returns how many.
+ */
+static int finish_from_event_log(struct daemon *d)
+{
+	struct exec_filter f = { .status = "running", .limit = -1 };
+	struct exec_record *rows = NULL;
+	char path[CONFIG_PATH_LEN + 16], *line = NULL;
+	size_t cap = 0;
+	int n = 0, done = 0;
+	FILE *log;
+
+	if (store__list_executions(d->store, &f, &rows, &n) || !n)
+		goto out;
+	snprintf(path, sizeof(path), "%s/events.jsonl", d->cfg.log_dir);
+	log = fopen(path, "re");
+	if (!log)
+		goto out;
+	while (getline(&line, &cap, log) > 0) {
+		cJSON *j;
+		double id, pid;
+
+		if (!strstr(line, "\"event\":\"EXIT\""))
+			continue;
+		j = cJSON_Parse(line);
+		id = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "execution"));
+		pid = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "process"));
+		for (int i = 0; j && i < n; i++) {
+			if ((double)rows[i].id != id || (double)rows[i].pid != pid || strcmp(rows[i].status, "running"))
+				continue;
+			finish_from_exit_line(&rows[i], j);
+			if (!store__upsert_execution(d->store, &rows[i], NULL, 0))
+				done++;
+		}
+		cJSON_Delete(j);
+	}
+	fclose(log);
+	if (done)
+		ww_info("finished %d executions from their exit in the event log", done);
+out:
+	free(line);
+	free(rows);
+	return done;
+}
+
 static void shutdown_all(struct daemon *d)
 {
-	struct execution **live;
-	int n;
-
 	http__stop(d->http);
 	d->http = NULL;
 	pthread_mutex_lock(&d->lock);
-	if (d->tracker) {
-		n = daemon__live(d, &live);
-		/* Running executions stay "running" in history: the next start marks them lost. */
-		for (int i = n - 1; i >= 0; i--) {
-			tracker__collect(d->tracker, live[i]);
-			daemon__save(d, live[i]);
-			tracker__finish(d->tracker, live[i]);
-			execution__free(live[i]);
-		}
-	}
+	if (d->tracker)
+		daemon__foreach_live(d, save_and_forget, d);
 	for (int i = 0; i < d->nr_orchs; i++)
 		close(d->orchs[i].pidfd);
 	alertsrc__stop(d);
@@ -700,6 +916,7 @@ int daemon__run(struct daemon *d)
 		goto cleanup;
 	}
 	d->db_ok = true;
+	finish_from_event_log(d);
 	store__mark_running_as_lost(d->store, daemon__now_ms());
 	lopts.dir = d->cfg.log_dir;
 	lopts.max_bytes = d->cfg.log_max_mb << 20;

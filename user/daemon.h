@@ -32,7 +32,7 @@ struct orchestrator {
 /* Per-agent roll-up of finished executions since the daemon started, for /metrics. */
 struct agent_stats {
 	char agent[EXEC_NAME_LEN];
-	__u64 by_outcome[9];		/* completed, then each failure category, then detached */
+	__u64 by_outcome[FAILURE_MAX + 1];	/* completed, then each failure category, then detached */
 	__u64 duration_buckets[DAEMON_HIST_BOUNDS];	/* cumulative at finalization */
 	double duration_sum;
 	__u64 cpu_buckets[DAEMON_HIST_BOUNDS];
@@ -67,6 +67,8 @@ struct daemon {
 	__u64 last_poll_ms;
 	__u64 last_sample_ms;
 	__u64 last_prune_ms;
+	__u64 last_sweep_ms;
+	__u64 last_gone_check_ms;
 	__u64 lost_at_last_check;
 	__u64 lost_changed_ms;
 	struct host_cpu host_cpu;	/* for host CPU % between /health calls */
@@ -79,7 +81,8 @@ extern const double daemon_rss_bounds[DAEMON_HIST_BOUNDS];
 
 /* Called with the lock held, by the API and the loop. */
 struct execution *daemon__find_live(struct daemon *d, __u64 db_id);
-int daemon__live(struct daemon *d, struct execution ***out);
+/* Calls fn for each live execution; fn may start, adopt and finish executions (tracker__foreach). */
+int daemon__foreach_live(struct daemon *d, int (*fn)(struct execution *e, void *ctx), void *ctx);
 int daemon__start_execution(struct daemon *d, struct execution *e, int pidfd);
 int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char *session, __u64 *id);
 /* Ends e now: snapshot, history, event log, stream; frees it. */

@@ -19,9 +19,10 @@ const char *failure__category_name(enum failure_category c)
 		[FAILURE_TIMEOUT] = "timeout",
 		[FAILURE_NOT_FOUND] = "not_found",
 		[FAILURE_PERMISSION] = "permission",
+		[FAILURE_LOST] = "lost",
 	};
 
-	return c <= FAILURE_PERMISSION ? names[c] : "unknown";
+	return c < FAILURE_MAX ? names[c] : "unknown";
 }
 
 /* Signals a process raises against itself when it faults or aborts. */
@@ -81,6 +82,12 @@ void execution__classify(const struct execution *e, struct failure *f)
 		f->category = e->exec_errno == ENOENT ? FAILURE_NOT_FOUND : FAILURE_PERMISSION;
 		snprintf(f->reason, sizeof(f->reason), "cannot execute %s: %s",
 			 e->argv && e->argv[0] ? e->argv[0] : "command", strerror(e->exec_errno));
+		return;
+	}
+	if (e->end_unseen) {
+		f->category = FAILURE_LOST;
+		snprintf(f->reason, sizeof(f->reason),
+			 "its processes are gone but their exit was not seen (events were lost)");
 		return;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !e->timed_out)

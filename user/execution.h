@@ -20,6 +20,8 @@ enum failure_category {
 	FAILURE_TIMEOUT,
 	FAILURE_NOT_FOUND,
 	FAILURE_PERMISSION,
+	FAILURE_LOST,		/* it ended, but how was not seen (its exit event was lost) */
+	FAILURE_MAX,
 };
 
 struct process {
@@ -72,6 +74,7 @@ struct execution {
 	int exit_status;		/* wait(2) status of the root */
 	int exec_errno;			/* the root could not exec CMD */
 	bool timed_out;
+	bool end_unseen;		/* found gone without an exit event: the outcome is unknown */
 
 	struct process *procs;
 	int nr_procs, cap_procs;
@@ -99,6 +102,7 @@ struct execution {
 	char status_override[16];	/* "completed" or "failed" from the orchestrator */
 	bool named_by_exec;		/* an orchestrator's child gets its agent name at exec */
 	bool root_exited;		/* root's exit event seen; finalized once settled */
+	__u64 gone_seen_ns;		/* root first found gone with no exit event, 0: not */
 	__u64 root_exit_ns;
 	bool detached;
 };

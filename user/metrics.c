@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* /metrics: Prometheus text exposition of running executions, per-agent roll-ups and the observer. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "alerts.h"
@@ -10,12 +11,26 @@
 #include "prom.h"
 #include "tracker.h"
 
+struct live_list {
+	const struct execution **e;
+	int n, cap;
+};
+
+static int list_live(struct execution *e, void *ctx)
+{
+	struct live_list *l = ctx;
+
+	if (l->n < l->cap)
+		l->e[l->n++] = e;
+	return 0;
+}
+
 /* Running executions carry an execution label; finished ones only roll up per agent. */
 static void running_series(struct prom_buf *b, struct daemon *d)
 {
 	__u64 page = (__u64)sysconf(_SC_PAGESIZE);
-	struct execution **live;
-	int n = daemon__live(d, &live);
+	struct live_list live = { .cap = tracker__count(d->tracker) };
+	int n;
 	static const struct {
 		const char *name, *type, *help;
 	} fams[] = {
@@ -28,10 +43,15 @@ static void running_series(struct prom_buf *b, struct daemon *d)
 	};
 
 	tracker__collect_live(d->tracker, NULL, NULL, 0);
+	/* rendering changes no execution: the list stays valid to the end */
+	live.e = calloc(live.cap ? live.cap : 1, sizeof(*live.e));
+	if (live.e)
+		daemon__foreach_live(d, list_live, &live);
+	n = live.n;
 	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
 		prom__family(b, fams[f].name, fams[f].type, fams[f].help);
 		for (int i = 0; i < n; i++) {
-			const struct execution *e = live[i];
+			const struct execution *e = live.e[i];
 			char id[24];
 			const char *labels[] = { "execution", id, "session", e->session, "agent", e->agent, NULL };
 			double v = 0;
@@ -59,12 +79,19 @@ static void running_series(struct prom_buf *b, struct daemon *d)
 			prom__sample(b, fams[f].name, labels, v);
 		}
 	}
+	free(live.e);
 }
 
-static const char *const outcome_status[9] = { "completed", "failed", "failed", "failed", "failed",
-					       "failed", "failed", "failed", "detached" };
-static const char *const outcome_category[9] = { "none", "exit_nonzero", "crashed", "killed", "oom",
-						 "timeout", "not_found", "permission", "none" };
+/* by_outcome's slots: completed, each failure category, detached */
+static const char *outcome_status(int o)
+{
+	return o == FAILURE_NONE ? "completed" : o == FAILURE_MAX ? "detached" : "failed";
+}
+
+static const char *outcome_category(int o)
+{
+	return o == FAILURE_MAX ? "none" : failure__category_name(o);
+}
 
 static void agent_series(struct prom_buf *b, struct daemon *d)
 {
@@ -75,9 +102,9 @@ static void agent_series(struct prom_buf *b, struct daemon *d)
 	for (int i = 0; i < n; i++) {
 		const struct agent_stats *a = i < d->nr_agents ? &d->agents[i] : &d->agents[DAEMON_MAX_AGENTS];
 
-		for (int o = 0; o < 9; o++) {
-			const char *labels[] = { "agent", a->agent, "status", outcome_status[o],
-						 "category", outcome_category[o], NULL };
+		for (int o = 0; o <= FAILURE_MAX; o++) {
+			const char *labels[] = { "agent", a->agent, "status", outcome_status(o),
+						 "category", outcome_category(o), NULL };
 
 			if (a->by_outcome[o])
 				prom__sample(b, "workerwatch_executions_finished_total", labels, (double)a->by_outcome[o]);
@@ -209,6 +236,7 @@ static void alert_series(struct prom_buf *b, struct daemon *d)
 char *metrics__render(struct daemon *d)
 {
 	struct prom_buf *b = prom__new();
+	char *text;
 
 	if (!b)
 		return NULL;
@@ -217,5 +245,7 @@ char *metrics__render(struct daemon *d)
 	observer_series(b, d);
 	if (d->alerts)
 		alert_series(b, d);
-	return prom__take(b);
+	text = prom__take(b);
+	prom__free(b);
+	return text;
 }

@@ -293,7 +293,7 @@ static int run_iter(struct bpf_link *link, void *out, size_t size, size_t *len)
 }
 
 int probes__attach_tree(struct probes *p, __u32 tgid, __u64 exec_id, __u64 orch_id,
-			__u32 *tagged, __u32 *skipped)
+			__u32 *tagged, __u32 *skipped, __u32 *live)
 {
 	struct workerwatch_bpf__bss *bss = p->skel->bss;
 	int err;
@@ -303,9 +303,11 @@ int probes__attach_tree(struct probes *p, __u32 tgid, __u64 exec_id, __u64 orch_
 	bss->attach_orch_id = orch_id;
 	bss->attach_tasks = 0;
 	bss->attach_skipped = 0;
+	bss->attach_live = 0;
 	err = run_iter(p->attach_iter, NULL, 0, NULL);
 	*tagged = bss->attach_tasks;
 	*skipped = bss->attach_skipped;
+	*live = bss->attach_live;
 	return err;
 }
 

@@ -40,10 +40,11 @@ __u64 probes__new_exec_id(struct probes *p);
  * Tags the running process tgid (all its threads) and, when exec_id is not 0,
  * all its descendants with exec_id; with exec_id 0, marks it an orchestrator
  * (orch_id) whose future children become executions. Tasks already tracked by
- * another execution are left alone and counted in *skipped.
+ * another execution are left alone and counted in *skipped; *live counts
+ * the tagged tasks that have not exited.
  */
 int probes__attach_tree(struct probes *p, __u32 tgid, __u64 exec_id, __u64 orch_id,
-			__u32 *tagged, __u32 *skipped);
+			__u32 *tagged, __u32 *skipped, __u32 *live);
 
 struct ww_task_info;
 /* Every tracked task (up to max) with the syscall it is in; returns how many or -errno. */

@@ -73,10 +73,18 @@ static const char migrate_v2_sql[] = EXTRAS_SQL "PRAGMA user_version = 2;";
 
 static const char migrate_v3_sql[] = ALERTS_SQL "PRAGMA user_version = 3;";
 
+/* Version 4: retry_count at every start counts failures without a scan of the session. */
+#define FAILED_INDEX_SQL							\
+	"CREATE INDEX IF NOT EXISTS executions_failed ON executions (session, agent, task)"	\
+	" WHERE status = 'failed';"
+
+static const char migrate_v4_sql[] = FAILED_INDEX_SQL "PRAGMA user_version = 4;";
+
 /* migrations[v] upgrades version v to v + 1 */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	[1] = migrate_v2_sql,
 	[2] = migrate_v3_sql,
+	[3] = migrate_v4_sql,
 };
 
 static const char schema_sql[] =
@@ -145,6 +153,7 @@ static const char schema_sql[] =
 	"CREATE INDEX samples_ts ON samples (ts_ms);"
 	EXTRAS_SQL
 	ALERTS_SQL
+	FAILED_INDEX_SQL
 	"CREATE VIEW orchestrations AS SELECT"
 	" session,"
 	" CASE WHEN SUM(status = 'running') > 0 THEN 'running'"

@@ -8,7 +8,7 @@
 #include "record.h"
 
 #define STORE_DEFAULT_PATH	"/var/lib/workerwatch/workerwatch.db"
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 /* failure_category and reason given to executions a crashed daemon left running */
 #define STORE_LOST_CATEGORY	"lost"
 #define STORE_LOST_REASON	"the daemon stopped while it ran"

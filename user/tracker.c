@@ -44,12 +44,47 @@ __u64 tracker__realtime(__u64 mono_ns)
 	return mono_ns + clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 }
 
-static struct execution *find_exec(struct tracker *t, __u64 id)
+/* Where id is in t->execs (kept sorted by id), or where it would go. */
+static int exec_slot(const struct tracker *t, __u64 id)
 {
-	for (int i = 0; i < t->nr_execs; i++)
-		if (t->execs[i]->id == id)
-			return t->execs[i];
-	return NULL;
+	int lo = 0, hi = t->nr_execs;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (t->execs[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct execution *tracker__find(struct tracker *t, __u64 id)
+{
+	int i = exec_slot(t, id);
+
+	return i < t->nr_execs && t->execs[i]->id == id ? t->execs[i] : NULL;
+}
+
+/* Adds e in id order; the caller made room with grow_execs. */
+static void insert_exec(struct tracker *t, struct execution *e)
+{
+	int i = exec_slot(t, e->id);
+
+	memmove(&t->execs[i + 1], &t->execs[i], (t->nr_execs - i) * sizeof(*t->execs));
+	t->execs[i] = e;
+	t->nr_execs++;
+}
+
+static void remove_exec(struct tracker *t, struct execution *e)
+{
+	int i = exec_slot(t, e->id);
+
+	if (i == t->nr_execs || t->execs[i] != e)
+		return;
+	memmove(&t->execs[i], &t->execs[i + 1], (t->nr_execs - i - 1) * sizeof(*t->execs));
+	t->nr_execs--;
 }
 
 static struct process *proc_of(struct execution *e, const struct ww_event_hdr *h)
@@ -104,7 +139,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 					    ((const struct ww_orch_child_event *)data)->orch_id, h);
 		return 0;
 	}
-	e = find_exec(t, h->exec_id);
+	e = tracker__find(t, h->exec_id);
 	if (!e)
 		return 0;	/* an execution already finished */
 
@@ -223,13 +258,13 @@ static int grow_execs(struct tracker *t)
 static int create_exec_entries(struct tracker *t, __u64 id)
 {
 	struct ww_exec_stats *zero_stats = calloc(t->ncpus, sizeof(*zero_stats));
-	struct ww_exec_mem zero_mem = {};
+	struct ww_exec_shared zero_shared = {};
 	int err = 0;
 
 	if (!zero_stats)
 		return -ENOMEM;
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_stats), &id, zero_stats, BPF_NOEXIST) ||
-	    bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_mem), &id, &zero_mem, BPF_NOEXIST))
+	    bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_shared), &id, &zero_shared, BPF_NOEXIST))
 		err = errno == E2BIG ? -ENOSPC : -errno;
 	free(zero_stats);
 	return err;
@@ -260,7 +295,7 @@ int tracker__start(struct tracker *t, struct execution *e, int pidfd, bool held_
 	}
 	if (!execution__find_proc(e, pid))
 		execution__add_proc(e, pid, getpid());
-	t->execs[t->nr_execs++] = e;
+	insert_exec(t, e);
 	return 0;
 }
 
@@ -289,9 +324,19 @@ static void load_processes(struct tracker *t, struct execution *e)
 	free(tasks);
 }
 
+/* What a tree's tagging says: tracked (0), gone, already exited (a zombie) or another's. */
+static int attach_result(int pidfd, __u32 tagged, __u32 skipped, __u32 live)
+{
+	/* The tgid named the right process only if it is still alive now. */
+	if (!tagged || !pidfd_alive(pidfd))
+		return skipped && pidfd_alive(pidfd) ? -EBUSY : -ESRCH;
+	/* its exit already happened: no exit event will ever come */
+	return live ? 0 : -ECHILD;
+}
+
 int tracker__attach(struct tracker *t, struct execution *e, int pidfd)
 {
-	__u32 tagged = 0, skipped = 0;
+	__u32 tagged = 0, skipped = 0, live = 0;
 	int err;
 
 	if (grow_execs(t))
@@ -299,34 +344,33 @@ int tracker__attach(struct tracker *t, struct execution *e, int pidfd)
 	e->id = probes__new_exec_id(t->probes);
 	err = create_exec_entries(t, e->id);
 	if (!err)
-		err = probes__attach_tree(t->probes, e->pid, e->id, 0, &tagged, &skipped);
-	/* The tgid named the right process only if it is still alive now. */
-	if (!err && (!tagged || !pidfd_alive(pidfd)))
-		err = skipped && pidfd_alive(pidfd) ? -EBUSY : -ESRCH;
+		err = probes__attach_tree(t->probes, e->pid, e->id, 0, &tagged, &skipped, &live);
+	if (!err)
+		err = attach_result(pidfd, tagged, skipped, live);
 	if (err) {
 		tracker__finish(t, e);
 		return err;
 	}
-	t->execs[t->nr_execs++] = e;
+	insert_exec(t, e);
 	load_processes(t, e);
 	return 0;
 }
 
 int tracker__watch_orchestrator(struct tracker *t, __u64 orch_id, pid_t pid, int pidfd)
 {
-	__u32 tagged = 0, skipped = 0;
-	int err = probes__attach_tree(t->probes, pid, 0, orch_id, &tagged, &skipped);
+	__u32 tagged = 0, skipped = 0, live = 0;
+	int err = probes__attach_tree(t->probes, pid, 0, orch_id, &tagged, &skipped, &live);
 
-	if (!err && (!tagged || !pidfd_alive(pidfd)))
-		err = skipped && pidfd_alive(pidfd) ? -EBUSY : -ESRCH;
-	return err;
+	return err ?: attach_result(pidfd, tagged, skipped, live);
 }
 
 int tracker__adopt(struct tracker *t, struct execution *e)
 {
 	if (grow_execs(t))
 		return -ENOMEM;
-	t->execs[t->nr_execs++] = e;
+	if (tracker__find(t, e->id))
+		return -EEXIST;
+	insert_exec(t, e);
 	return 0;
 }
 
@@ -335,10 +379,27 @@ int tracker__count(const struct tracker *t)
 	return t->nr_execs;
 }
 
-int tracker__executions(struct tracker *t, struct execution ***out)
+int tracker__foreach(struct tracker *t, int (*fn)(struct execution *e, void *ctx), void *ctx)
 {
-	*out = t->execs;
-	return t->nr_execs;
+	__u64 *ids;
+	int n = t->nr_execs, ret = 0;
+
+	if (!n)
+		return 0;
+	/* By id, not by pointer or index: fn may start, adopt or finish executions. */
+	ids = malloc(n * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		ids[i] = t->execs[i]->id;
+	for (int i = 0; i < n && !ret; i++) {
+		struct execution *e = tracker__find(t, ids[i]);
+
+		if (e)
+			ret = fn(e, ctx);
+	}
+	free(ids);
+	return ret;
 }
 
 int tracker__poll(struct tracker *t, int timeout_ms)
@@ -351,47 +412,83 @@ int tracker__fd(struct tracker *t)
 	return ring_buffer__epoll_fd(t->rb);
 }
 
+/* es is either one execution or the tracker's own array, which is sorted by id. */
 static struct execution *exec_in(struct execution **es, int n, __u64 id)
 {
-	for (int i = 0; i < n; i++)
-		if (es[i]->id == id)
-			return es[i];
-	return NULL;
+	int lo = 0, hi = n;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (es[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && es[lo]->id == id ? es[lo] : NULL;
 }
 
-/* One walk of the syscall map for all of es: its cost is the map's size, not size × executions. */
-static int collect_syscalls(struct tracker *t, struct execution **es, int n)
+/* Appends the stats of (e, nr) to e->syscalls; 0 also when the entry is gone meanwhile. */
+static int read_syscall(int fd, struct execution *e, __u32 nr)
 {
-	int fd = bpf_map__fd(t->skel->maps.syscall_stats);
-	struct ww_syscall_key key, next, *prev = NULL;
+	struct ww_syscall_key key = { .exec_id = e->id, .nr = nr };
 	struct syscall_summary *s;
-	struct execution *e;
 
-	for (int i = 0; i < n; i++)
-		es[i]->nr_syscalls = 0;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+	s = realloc(e->syscalls, (e->nr_syscalls + 1) * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	e->syscalls = s;
+	s = &e->syscalls[e->nr_syscalls];
+	if (bpf_map_lookup_elem(fd, &key, &s->stats))
+		return 0;
+	s->nr = nr;
+	e->nr_syscalls++;
+	return 0;
+}
+
+/* Every syscall number e's "seen" bitmap names. */
+static int read_seen_syscalls(int fd, struct execution *e, const struct ww_exec_shared *sh)
+{
+	int err = 0;
+
+	for (__u32 w = 0; w < WW_SYSCALL_BITS / 64 && !err; w++)
+		for (__u64 bits = sh->syscalls_seen[w]; bits && !err; bits &= bits - 1)
+			err = read_syscall(fd, e, w * 64 + __builtin_ctzll(bits));
+	return err;
+}
+
+/* The syscall entries of an execution whose bitmap overflowed: a walk of the whole map. */
+static int walk_syscalls(int fd, struct execution *e)
+{
+	struct ww_syscall_key key, next, *prev = NULL;
+	int err = 0;
+
+	e->nr_syscalls = 0;
+	while (!err && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		e = exec_in(es, n, key.exec_id);
-		if (!e)
-			continue;
-		s = realloc(e->syscalls, (e->nr_syscalls + 1) * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		e->syscalls = s;
-		s = &e->syscalls[e->nr_syscalls];
-		if (bpf_map_lookup_elem(fd, &key, &s->stats))
-			continue;	/* deleted meanwhile */
-		s->nr = key.nr;
-		e->nr_syscalls++;
+		if (key.exec_id == e->id)
+			err = read_syscall(fd, e, key.nr);
 	}
-	return 0;
+	return err;
+}
+
+/* e's per-syscall stats, by key from its bitmap: the cost is e's own syscalls, not the map's size. */
+static int collect_syscalls(struct tracker *t, struct execution *e, const struct ww_exec_shared *sh)
+{
+	int fd = bpf_map__fd(t->skel->maps.syscall_stats);
+
+	e->nr_syscalls = 0;
+	return sh->syscalls_overflow ? walk_syscalls(fd, e) : read_seen_syscalls(fd, e, sh);
 }
 
 /* The per-execution counters and memory, summed over CPUs. */
 static int collect_counters(struct tracker *t, struct execution *e, struct ww_exec_stats *percpu,
 			    const __u64 *cnt)
 {
+	struct ww_exec_shared sh;
+	int err;
+
 	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.exec_stats), &e->id, percpu))
 		return -errno;
 	/* Every field is a counter to sum, but for one maximum. */
@@ -407,7 +504,12 @@ static int collect_counters(struct tracker *t, struct execution *e, struct ww_ex
 	for (int c = 0; c < t->ncpus; c++)
 		if (percpu[c].connect_max_ns > e->totals.connect_max_ns)
 			e->totals.connect_max_ns = percpu[c].connect_max_ns;
-	bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.exec_mem), &e->id, &e->mem);
+	if (!bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.exec_shared), &e->id, &sh)) {
+		e->mem = sh.mem;
+		err = collect_syscalls(t, e, &sh);
+		if (err)
+			return err;
+	}
 	e->lost_events = cnt[WW_CNT_LIFECYCLE_LOST] + cnt[WW_CNT_ANOMALY_LOST] + cnt[WW_CNT_PROC_MAP_FULL] +
 			 cnt[WW_CNT_SYSCALL_MAP_FULL] + cnt[WW_CNT_SOCK_MAP_FULL] + cnt[WW_CNT_STORAGE_FAIL];
 	e->nr_unavailable = probes__unavailable(t->probes, &e->unavailable);
@@ -430,7 +532,7 @@ static int collect(struct tracker *t, struct execution **es, int n)
 			err = e_err;
 	}
 	free(percpu);
-	return collect_syscalls(t, es, n) ?: err;
+	return err;
 }
 
 int tracker__collect(struct tracker *t, struct execution *e)
@@ -471,18 +573,38 @@ int tracker__collect_live(struct tracker *t, struct execution *only,
 	return n;
 }
 
-/* Collects the keys first: deleting while iterating a hash map can skip entries. */
-static void delete_syscall_keys(int fd, __u64 exec_id)
+/* Deletes e's syscall entries: by key from its bitmap, or by a walk when it overflowed. */
+static void delete_syscalls(struct tracker *t, __u64 exec_id, const struct ww_exec_shared *sh)
 {
+	int fd = bpf_map__fd(t->skel->maps.syscall_stats);
+	struct ww_syscall_key key = { .exec_id = exec_id };
+
+	if (sh->syscalls_overflow) {
+		tracker__sweep(t);
+		return;
+	}
+	for (__u32 w = 0; w < WW_SYSCALL_BITS / 64; w++)
+		for (__u64 bits = sh->syscalls_seen[w]; bits; bits &= bits - 1) {
+			key.nr = w * 64 + __builtin_ctzll(bits);
+			bpf_map_delete_elem(fd, &key);
+		}
+}
+
+/* Collects the keys first: deleting while iterating a hash map can skip entries. */
+int tracker__sweep(struct tracker *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.syscall_stats);
+	int shared_fd = bpf_map__fd(t->skel->maps.exec_shared);
 	struct ww_syscall_key key, prev, *doomed = NULL, *n;
+	struct ww_exec_shared sh;
 	int nr = 0, cap = 0;
 	bool first = true;
 
 	while (bpf_map_get_next_key(fd, first ? NULL : &prev, &key) == 0) {
 		first = false;
 		prev = key;
-		if (key.exec_id != exec_id)
-			continue;
+		if (!bpf_map_lookup_elem(shared_fd, &key.exec_id, &sh))
+			continue;	/* its execution still exists */
 		if (nr == cap) {
 			cap = cap ? cap * 2 : 64;
 			n = realloc(doomed, cap * sizeof(*n));
@@ -495,21 +617,25 @@ static void delete_syscall_keys(int fd, __u64 exec_id)
 	for (int i = 0; i < nr; i++)
 		bpf_map_delete_elem(fd, &doomed[i]);
 	free(doomed);
+	return nr;
 }
 
 void tracker__finish(struct tracker *t, struct execution *e)
 {
+	int shared_fd = bpf_map__fd(t->skel->maps.exec_shared);
+	struct ww_exec_shared sh;
+	bool had_shared;
+
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.exec_stats), &e->id);
-	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.exec_mem), &e->id);
+	/* first the bitmap, then the entry: no new syscall entry is created once it is gone */
+	had_shared = !bpf_map_lookup_elem(shared_fd, &e->id, &sh);
+	bpf_map_delete_elem(shared_fd, &e->id);
 	for (int i = 0; i < e->nr_procs; i++)
 		if (!e->procs[i].exited)
 			bpf_map_delete_elem(bpf_map__fd(t->skel->maps.procs), &e->procs[i].pid);
-	delete_syscall_keys(bpf_map__fd(t->skel->maps.syscall_stats), e->id);
+	/* a syscall racing this may still add an entry: tracker__sweep deletes those */
+	if (had_shared)
+		delete_syscalls(t, e->id, &sh);
 
-	for (int i = 0; i < t->nr_execs; i++) {
-		if (t->execs[i] == e) {
-			t->execs[i] = t->execs[--t->nr_execs];
-			break;
-		}
-	}
+	remove_exec(t, e);
 }

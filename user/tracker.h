@@ -45,8 +45,14 @@ int tracker__watch_orchestrator(struct tracker *t, __u64 orch_id, pid_t pid, int
 int tracker__adopt(struct tracker *t, struct execution *e);
 
 int tracker__count(const struct tracker *t);
-/* The executions tracked now (the array stays valid until the next change). */
-int tracker__executions(struct tracker *t, struct execution ***out);
+/* The tracked execution with this kernel id, or NULL. */
+struct execution *tracker__find(struct tracker *t, __u64 id);
+/*
+ * Calls fn for each execution tracked when the walk starts that is still
+ * tracked when its turn comes, in id order; fn may start, adopt and finish
+ * executions. Stops at fn's first non-zero return and returns it.
+ */
+int tracker__foreach(struct tracker *t, int (*fn)(struct execution *e, void *ctx), void *ctx);
 
 /* Consumes pending events, waiting up to timeout_ms; returns events handled or -errno. */
 int tracker__poll(struct tracker *t, int timeout_ms);
@@ -67,6 +73,8 @@ struct ww_task_info;
  */
 int tracker__collect_live(struct tracker *t, struct execution *only,
 			  struct ww_task_info *tasks, int max);
+/* Deletes syscall entries whose execution is gone (a syscall that raced a finish); returns how many. */
+int tracker__sweep(struct tracker *t);
 /* Forgets e in the kernel; descendants that outlive it stop being tracked. */
 void tracker__finish(struct tracker *t, struct execution *e);
 
