@@ -13,14 +13,16 @@ VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
-USER_SRCS := $(wildcard user/*.c)
+# user/ is layered (tools/check-layers.sh): lib, observe, history, notify, alerts, daemon, cli.
+USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+USER_DIRS := $(sort $(dir $(USER_OBJS)))
 # The dashboard, with the pinned uPlot fetched from npm, embedded in the binary.
 DASHBOARD_FILES := $(sort $(wildcard dashboard/*.html dashboard/*.js dashboard/*.css dashboard/*.svg))
 VENDOR_FILES := $(OUTPUT)/vendor/uPlot.iife.min.js $(OUTPUT)/vendor/uPlot.min.css $(OUTPUT)/vendor/uPlot.LICENSE
 ASSETS_OBJ := $(OUTPUT)/assets_data.o
 # Everything but main.c, so tests can link the modules.
-LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS)) $(ASSETS_OBJ)
+LIB_OBJS := $(filter-out $(OUTPUT)/user/cli/main.o,$(USER_OBJS)) $(ASSETS_OBJ)
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS))
 
@@ -46,7 +48,7 @@ all: deps $(OUTPUT)/workerwatch $(OUTPUT)/wwload
 deps:
 	$(Q)tools/setup.sh build
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/tests $(USER_DIRS):
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/bpf
@@ -68,7 +70,7 @@ $(OUTPUT)/syscall_names.h: | $(OUTPUT)
 
 $(USER_OBJS): $(OUTPUT)/workerwatch.skel.h $(OUTPUT)/syscall_names.h
 
-$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c | $(USER_DIRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -105,6 +107,7 @@ run: all
 	$(Q)tools/as-root.sh tools/demo.sh $(OUTPUT)
 
 check: all $(OUTPUT)/ww_test
+	$(Q)tools/check-layers.sh
 	$(Q)tools/setup.sh test
 	$(Q)tools/as-root.sh $(OUTPUT)/ww_test --bin $(OUTPUT)
 
@@ -149,4 +152,4 @@ $(OUTPUT)/wwalertlat: tools/wwalertlat.c | $(OUTPUT)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -lcurl -o $@
 # --- end wwalertlat ---
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d $(OUTPUT)/*/*/*.d)

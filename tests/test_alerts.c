@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 #include <cjson/cJSON.h>
-#include "alerts.h"
+#include "alerts/alerts.h"
 #include "harness.h"
-#include "store.h"
+#include "history/store.h"
 
 #define SEC	1000ULL
 #define MAX_SERIES 4

@@ -12,7 +12,7 @@
 #include <zlib.h>
 #include <cjson/cJSON.h>
 #include "harness.h"
-#include "eventlog.h"
+#include "daemon/eventlog.h"
 
 #define NS 1000000000ULL
 #define MAX_NAMES 256

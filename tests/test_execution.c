@@ -4,7 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include "execution.h"
+#include "observe/execution.h"
 #include "harness.h"
 
 static struct execution *exec_with_root(int status)

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "workerwatch.h"
 #include "harness.h"
-#include "hist.h"
+#include "observe/hist.h"
 
 TEST(hist_bucket_bounds_contain_their_values)
 {

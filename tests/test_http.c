@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include "harness.h"
-#include "http.h"
+#include "daemon/http.h"
 
 #define TOKEN "s3cret-token-0123456789"
 

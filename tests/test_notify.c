@@ -10,10 +10,10 @@
 #include <openssl/hmac.h>
 #include <sqlite3.h>
 #include "harness.h"
-#include "labels.h"
-#include "notify.h"
+#include "lib/labels.h"
+#include "notify/notify.h"
 #include "sink.h"
-#include "store.h"
+#include "history/store.h"
 
 /* 2026-11-21T05:28:32Z */
 #define T0_MS		1795238912000ULL

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "harness.h"
-#include "prom.h"
+#include "daemon/prom.h"
 
 #define PROMTOOL "/usr/bin/promtool"
 

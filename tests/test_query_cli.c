@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "harness.h"
-#include "store.h"
+#include "history/store.h"
 
 #define HOUR_MS	3600000ULL
 #define DAY_MS	(24 * HOUR_MS)

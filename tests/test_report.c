@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "harness.h"
-#include "report.h"
+#include "observe/report.h"
 
 static struct execution *sample_execution(void)
 {

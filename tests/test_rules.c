@@ -7,8 +7,8 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "harness.h"
-#include "labels.h"
-#include "rules.h"
+#include "lib/labels.h"
+#include "alerts/rules.h"
 
 /* CHECK_EQ evaluates its arguments twice; a call that writes must run once. */
 #define CHECK_RET(call, want) do {							\

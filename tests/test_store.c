@@ -11,8 +11,8 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 #include "harness.h"
-#include "store.h"
-#include "views.h"
+#include "history/store.h"
+#include "history/views.h"
 
 #define MIN_MS	60000ULL
 #define DAY_MS	(24 * 60 * MIN_MS)

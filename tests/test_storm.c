@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "harness.h"
-#include "store.h"
+#include "history/store.h"
 #include "wwd.h"
 
 /* Executions of a session in the daemon's history, by status. */

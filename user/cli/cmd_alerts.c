@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+/* workerwatch alerts / ack / unack / resolve / silence: the daemon's alerts from the command line. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "cli/client.h"
+#include "cli/cmd.h"
+#include "lib/log.h"
+
+struct alert_opts {
+	const char *server;
+	const char *token_file;
+	const char *state;
+	const char *by;
+	const char *comment;
+	const char *expires;
+	const char *duration;
+	bool json;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: workerwatch alerts [--state pending|firing|resolving|resolved|active] [--json]\n"
+		"       workerwatch ack ID [--comment TEXT] [--by NAME] [--expires DURATION]\n"
+		"       workerwatch unack ID\n"
+		"       workerwatch resolve ID [--by NAME]\n"
+		"       workerwatch silence MATCHER... --duration DURATION [--comment TEXT] [--by NAME]\n"
+		"Options: --server URL (default %s), --token-file PATH (default %s)\n"
+		"An ID is the alert's fingerprint (16 hex digits) as `workerwatch alerts` shows it;\n"
+		"a MATCHER is like agent=\"builder\" or alertname=~\"Worker.*\".\n",
+		CLIENT_DEFAULT_SERVER, CLIENT_DEFAULT_TOKEN);
+}
+
+/* Sends the request; on success *out holds the body. The exit status of the command otherwise. */
+static int call(const struct alert_opts *o, const char *method, const char *path, const char *body, char **out)
+{
+	char msg[512];
+	int status = client__request(o->server, o->token_file, method, path, body, out);
+
+	if (status < 0) {
+		ww_err("cannot reach the daemon at %s: %s (is `workerwatch daemon` running?)", o->server,
+		       strerror(-status));
+		return 1;
+	}
+	if (status >= 300) {
+		ww_err("%s %s: %d %s", method, path, status, client__error_text(*out, msg, sizeof(msg)));
+		free(*out);
+		*out = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static void print_table(const cJSON *alerts)
+{
+	const cJSON *a;
+
+	printf("%-16s  %-9s  %-8s  %-3s  %-26s  %-20s  %-12s  %s\n", "ID", "STATE", "SEVERITY", "ACK",
+	       "ALERTNAME", "SINCE", "VALUE", "SUMMARY");
+	cJSON_ArrayForEach(a, alerts) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(a, "value");
+		const cJSON *ann = cJSON_GetObjectItemCaseSensitive(a, "annotations");
+		char value[32] = "-", since[21];
+
+		if (cJSON_IsNumber(v))
+			snprintf(value, sizeof(value), "%.4g", v->valuedouble);
+		snprintf(since, sizeof(since), "%s", str(a, "started_at"));
+		printf("%-16s  %-9s  %-8s  %-3s  %-26s  %-20s  %-12s  %s\n", str(a, "id"), str(a, "state"),
+		       str(a, "severity"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "acknowledged")) ? "yes" : "no",
+		       str(a, "alertname"), since, value, str(ann, "summary"));
+	}
+	if (!cJSON_GetArraySize(alerts))
+		printf("(no alerts)\n");
+}
+
+static bool valid_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)id[i]) || isupper((unsigned char)id[i]))
+			return false;
+	return n == 16;
+}
+
+static int list(const struct alert_opts *o)
+{
+	char path[128], *out = NULL;
+	cJSON *arr;
+	int ret;
+
+	snprintf(path, sizeof(path), "/api/v1/alerts%s%s", o->state ? "?state=" : "", o->state ? o->state : "");
+	ret = call(o, "GET", path, NULL, &out);
+	if (ret)
+		return ret;
+	arr = cJSON_Parse(out);
+	if (!cJSON_IsArray(arr)) {
+		ww_err("the daemon answered something that is not a list of alerts");
+		ret = 1;
+	} else if (o->json) {
+		printf("%s\n", out);
+	} else {
+		print_table(arr);
+	}
+	cJSON_Delete(arr);
+	free(out);
+	return ret;
+}
+
+/* ack, unack, resolve: POST /api/v1/alerts/ID/VERB with the options as the body. */
+static int act(const struct alert_opts *o, const char *verb, const char *id)
+{
+	cJSON *body = cJSON_CreateObject(), *alert;
+	char path[128], *text, *out = NULL;
+	int ret;
+
+	if (!valid_id(id)) {
+		ww_err("an alert id is 16 lowercase hex digits, not '%s'", id);
+		cJSON_Delete(body);
+		return 2;
+	}
+	if (o->by)
+		cJSON_AddStringToObject(body, "by", o->by);
+	if (o->comment)
+		cJSON_AddStringToObject(body, "comment", o->comment);
+	if (o->expires)
+		cJSON_AddStringToObject(body, "expires", o->expires);
+	text = cJSON_PrintUnformatted(body);
+	snprintf(path, sizeof(path), "/api/v1/alerts/%s/%s", id, verb);
+	ret = call(o, "POST", path, text, &out);
+	if (!ret) {
+		alert = cJSON_Parse(out);
+		if (o->json)
+			printf("%s\n", out);
+		else
+			printf("%s %s: %s%s\n", id, str(alert, "alertname"), str(alert, "state"),
+			       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(alert, "acknowledged")) ?
+			       ", acknowledged" : "");
+		cJSON_Delete(alert);
+	}
+	free(out);
+	free(text);
+	cJSON_Delete(body);
+	return ret;
+}
+
+static int silence(const struct alert_opts *o, char **matchers, int n)
+{
+	cJSON *body = cJSON_CreateObject(), *ms = cJSON_AddArrayToObject(body, "matchers"), *res;
+	char *text, *out = NULL;
+	int ret;
+
+	if (!n || !o->duration) {
+		ww_err("silence wants at least one MATCHER and --duration (e.g. --duration 2h)");
+		cJSON_Delete(body);
+		return 2;
+	}
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(ms, cJSON_CreateString(matchers[i]));
+	cJSON_AddStringToObject(body, "duration", o->duration);
+	cJSON_AddStringToObject(body, "createdBy", o->by ? o->by : "cli");
+	cJSON_AddStringToObject(body, "comment", o->comment ? o->comment : "");
+	text = cJSON_PrintUnformatted(body);
+	ret = call(o, "POST", "/api/v1/silences", text, &out);
+	if (!ret) {
+		res = cJSON_Parse(out);
+		printf("%s\n", str(res, "silenceID"));
+		cJSON_Delete(res);
+	}
+	free(out);
+	free(text);
+	cJSON_Delete(body);
+	return ret;
+}
+
+int cmd_alerts(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "state", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
+		{ "by", required_argument, NULL, 'b' }, { "comment", required_argument, NULL, 'c' },
+		{ "expires", required_argument, NULL, 'e' }, { "duration", required_argument, NULL, 'd' },
+		{ "server", required_argument, NULL, 'S' }, { "token-file", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' }, {},
+	};
+	static const char *const states[] = { "pending", "firing", "resolving", "resolved", "active" };
+	struct alert_opts o = { .server = CLIENT_DEFAULT_SERVER, .token_file = CLIENT_DEFAULT_TOKEN };
+	const char *cmd = argv[0];
+	bool state_ok = false;
+	int ch, npos;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's': o.state = optarg; break;
+		case 'j': o.json = true; break;
+		case 'b': o.by = optarg; break;
+		case 'c': o.comment = optarg; break;
+		case 'e': o.expires = optarg; break;
+		case 'd': o.duration = optarg; break;
+		case 'S': o.server = optarg; break;
+		case 'T': o.token_file = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case ':': ww_err("%s: option %s needs a value", cmd, argv[optind - 1]); return 2;
+		default: ww_err("%s: unknown option '%s' (see --help)", cmd, argv[optind - 1]); return 2;
+		}
+	}
+	npos = argc - optind;
+	for (size_t i = 0; o.state && i < sizeof(states) / sizeof(states[0]); i++)
+		state_ok |= !strcmp(o.state, states[i]);
+	if (o.state && !state_ok) {
+		ww_err("--state wants pending, firing, resolving, resolved or active, not '%s'", o.state);
+		return 2;
+	}
+	if (!strcmp(cmd, "alerts")) {
+		if (npos) {
+			ww_err("alerts takes no arguments (see --help)");
+			return 2;
+		}
+		return list(&o);
+	}
+	if (!strcmp(cmd, "silence"))
+		return silence(&o, argv + optind, npos);
+	if (npos != 1) {
+		ww_err("%s wants one alert ID (see workerwatch alerts)", cmd);
+		return 2;
+	}
+	return act(&o, !strcmp(cmd, "ack") ? "ack" : cmd, argv[optind]);
+}

@@ -1,0 +1,766 @@
+// SPDX-License-Identifier: MIT
+/* The daemon's JSON API: validates every input, then acts under the daemon's lock. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "daemon/api.h"
+#include "daemon/assets.h"
+#include "lib/version.h"
+#include "daemon/daemon.h"
+#include "daemon/health.h"
+#include "daemon/metrics.h"
+#include "observe/probes.h"
+#include "observe/report.h"
+#include "history/snapshot.h"
+#include "history/store.h"
+#include "observe/syscalls.h"
+#include "observe/tracker.h"
+#include "history/views.h"
+
+#define MAX_PID		4194304	/* PID_MAX_LIMIT */
+#define MAX_LIMIT	1000
+#define MAX_TASKS	8192
+
+static void reply(struct http_response *resp, int status, cJSON *obj)
+{
+	resp->status = status;
+	resp->body = obj ? cJSON_Print(obj) : NULL;
+	if (obj && !resp->body)
+		http__error(resp, 500, "out of memory");
+	cJSON_Delete(obj);
+}
+
+/* The request body as a JSON object, or NULL after a 400. */
+static cJSON *body_object(const struct http_request *req, struct http_response *resp,
+			  const char *const *allowed)
+{
+	cJSON *obj, *item;
+
+	if (!req->body || !req->body_len) {
+		http__error(resp, 400, "a JSON object body is required");
+		return NULL;
+	}
+	obj = cJSON_ParseWithLength(req->body, req->body_len);
+	if (!cJSON_IsObject(obj)) {
+		http__error(resp, 400, "the body is not a JSON object");
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	cJSON_ArrayForEach(item, obj) {
+		bool known = false;
+
+		for (const char *const *a = allowed; *a; a++)
+			known |= !strcmp(*a, item->string);
+		if (!known) {
+			http__error(resp, 400, "unknown field '%.64s'", item->string);
+			cJSON_Delete(obj);
+			return NULL;
+		}
+	}
+	return obj;
+}
+
+/* Copies a string field; absent is fine unless required. Returns false after a 400. */
+static bool string_field(const cJSON *obj, const char *name, bool required, char *out, size_t size,
+			 struct http_response *resp)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	if (!item) {
+		if (required)
+			http__error(resp, 400, "'%s' is required", name);
+		return !required;
+	}
+	if (!cJSON_IsString(item)) {
+		http__error(resp, 400, "'%s' must be a string", name);
+		return false;
+	}
+	if (strlen(item->valuestring) >= size || (required && !item->valuestring[0])) {
+		http__error(resp, 400, "'%s' must be 1 to %zu characters", name, size - 1);
+		return false;
+	}
+	for (const char *c = item->valuestring; *c; c++) {
+		if ((unsigned char)*c < 0x20) {
+			http__error(resp, 400, "'%s' contains a control character", name);
+			return false;
+		}
+	}
+	strcpy(out, item->valuestring);
+	return true;
+}
+
+static bool int_field(const cJSON *obj, const char *name, bool required, long min, long max,
+		      long *out, struct http_response *resp)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	if (!item) {
+		if (required)
+			http__error(resp, 400, "'%s' is required", name);
+		return !required;
+	}
+	if (!cJSON_IsNumber(item) || item->valuedouble != (double)(long)item->valuedouble ||
+	    item->valuedouble < min || item->valuedouble > max) {
+		http__error(resp, 400, "'%s' must be a whole number from %ld to %ld", name, min, max);
+		return false;
+	}
+	*out = (long)item->valuedouble;
+	return true;
+}
+
+/* A labels object of short strings, as JSON text. */
+static bool labels_field(const cJSON *obj, char *out, size_t size, struct http_response *resp)
+{
+	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(obj, "labels"), *l;
+	char *text;
+
+	if (!labels) {
+		snprintf(out, size, "{}");
+		return true;
+	}
+	if (!cJSON_IsObject(labels)) {
+		http__error(resp, 400, "'labels' must be an object of strings");
+		return false;
+	}
+	cJSON_ArrayForEach(l, labels) {
+		if (!cJSON_IsString(l) || strlen(l->string) > 64 || strlen(l->valuestring) > 256) {
+			http__error(resp, 400, "'labels' must map names of up to 64 to strings of up to 256 characters");
+			return false;
+		}
+	}
+	text = cJSON_PrintUnformatted(labels);
+	if (!text || strlen(text) >= size) {
+		free(text);
+		http__error(resp, 400, "'labels' is too large");
+		return false;
+	}
+	strcpy(out, text);
+	free(text);
+	return true;
+}
+
+static bool id_param(const struct http_request *req, __u64 *id, struct http_response *resp)
+{
+	char *end;
+
+	errno = 0;
+	*id = strtoull(req->params[0], &end, 10);
+	if (errno || end == req->params[0] || *end || !*id || req->params[0][0] == '-') {
+		http__error(resp, 400, "'%.32s' is not an execution id", req->params[0]);
+		return false;
+	}
+	return true;
+}
+
+/* pidfd of a user process we may attach to, or -1 after a 4xx. */
+static int open_target(long pid, struct http_response *resp)
+{
+	char path[64], buf[512];
+	unsigned long flags = 0;
+	FILE *f;
+	int fd;
+
+	if (pid == getpid() || pid <= 1) {
+		http__error(resp, 400, "pid %ld cannot be attached (init or the daemon itself)", pid);
+		return -1;
+	}
+	fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd < 0) {
+		http__error(resp, 404, "no process with pid %ld", pid);
+		return -1;
+	}
+	/* kernel threads have no user work to observe */
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (f && fgets(buf, sizeof(buf), f)) {
+		const char *rp = strrchr(buf, ')');
+
+		if (rp)
+			sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags);
+	}
+	if (f)
+		fclose(f);
+	if (flags & 0x00200000) {	/* PF_KTHREAD */
+		close(fd);
+		http__error(resp, 400, "pid %ld is a kernel thread", pid);
+		return -1;
+	}
+	return fd;
+}
+
+static int errno_status(int err)
+{
+	switch (err) {
+	case -ESRCH: return 404;
+	case -EBUSY: return 409;
+	case -ECHILD: return 409;
+	case -ENOSPC: return 503;
+	default: return 500;
+	}
+}
+
+/* One execution as it is now; the task list read on the way goes to tasks when given. */
+static cJSON *live_view(struct daemon *d, struct execution *e, struct ww_task_info *tasks, int max,
+			int *ntasks)
+{
+	struct exec_record r;
+	int n = tracker__collect_live(d->tracker, e, tasks, max);
+
+	if (ntasks)
+		*ntasks = n > 0 ? n : 0;
+	snapshot__record(e, &r);
+	return views__exec(&r);
+}
+
+static void post_execution(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	static const char *const allowed[] = { "pid", "session", "agent", "task", "labels", NULL };
+	struct daemon *d = ctx;
+	struct execution *e = calloc(1, sizeof(*e));
+	cJSON *body;
+	long pid = 0;
+	int pidfd = -1, err;
+
+	body = body_object(req, resp, allowed);
+	if (!e || !body || !int_field(body, "pid", true, 1, MAX_PID, &pid, resp) ||
+	    !string_field(body, "session", true, e->session, sizeof(e->session), resp) ||
+	    !string_field(body, "agent", true, e->agent, sizeof(e->agent), resp) ||
+	    !string_field(body, "task", false, e->task, sizeof(e->task), resp) ||
+	    !labels_field(body, e->labels, sizeof(e->labels), resp))
+		goto cleanup;
+	pidfd = open_target(pid, resp);
+	if (pidfd < 0)
+		goto cleanup;
+	e->pid = (pid_t)pid;
+	e->completed_steps = e->total_steps = -1;
+	e->argv = daemon__cmdline((pid_t)pid);
+	pthread_mutex_lock(&d->lock);
+	err = daemon__start_execution(d, e, pidfd);
+	if (err) {
+		pthread_mutex_unlock(&d->lock);
+		http__error(resp, errno_status(err), err == -EBUSY ? "pid %ld is already tracked" :
+			    err == -ESRCH ? "pid %ld exited" :
+			    err == -ECHILD ? "pid %ld has already exited (a zombie its parent has not reaped)" :
+			    "cannot attach to pid %ld: %s", pid, strerror(-err));
+		goto cleanup;
+	}
+	reply(resp, 201, live_view(d, e, NULL, 0, NULL));
+	e = NULL;	/* the tracker owns it now */
+	pthread_mutex_unlock(&d->lock);
+cleanup:
+	if (pidfd >= 0)
+		close(pidfd);
+	execution__free(e);
+	cJSON_Delete(body);
+}
+
+static void post_orchestrator(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	static const char *const allowed[] = { "pid", "session", NULL };
+	struct daemon *d = ctx;
+	char session[EXEC_NAME_LEN];
+	cJSON *body, *out;
+	long pid = 0;
+	__u64 id;
+	int pidfd = -1, err;
+
+	body = body_object(req, resp, allowed);
+	if (!body || !int_field(body, "pid", true, 1, MAX_PID, &pid, resp) ||
+	    !string_field(body, "session", true, session, sizeof(session), resp))
+		goto cleanup;
+	pidfd = open_target(pid, resp);
+	if (pidfd < 0)
+		goto cleanup;
+	pthread_mutex_lock(&d->lock);
+	err = daemon__add_orchestrator(d, (pid_t)pid, pidfd, session, &id);
+	pthread_mutex_unlock(&d->lock);
+	if (err) {
+		http__error(resp, errno_status(err), "cannot watch pid %ld: %s", pid,
+			    err == -EBUSY ? "it is already tracked" :
+			    err == -ECHILD ? "it has already exited (a zombie its parent has not reaped)" :
+			    strerror(-err));
+		goto cleanup;
+	}
+	pidfd = -1;	/* the daemon keeps it to see the orchestrator exit */
+	out = cJSON_CreateObject();
+	cJSON_AddNumberToObject(out, "id", (double)id);
+	cJSON_AddNumberToObject(out, "pid", pid);
+	cJSON_AddStringToObject(out, "session", session);
+	reply(resp, 201, out);
+cleanup:
+	if (pidfd >= 0)
+		close(pidfd);
+	cJSON_Delete(body);
+}
+
+/* A history query's rows as a JSON array, each through view; frees them. */
+#define REPLY_ROWS(resp, err, rows, n, view)						\
+	do {										\
+		cJSON *arr_;								\
+											\
+		if (err) {								\
+			free(rows);							\
+			http__error(resp, 500, "cannot read history");			\
+			break;								\
+		}									\
+		arr_ = cJSON_CreateArray();						\
+		for (int i_ = 0; i_ < (n); i_++)					\
+			cJSON_AddItemToArray(arr_, view(&(rows)[i_]));			\
+		free(rows);								\
+		reply(resp, 200, arr_);							\
+	} while (0)
+
+static bool since_param(const char *s, __u64 *ms, struct http_response *resp)
+{
+	struct tm tm = {};
+	char *end;
+
+	if (!s)
+		return true;
+	errno = 0;
+	*ms = strtoull(s, &end, 10);
+	if (!errno && end != s && !*end)
+		return true;
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end && (!*end || !strcmp(end, "Z"))) {
+		*ms = (__u64)timegm(&tm) * 1000;
+		return true;
+	}
+	http__error(resp, 400, "'since' wants epoch milliseconds or YYYY-MM-DDTHH:MM:SSZ");
+	return false;
+}
+
+static bool limit_param(const struct http_request *req, int def, int *limit, struct http_response *resp)
+{
+	const char *s = http_request__query(req, "limit");
+	char *end;
+	long v;
+
+	*limit = def;
+	if (!s)
+		return true;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > MAX_LIMIT) {
+		http__error(resp, 400, "'limit' wants a number from 1 to %d", MAX_LIMIT);
+		return false;
+	}
+	*limit = (int)v;
+	return true;
+}
+
+static bool copy_param(const struct http_request *req, const char *name, char *out, size_t size,
+		       struct http_response *resp)
+{
+	const char *s = http_request__query(req, name);
+
+	if (!s)
+		return true;
+	if (strlen(s) >= size) {
+		http__error(resp, 400, "'%s' is too long", name);
+		return false;
+	}
+	strcpy(out, s);
+	return true;
+}
+
+static void list_executions(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	struct exec_filter f = {};
+	struct exec_record *rows = NULL;
+	int n = 0, err;
+
+	if (!copy_param(req, "status", f.status, sizeof(f.status), resp) ||
+	    !copy_param(req, "session", f.session, sizeof(f.session), resp) ||
+	    !copy_param(req, "agent", f.agent, sizeof(f.agent), resp) ||
+	    !since_param(http_request__query(req, "since"), &f.since_ms, resp) ||
+	    !limit_param(req, 100, &f.limit, resp))
+		return;
+	pthread_mutex_lock(&d->lock);
+	err = store__list_executions(d->store, &f, &rows, &n);
+	pthread_mutex_unlock(&d->lock);
+	REPLY_ROWS(resp, err, rows, n, views__exec);
+}
+
+/* Processes of a live execution, with the syscall each thread is blocked in now. */
+static void add_live_detail(struct execution *e, const struct ww_task_info *tasks, int n, cJSON *out)
+{
+	cJSON *procs = cJSON_AddArrayToObject(out, "processes");
+	cJSON *blocked = cJSON_AddArrayToObject(out, "blocked");
+	__u64 now = tracker__now_mono();
+	char buf[32];
+
+	for (int i = 0; i < e->nr_procs; i++) {
+		cJSON *p = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(p, "pid", e->procs[i].pid);
+		cJSON_AddNumberToObject(p, "ppid", e->procs[i].ppid);
+		cJSON_AddStringToObject(p, "comm", e->procs[i].comm);
+		cJSON_AddBoolToObject(p, "running", !e->procs[i].exited);
+		cJSON_AddItemToArray(procs, p);
+	}
+	for (int i = 0; i < n; i++) {
+		cJSON *b;
+
+		if (tasks[i].exec_id != e->id || !tasks[i].sys_enter_ts || !tasks[i].state)
+			continue;
+		b = cJSON_CreateObject();
+		cJSON_AddNumberToObject(b, "pid", tasks[i].pid);
+		cJSON_AddNumberToObject(b, "tid", tasks[i].tid);
+		cJSON_AddStringToObject(b, "comm", tasks[i].comm);
+		cJSON_AddStringToObject(b, "syscall", syscall__name(tasks[i].sys_nr, buf, sizeof(buf)));
+		cJSON_AddNumberToObject(b, "blocked_ns", (double)(now - tasks[i].sys_enter_ts));
+		cJSON_AddItemToArray(blocked, b);
+	}
+}
+
+static void add_extra(struct daemon *d, __u64 id, const char *key, cJSON *out)
+{
+	char *text = NULL;
+	cJSON *doc;
+
+	if (store__get_extra(d->store, id, key, &text))
+		return;
+	doc = cJSON_Parse(text);
+	if (doc)
+		cJSON_AddItemToObject(out, key, doc);
+	free(text);
+}
+
+static void get_execution(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	struct syscall_row *sys = NULL;
+	struct sample_row *samples = NULL;
+	struct ww_task_info *tasks = NULL;
+	struct exec_record r;
+	struct execution *e;
+	cJSON *out = NULL;
+	int nsys = 0, nsamples = 0, ntasks = 0;
+	__u64 id;
+
+	if (!id_param(req, &id, resp))
+		return;
+	pthread_mutex_lock(&d->lock);
+	e = daemon__find_live(d, id);
+	if (e) {
+		/* one pass of the task iterator serves both the uncharged CPU and the blocked threads */
+		tasks = calloc(MAX_TASKS, sizeof(*tasks));
+		out = live_view(d, e, tasks, tasks ? MAX_TASKS : 0, &ntasks);
+		nsys = snapshot__syscall_rows(e, &sys);
+		add_live_detail(e, tasks, ntasks, out);
+		cJSON_AddItemToObject(out, "runqueue_latency", report__hist_json(e->totals.rq_hist, 0));
+		cJSON_AddItemToObject(out, "slow_syscalls", report__slow_json(e));
+		cJSON_AddItemToObject(out, "syscall_histograms", report__syscall_histograms(e));
+	} else if (!store__get_execution(d->store, id, &r)) {
+		out = views__exec(&r);
+		store__syscalls(d->store, id, &sys, &nsys);
+		add_extra(d, id, "runqueue_latency", out);
+		add_extra(d, id, "slow_syscalls", out);
+		add_extra(d, id, "syscall_histograms", out);
+	}
+	if (out)
+		store__samples(d->store, id, &samples, &nsamples);
+	pthread_mutex_unlock(&d->lock);
+	free(tasks);
+	if (!out) {
+		http__error(resp, 404, "no execution %llu", (unsigned long long)id);
+		return;
+	}
+	cJSON_AddItemToObject(out, "syscalls", views__syscalls(sys, nsys > 0 ? nsys : 0));
+	cJSON_AddItemToObject(out, "samples", views__samples(samples, nsamples));
+	free(sys);
+	free(samples);
+	reply(resp, 200, out);
+}
+
+static void delete_execution(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	struct exec_record r;
+	struct execution *e;
+	bool known, saved = false;
+	__u64 id;
+
+	if (!id_param(req, &id, resp))
+		return;
+	pthread_mutex_lock(&d->lock);
+	e = daemon__find_live(d, id);
+	known = e || !store__get_execution(d->store, id, &r);
+	if (e) {
+		e->detached = true;
+		daemon__finalize(d, e);
+		saved = !store__get_execution(d->store, id, &r) && !strcmp(r.status, "detached");
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!known)
+		http__error(resp, 404, "no execution %llu", (unsigned long long)id);
+	else if (!e)
+		http__error(resp, 409, "execution %llu already ended", (unsigned long long)id);
+	else if (!saved)
+		http__error(resp, 500, "detached execution %llu, but could not record it", (unsigned long long)id);
+	else
+		reply(resp, 200, views__exec(&r));
+}
+
+static void patch_execution(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	static const char *const allowed[] = { "completed_steps", "total_steps", "current_step",
+					       "status", NULL };
+	struct daemon *d = ctx;
+	char status[16] = "", step[EXEC_NAME_LEN] = "";
+	long done = -2, total = -2;
+	struct exec_record r;
+	struct execution *e;
+	cJSON *body, *out = NULL;
+	__u64 id;
+
+	if (!id_param(req, &id, resp))
+		return;
+	body = body_object(req, resp, allowed);
+	if (!body || !int_field(body, "completed_steps", false, 0, 1 << 30, &done, resp) ||
+	    !int_field(body, "total_steps", false, 0, 1 << 30, &total, resp) ||
+	    !string_field(body, "current_step", false, step, sizeof(step), resp) ||
+	    !string_field(body, "status", false, status, sizeof(status), resp))
+		goto cleanup;
+	if (status[0] && strcmp(status, "completed") && strcmp(status, "failed")) {
+		http__error(resp, 400, "'status' must be \"completed\" or \"failed\"");
+		goto cleanup;
+	}
+	pthread_mutex_lock(&d->lock);
+	e = daemon__find_live(d, id);
+	if (e) {
+		if (done != -2)
+			e->completed_steps = (int)done;
+		if (total != -2)
+			e->total_steps = (int)total;
+		if (cJSON_GetObjectItemCaseSensitive(body, "current_step"))
+			snprintf(e->current_step, sizeof(e->current_step), "%s", step);
+		if (status[0])
+			snprintf(e->status_override, sizeof(e->status_override), "%s", status);
+		if (done != -2 || total != -2 || cJSON_GetObjectItemCaseSensitive(body, "current_step"))
+			e->progress_at_ms = daemon__now_ms();
+		daemon__save(d, e);
+		out = live_view(d, e, NULL, 0, NULL);
+	} else if (!store__get_execution(d->store, id, &r)) {
+		if (done != -2)
+			r.completed_steps = (int)done;
+		if (total != -2)
+			r.total_steps = (int)total;
+		if (cJSON_GetObjectItemCaseSensitive(body, "current_step"))
+			snprintf(r.current_step, sizeof(r.current_step), "%s", step);
+		if (status[0] && strcmp(r.status, "running"))
+			snprintf(r.status, sizeof(r.status), "%s", status);
+		if (!store__upsert_execution(d->store, &r, NULL, 0))
+			out = views__exec(&r);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (out)
+		reply(resp, 200, out);
+	else
+		http__error(resp, 404, "no execution %llu", (unsigned long long)id);
+cleanup:
+	cJSON_Delete(body);
+}
+
+static void list_orchestrations(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	struct orch_record *rows = NULL;
+	int n = 0, limit, err;
+
+	if (!limit_param(req, 100, &limit, resp))
+		return;
+	pthread_mutex_lock(&d->lock);
+	err = store__orchestrations(d->store, limit, &rows, &n);
+	pthread_mutex_unlock(&d->lock);
+	REPLY_ROWS(resp, err, rows, n, views__orch);
+}
+
+static void get_orchestration(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	struct exec_filter f = { .limit = MAX_LIMIT };
+	struct exec_record *rows = NULL;
+	struct orch_record o;
+	cJSON *out, *arr;
+	int n = 0, err;
+
+	snprintf(f.session, sizeof(f.session), "%s", req->params[0]);
+	pthread_mutex_lock(&d->lock);
+	err = store__orchestration(d->store, req->params[0], &o);
+	if (!err)
+		err = store__list_executions(d->store, &f, &rows, &n);
+	pthread_mutex_unlock(&d->lock);
+	if (err) {
+		http__error(resp, err == -ENOENT ? 404 : 500, err == -ENOENT ? "no orchestration '%s'" :
+			    "cannot read history for '%s'", req->params[0]);
+		return;
+	}
+	out = views__orch(&o);
+	arr = cJSON_AddArrayToObject(out, "executions");
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, views__exec(&rows[i]));
+	free(rows);
+	reply(resp, 200, out);
+}
+
+static void get_performance(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	struct perf_record *rows = NULL;
+	__u64 since = 0;
+	int n = 0, err;
+
+	if (!since_param(http_request__query(req, "since"), &since, resp))
+		return;
+	pthread_mutex_lock(&d->lock);
+	err = store__performance(d->store, since, &rows, &n);
+	pthread_mutex_unlock(&d->lock);
+	REPLY_ROWS(resp, err, rows, n, views__perf);
+}
+
+static void get_failures(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	struct exec_record *rows = NULL;
+	int n = 0, limit, err;
+
+	if (!limit_param(req, 20, &limit, resp))
+		return;
+	pthread_mutex_lock(&d->lock);
+	err = store__failures(d->store, limit, &rows, &n);
+	pthread_mutex_unlock(&d->lock);
+	REPLY_ROWS(resp, err, rows, n, views__exec);
+}
+
+static void get_health(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	bool healthy;
+	cJSON *out;
+
+	(void)req;
+	pthread_mutex_lock(&d->lock);
+	out = health__report(d, &healthy);
+	pthread_mutex_unlock(&d->lock);
+	reply(resp, healthy ? 200 : 503, out);
+}
+
+static void get_metrics(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+
+	(void)req;
+	pthread_mutex_lock(&d->lock);
+	resp->body = metrics__render(d);
+	pthread_mutex_unlock(&d->lock);
+	if (!resp->body) {
+		http__error(resp, 500, "cannot render metrics");
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+/* What this daemon is and can do, so clients ask only for what exists. */
+static void get_info(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	cJSON *out = cJSON_CreateObject(), *features;
+
+	(void)req;
+	cJSON_AddStringToObject(out, "name", "workerwatch");
+	cJSON_AddStringToObject(out, "version", WORKERWATCH_VERSION);
+	pthread_mutex_lock(&d->lock);
+	cJSON_AddNumberToObject(out, "sample_interval_s", (double)d->cfg.sample_interval_s);
+	cJSON_AddNumberToObject(out, "slow_syscall_ms", (double)d->cfg.slow_syscall_ms);
+	pthread_mutex_unlock(&d->lock);
+	features = cJSON_AddObjectToObject(out, "features");
+	cJSON_AddBoolToObject(features, "stream", true);
+	cJSON_AddBoolToObject(features, "alerts", d->alerts != NULL);
+	reply(resp, 200, out);
+}
+
+static void serve_asset(const char *name, struct http_response *resp)
+{
+	const struct asset *a = assets__find(name);
+
+	if (!a) {
+		http__error(resp, 404, "no asset '%.64s'", name);
+		return;
+	}
+	resp->body = malloc(a->size + 1);
+	if (!resp->body) {
+		http__error(resp, 500, "out of memory");
+		return;
+	}
+	memcpy(resp->body, a->data, a->size);
+	resp->body[a->size] = 0;
+	resp->body_len = a->size;
+	resp->status = 200;
+	resp->content_type = a->content_type;
+}
+
+static void get_index(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	(void)ctx;
+	(void)req;
+	serve_asset("index.html", resp);
+}
+
+static void get_asset(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	(void)ctx;
+	serve_asset(req->params[0], resp);
+}
+
+const struct http_route daemon_routes[] = {
+	{ "GET", "/", get_index, false },
+	{ "GET", "/assets/{name}", get_asset, false },
+	{ "GET", "/health", get_health, false },
+	{ "GET", "/api/v1/info", get_info, false },
+	{ "GET", "/metrics", get_metrics, false },
+	{ "GET", "/api/v1/executions", list_executions, false },
+	{ "POST", "/api/v1/executions", post_execution, true },
+	{ "GET", "/api/v1/executions/{id}", get_execution, false },
+	{ "DELETE", "/api/v1/executions/{id}", delete_execution, true },
+	{ "PATCH", "/api/v1/executions/{id}", patch_execution, true },
+	{ "POST", "/api/v1/orchestrators", post_orchestrator, true },
+	{ "GET", "/api/v1/orchestrations", list_orchestrations, false },
+	{ "GET", "/api/v1/orchestrations/{session}", get_orchestration, false },
+	{ "GET", "/api/v1/performance", get_performance, false },
+	{ "GET", "/api/v1/failures", get_failures, false },
+	API_ALERT_ROUTES
+};
+
+const int daemon_nroutes = sizeof(daemon_routes) / sizeof(daemon_routes[0]);
+
+/* For the other API modules. */
+void api__reply(struct http_response *resp, int status, cJSON *obj)
+{
+	reply(resp, status, obj);
+}
+
+cJSON *api__body_object(const struct http_request *req, struct http_response *resp, const char *const *allowed)
+{
+	return body_object(req, resp, allowed);
+}
+
+bool api__string_field(const cJSON *obj, const char *name, bool required, char *out, size_t size,
+		       struct http_response *resp)
+{
+	return string_field(obj, name, required, out, size, resp);
+}
+
+bool api__limit_param(const struct http_request *req, int def, int *limit, struct http_response *resp)
+{
+	return limit_param(req, def, limit, resp);
+}

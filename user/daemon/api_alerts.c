@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: MIT
+/* The alerting API: alerts and their acknowledgements, rules, silences, receivers and the outbox. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "alerts/alerts.h"
+#include "daemon/api.h"
+#include "daemon/daemon.h"
+#include "observe/report.h"
+#include "history/store.h"
+
+static const char *const states[] = { "pending", "firing", "resolving", "resolved", "active", NULL };
+static const char *const outbox_states[] = { "pending", "sent", "dead", NULL };
+
+static bool one_of(const char *v, const char *const *allowed)
+{
+	for (; *allowed; allowed++)
+		if (!strcmp(v, *allowed))
+			return true;
+	return false;
+}
+
+/* The {id} of the path: an alert fingerprint, 16 hex digits. */
+static bool alert_id(const struct http_request *req, struct http_response *resp)
+{
+	const char *id = req->params[0];
+	size_t n = strlen(id);
+
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)id[i]) || isupper((unsigned char)id[i]))
+			n = 0;
+	if (n != FINGERPRINT_LEN - 1) {
+		http__error(resp, 400, "an alert id is 16 lowercase hex digits, not '%.32s'", id);
+		return false;
+	}
+	return true;
+}
+
+static bool have_alerts(struct daemon *d, struct http_response *resp)
+{
+	if (!d->alerts)
+		http__error(resp, 404, "alerting is not running on this daemon");
+	return d->alerts != NULL;
+}
+
+static bool query_in(const struct http_request *req, const char *name, const char *const *allowed,
+		     const char **out, struct http_response *resp)
+{
+	*out = http_request__query(req, name);
+	if (*out && (*out)[0] && !one_of(*out, allowed)) {
+		http__error(resp, 400, "'%s' must be one of %s", name,
+			    allowed == states ? "pending, firing, resolving, resolved, active" : "pending, sent, dead");
+		return false;
+	}
+	return true;
+}
+
+void api_alerts__list(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	static const char *const severities[] = { "info", "warning", "critical", NULL };
+	struct daemon *d = ctx;
+	const char *state, *severity = http_request__query(req, "severity"), *rule = http_request__query(req, "rule");
+	cJSON *out;
+
+	if (!query_in(req, "state", states, &state, resp) || !have_alerts(d, resp))
+		return;
+	if (severity && severity[0] && !one_of(severity, severities)) {
+		http__error(resp, 400, "'severity' must be info, warning or critical");
+		return;
+	}
+	if (rule && strlen(rule) >= RULE_ID_LEN) {
+		http__error(resp, 400, "'rule' is a rule id of at most %d characters", RULE_ID_LEN - 1);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	out = alerts__list_json(d->alerts, state, severity, rule, daemon__now_ms());
+	pthread_mutex_unlock(&d->lock);
+	api__reply(resp, 200, out);
+}
+
+void api_alerts__get(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	cJSON *out;
+
+	if (!alert_id(req, resp) || !have_alerts(d, resp))
+		return;
+	pthread_mutex_lock(&d->lock);
+	out = alerts__get_json(d->alerts, req->params[0], daemon__now_ms());
+	pthread_mutex_unlock(&d->lock);
+	if (!out) {
+		http__error(resp, 404, "no alert %s", req->params[0]);
+		return;
+	}
+	api__reply(resp, 200, out);
+}
+
+/* Answers an operation on one alert: the alert after it, 404 or 409 with the reason. */
+static void answer(struct daemon *d, const char *id, int err, const char *why, struct http_response *resp)
+{
+	cJSON *out;
+
+	if (err == -ENOENT) {
+		http__error(resp, 404, "no alert %s", id);
+		return;
+	}
+	if (err) {
+		http__error(resp, 409, "%s", why);
+		return;
+	}
+	out = alerts__get_json(d->alerts, id, daemon__now_ms());
+	api__reply(resp, 200, out);
+}
+
+/* An optional body: absent or empty is an empty object. */
+static cJSON *optional_body(const struct http_request *req, struct http_response *resp, const char *const *allowed)
+{
+	if (!req->body || !req->body_len)
+		return cJSON_CreateObject();
+	return api__body_object(req, resp, allowed);
+}
+
+void api_alerts__ack(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	static const char *const allowed[] = { "by", "comment", "expires", "ttl", NULL };
+	struct daemon *d = ctx;
+	char by[64] = "", comment[256] = "", ttl[32] = "", why[256] = "";
+	__u64 ttl_ms = 0, now, expires = 0;
+	cJSON *body;
+	int err;
+
+	if (!alert_id(req, resp) || !have_alerts(d, resp))
+		return;
+	body = optional_body(req, resp, allowed);
+	if (!body)
+		return;
+	if (!api__string_field(body, "by", false, by, sizeof(by), resp) ||
+	    !api__string_field(body, "comment", false, comment, sizeof(comment), resp) ||
+	    !api__string_field(body, "expires", false, ttl, sizeof(ttl), resp) ||
+	    (!ttl[0] && !api__string_field(body, "ttl", false, ttl, sizeof(ttl), resp)))
+		goto out;
+	if (ttl[0] && (duration__parse(ttl, &ttl_ms) || !ttl_ms)) {
+		http__error(resp, 400, "'expires' must be a duration such as \"2h\", not '%s'", ttl);
+		goto out;
+	}
+	pthread_mutex_lock(&d->lock);
+	now = daemon__now_ms();
+	if (ttl_ms)
+		expires = now + ttl_ms;
+	err = alerts__ack(d->alerts, req->params[0], by, comment, expires, now, why, sizeof(why));
+	answer(d, req->params[0], err, why, resp);
+	pthread_mutex_unlock(&d->lock);
+out:
+	cJSON_Delete(body);
+}
+
+void api_alerts__unack(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	char why[256] = "";
+	int err;
+
+	if (!alert_id(req, resp) || !have_alerts(d, resp))
+		return;
+	pthread_mutex_lock(&d->lock);
+	err = alerts__unack(d->alerts, req->params[0], daemon__now_ms(), why, sizeof(why));
+	answer(d, req->params[0], err, why, resp);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void api_alerts__resolve(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	static const char *const allowed[] = { "by", "comment", NULL };
+	struct daemon *d = ctx;
+	char by[64] = "", comment[256] = "", why[256] = "";
+	cJSON *body;
+	int err;
+
+	if (!alert_id(req, resp) || !have_alerts(d, resp))
+		return;
+	body = optional_body(req, resp, allowed);
+	if (!body)
+		return;
+	if (!api__string_field(body, "by", false, by, sizeof(by), resp) ||
+	    !api__string_field(body, "comment", false, comment, sizeof(comment), resp))
+		goto out;
+	pthread_mutex_lock(&d->lock);
+	err = alerts__resolve(d->alerts, req->params[0], by, daemon__now_ms(), why, sizeof(why));
+	answer(d, req->params[0], err, why, resp);
+	pthread_mutex_unlock(&d->lock);
+out:
+	cJSON_Delete(body);
+}
+
+void api_alerts__get_rules(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	cJSON *out;
+
+	(void)req;
+	if (!have_alerts(d, resp))
+		return;
+	pthread_mutex_lock(&d->lock);
+	out = alerts__rules_json(d->alerts);
+	pthread_mutex_unlock(&d->lock);
+	api__reply(resp, 200, out);
+}
+
+/* PUT replaces the rules: an array, or {"rules": [...]} as in the config file. */
+void api_alerts__put_rules(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	cJSON *body, *rules, *out;
+	char why[512] = "";
+	int err;
+
+	if (!have_alerts(d, resp))
+		return;
+	body = req->body ? cJSON_ParseWithLength(req->body, req->body_len) : NULL;
+	rules = cJSON_IsObject(body) ? cJSON_GetObjectItemCaseSensitive(body, "rules") : body;
+	if (!cJSON_IsArray(rules) || (cJSON_IsObject(body) && cJSON_GetArraySize(body) != 1)) {
+		http__error(resp, 400, "the body must be an array of rules, or {\"rules\": [...]}");
+		cJSON_Delete(body);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	err = alerts__set_rules(d->alerts, rules, why, sizeof(why));
+	out = err ? NULL : alerts__rules_json(d->alerts);
+	pthread_mutex_unlock(&d->lock);
+	cJSON_Delete(body);
+	if (err) {
+		http__error(resp, err == -EINVAL ? 400 : 500, "%s", why);
+		return;
+	}
+	api__reply(resp, 200, out);
+}
+
+void api_alerts__silences(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	cJSON *out;
+
+	(void)req;
+	if (!have_alerts(d, resp))
+		return;
+	pthread_mutex_lock(&d->lock);
+	out = alerts__silences_json(d->alerts, daemon__now_ms());
+	pthread_mutex_unlock(&d->lock);
+	api__reply(resp, 200, out);
+}
+
+void api_alerts__add_silence(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	static const char *const allowed[] = { "matchers", "startsAt", "endsAt", "duration", "createdBy",
+					       "comment", NULL };
+	struct daemon *d = ctx;
+	char id[40], why[256] = "";
+	cJSON *body, *out;
+	int err;
+
+	if (!have_alerts(d, resp))
+		return;
+	body = api__body_object(req, resp, allowed);
+	if (!body)
+		return;
+	pthread_mutex_lock(&d->lock);
+	err = alerts__add_silence(d->alerts, body, daemon__now_ms(), id, sizeof(id), why, sizeof(why));
+	pthread_mutex_unlock(&d->lock);
+	cJSON_Delete(body);
+	if (err) {
+		http__error(resp, 400, "%s", why);
+		return;
+	}
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "silenceID", id);
+	api__reply(resp, 201, out);
+}
+
+void api_alerts__expire_silence(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	int err;
+
+	if (!have_alerts(d, resp))
+		return;
+	pthread_mutex_lock(&d->lock);
+	err = alerts__expire_silence(d->alerts, req->params[0], daemon__now_ms());
+	pthread_mutex_unlock(&d->lock);
+	if (err) {
+		http__error(resp, 404, "no silence %.64s", req->params[0]);
+		return;
+	}
+	resp->status = 204;
+}
+
+void api_alerts__receivers(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	cJSON *out;
+
+	(void)req;
+	if (!have_alerts(d, resp))
+		return;
+	pthread_mutex_lock(&d->lock);
+	out = alerts__receivers_json(d->alerts);
+	pthread_mutex_unlock(&d->lock);
+	api__reply(resp, 200, out);
+}
+
+void api_alerts__test_receiver(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	cJSON *out;
+	int err;
+
+	if (!have_alerts(d, resp))
+		return;
+	pthread_mutex_lock(&d->lock);
+	err = alerts__test_receiver(d->alerts, req->params[0], daemon__now_ms());
+	pthread_mutex_unlock(&d->lock);
+	if (err) {
+		http__error(resp, 404, "no receiver %.64s", req->params[0]);
+		return;
+	}
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "queued", req->params[0]);
+	api__reply(resp, 202, out);
+}
+
+void api_alerts__notifications(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	const char *state, *receiver = http_request__query(req, "receiver");
+	struct outbox_row *rows = NULL;
+	cJSON *out;
+	char ts[40];
+	int limit, n = 0, err;
+
+	if (!query_in(req, "state", outbox_states, &state, resp) || !api__limit_param(req, 100, &limit, resp))
+		return;
+	if (receiver && strlen(receiver) >= RECEIVER_NAME_LEN) {
+		http__error(resp, 400, "'receiver' is a receiver name of at most %d characters", RECEIVER_NAME_LEN - 1);
+		return;
+	}
+	err = store__outbox_list(d->store, state && state[0] ? state : NULL, receiver && receiver[0] ? receiver : NULL,
+				 limit, &rows, &n);
+	if (err) {
+		http__error(resp, 500, "history: %s", store__errmsg(d->store));
+		return;
+	}
+	out = cJSON_CreateArray();
+	for (int i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject(), *payload = cJSON_Parse(rows[i].payload);
+
+		cJSON_AddNumberToObject(o, "id", (double)rows[i].id);
+		cJSON_AddStringToObject(o, "receiver", rows[i].receiver);
+		cJSON_AddStringToObject(o, "group_key", rows[i].group_key);
+		cJSON_AddStringToObject(o, "kind", rows[i].kind);
+		cJSON_AddStringToObject(o, "delivery_id", rows[i].delivery_id);
+		cJSON_AddStringToObject(o, "state", rows[i].state);
+		cJSON_AddNumberToObject(o, "attempts", rows[i].attempts);
+		cJSON_AddNumberToObject(o, "last_status", rows[i].last_status);
+		cJSON_AddStringToObject(o, "last_error", rows[i].last_error);
+		report__rfc3339(rows[i].created_ms * 1000000ULL, ts, sizeof(ts));
+		cJSON_AddStringToObject(o, "created_at", ts);
+		if (rows[i].done_ms) {
+			report__rfc3339(rows[i].done_ms * 1000000ULL, ts, sizeof(ts));
+			cJSON_AddStringToObject(o, "done_at", ts);
+		}
+		if (payload)
+			cJSON_AddItemToObject(o, "payload", payload);
+		else
+			cJSON_AddStringToObject(o, "payload", rows[i].payload);
+		cJSON_AddItemToArray(out, o);
+	}
+	outbox_rows__free(rows, n);
+	api__reply(resp, 200, out);
+}

@@ -1,0 +1,968 @@
+// SPDX-License-Identifier: MIT
+/* workerwatch daemon: tracks executions, keeps their history and publishes their lifecycle. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "daemon/daemon.h"
+#include "daemon/alertsrc.h"
+#include "daemon/eventlog.h"
+#include "lib/log.h"
+#include "observe/probes.h"
+#include "observe/report.h"
+#include "history/snapshot.h"
+#include "history/store.h"
+#include "observe/syscalls.h"
+#include "observe/tracker.h"
+#include "history/views.h"
+
+#define SETTLE_NS	(20 * 1000000ULL)	/* lets a root's final context switch land */
+#define PRUNE_EVERY_MS	(3600 * 1000ULL)
+#define SWEEP_EVERY_MS	(60 * 1000ULL)
+#define GONE_CHECK_MS	1000	/* how often roots are checked for an exit no event told of */
+#define GONE_TASKS_MAX	65536
+
+const double daemon_duration_bounds[DAEMON_HIST_BOUNDS] = {
+	0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400 };
+const double daemon_cpu_bounds[DAEMON_HIST_BOUNDS] = {
+	0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600 };
+const double daemon_rss_bounds[DAEMON_HIST_BOUNDS] = {
+	1 << 20, 4 << 20, 16 << 20, 64 << 20, 128 << 20, 256 << 20, 512 << 20,
+	1024.0 * (1 << 20), 2048.0 * (1 << 20), 4096.0 * (1 << 20), 8192.0 * (1 << 20),
+	16384.0 * (1 << 20) };
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+__u64 daemon__now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int daemon__foreach_live(struct daemon *d, int (*fn)(struct execution *e, void *ctx), void *ctx)
+{
+	return tracker__foreach(d->tracker, fn, ctx);
+}
+
+struct find_ctx {
+	__u64 db_id;
+	struct execution *found;
+};
+
+static int match_db_id(struct execution *e, void *ctx)
+{
+	struct find_ctx *f = ctx;
+
+	if (e->db_id != f->db_id)
+		return 0;
+	f->found = e;
+	return 1;
+}
+
+struct execution *daemon__find_live(struct daemon *d, __u64 db_id)
+{
+	struct find_ctx f = { .db_id = db_id };
+
+	daemon__foreach_live(d, match_db_id, &f);
+	return f.found;
+}
+
+void daemon__publish(struct daemon *d, const char *kind, const char *stream_event, cJSON *obj)
+{
+	char *text = cJSON_PrintUnformatted(obj);
+
+	if (!text)
+		return;
+	if (d->log && kind)
+		eventlog__write(d->log, kind, text);
+	if (d->http && stream_event)
+		http__broadcast(d->http, stream_event, text);
+	free(text);
+}
+
+int daemon__save(struct daemon *d, struct execution *e)
+{
+	struct syscall_row *rows = NULL;
+	struct exec_record r;
+	int n, err;
+
+	snapshot__record(e, &r);
+	n = snapshot__syscall_rows(e, &rows);
+	if (n < 0)
+		return n;
+	err = store__upsert_execution(d->store, &r, rows, n);
+	free(rows);
+	if (err) {
+		d->db_errors++;
+		d->db_ok = false;
+		ww_err("cannot write execution %s/%s to history: %s", e->session, e->agent,
+		       store__errmsg(d->store));
+		return -EIO;
+	}
+	d->db_ok = true;
+	e->db_id = r.id;
+	alertsrc__saved(d, &r);
+	return 0;
+}
+
+/* A JSON object naming an execution, the start of every event about it. */
+static cJSON *exec_ref(const struct execution *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "execution", (double)e->db_id);
+	cJSON_AddStringToObject(o, "session", e->session);
+	cJSON_AddStringToObject(o, "agent", e->agent);
+	cJSON_AddStringToObject(o, "task", e->task);
+	cJSON_AddNumberToObject(o, "pid", e->pid);
+	return o;
+}
+
+/* Environment variables named in env_labels become labels, merged under the given ones. */
+static void read_env_labels(struct daemon *d, pid_t pid, cJSON *labels)
+{
+	char path[64], *buf;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	buf = malloc(1 << 17);
+	n = buf ? read(fd, buf, (1 << 17) - 1) : -1;
+	close(fd);
+	if (n <= 0) {
+		free(buf);
+		return;
+	}
+	buf[n] = 0;
+	for (char *v = buf; v < buf + n; v += strlen(v) + 1) {
+		char *eq = strchr(v, '=');
+
+		if (!eq)
+			continue;
+		for (int i = 0; i < d->nr_env_names; i++) {
+			size_t len = strlen(d->env_names[i]);
+
+			if ((size_t)(eq - v) == len && !strncmp(v, d->env_names[i], len) &&
+			    !cJSON_GetObjectItemCaseSensitive(labels, d->env_names[i]) && strlen(eq + 1) < 256)
+				cJSON_AddStringToObject(labels, d->env_names[i], eq + 1);
+		}
+	}
+	free(buf);
+}
+
+static void set_labels(struct daemon *d, struct execution *e)
+{
+	cJSON *labels = e->labels[0] ? cJSON_Parse(e->labels) : cJSON_CreateObject();
+	char *text;
+
+	if (!labels)
+		labels = cJSON_CreateObject();
+	read_env_labels(d, e->pid, labels);
+	text = cJSON_PrintUnformatted(labels);
+	if (text && strlen(text) < sizeof(e->labels))
+		strcpy(e->labels, text);
+	free(text);
+	cJSON_Delete(labels);
+}
+
+static int ensure_attached(struct daemon *d)
+{
+	return probes__attach(d->probes);
+}
+
+static void detach_if_idle(struct daemon *d)
+{
+	if (!tracker__count(d->tracker) && !d->nr_orchs)
+		probes__detach(d->probes);
+}
+
+/* Common start of every execution: history row, labels, retries, events. */
+static void announce(struct daemon *d, struct execution *e)
+{
+	cJSON *ev, *cmd;
+
+	set_labels(d, e);
+	e->retry_count = store__count_failed(d->store, e->session, e->agent, e->task);
+	if (e->retry_count < 0)
+		e->retry_count = 0;
+	daemon__save(d, e);
+	d->executions_started++;
+	ev = exec_ref(e);
+	cmd = cJSON_AddArrayToObject(ev, "command");
+	for (char **a = e->argv; a && *a; a++)
+		cJSON_AddItemToArray(cmd, cJSON_CreateString(*a));
+	daemon__publish(d, "STARTED", "execution_start", ev);
+	cJSON_Delete(ev);
+}
+
+int daemon__start_execution(struct daemon *d, struct execution *e, int pidfd)
+{
+	int err = ensure_attached(d);
+
+	if (err)
+		return err;
+	e->start_ns = tracker__now_mono();
+	e->start_realtime_ns = tracker__realtime(e->start_ns);
+	e->slow_threshold_ns = d->cfg.slow_syscall_ms * 1000000ULL;
+	err = tracker__attach(d->tracker, e, pidfd);
+	if (err) {
+		detach_if_idle(d);
+		return err;
+	}
+	announce(d, e);
+	return 0;
+}
+
+int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char *session, __u64 *id)
+{
+	struct orchestrator *o;
+	int err;
+
+	if (d->nr_orchs == DAEMON_MAX_ORCHS)
+		return -ENOSPC;
+	err = ensure_attached(d);
+	if (err)
+		return err;
+	o = &d->orchs[d->nr_orchs];
+	o->id = ++d->next_orch_id;
+	err = tracker__watch_orchestrator(d->tracker, o->id, pid, pidfd);
+	if (err) {
+		detach_if_idle(d);
+		return err;
+	}
+	o->pid = pid;
+	o->pidfd = pidfd;
+	snprintf(o->session, sizeof(o->session), "%s", session);
+	d->nr_orchs++;
+	*id = o->id;
+	return 0;
+}
+
+char **daemon__cmdline(pid_t pid)
+{
+	char path[64], buf[4096];
+	char **argv = calloc(65, sizeof(*argv));
+	ssize_t n = 0;
+	int fd, argc = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (!argv)
+		return NULL;
+	if (n <= 0) {
+		snprintf(buf, sizeof(buf), "pid %d", pid);
+		n = strlen(buf) + 1;
+	}
+	buf[n] = 0;
+	for (char *w = buf; w < buf + n && argc < 64; w += strlen(w) + 1)
+		argv[argc++] = strdup(w);
+	return argv;
+}
+
+static char **single_argv(const char *word)
+{
+	char **argv = calloc(2, sizeof(*argv));
+
+	if (argv)
+		argv[0] = strdup(word);
+	return argv;
+}
+
+/* An orchestrator forked a process that the kernel already tracks as exec_id. */
+static void on_orch_child(void *ctx, __u64 exec_id, __u64 orch_id, const struct ww_event_hdr *h)
+{
+	struct daemon *d = ctx;
+	struct orchestrator *o = NULL;
+	struct execution *e;
+
+	for (int i = 0; i < d->nr_orchs; i++)
+		if (d->orchs[i].id == orch_id)
+			o = &d->orchs[i];
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return;
+	e->id = exec_id;
+	if (!o) {
+		/* not ours (any more): drop what the kernel started for it */
+		tracker__finish(d->tracker, e);
+		free(e);
+		return;
+	}
+	e->id = exec_id;
+	e->pid = h->pid;
+	e->completed_steps = e->total_steps = -1;
+	snprintf(e->session, sizeof(e->session), "%s", o->session);
+	snprintf(e->agent, sizeof(e->agent), "%.*s", WW_COMM_LEN, h->comm);
+	e->argv = single_argv(e->agent);
+	e->named_by_exec = true;
+	e->start_ns = h->ts_ns;
+	e->start_realtime_ns = tracker__realtime(h->ts_ns);
+	e->slow_threshold_ns = d->cfg.slow_syscall_ms * 1000000ULL;
+	if (tracker__adopt(d->tracker, e)) {
+		execution__free(e);
+		return;
+	}
+	execution__add_proc(e, h->pid, h->ppid);
+	announce(d, e);
+}
+
+/* An orchestrator's child is named after the command it executes. */
+static void rename_after_exec(struct daemon *d, struct execution *e, const struct ww_exec_event *ev)
+{
+	char **argv;
+	const char *slash = strrchr(ev->filename, '/');
+	const char *name = slash ? slash + 1 : ev->filename;
+
+	e->named_by_exec = false;
+	if (!name[0])
+		return;
+	snprintf(e->agent, sizeof(e->agent), "%.*s", (int)sizeof(e->agent) - 1, name);
+	/* the whole command line tells apart runs of the same program; gone already if it was short */
+	argv = daemon__cmdline(e->pid);
+	if (argv && argv[0] && strncmp(argv[0], "pid ", 4)) {
+		for (char **a = e->argv; a && *a; a++)
+			free(*a);
+		free(e->argv);
+		e->argv = argv;
+	} else {
+		for (char **a = argv; a && *a; a++)
+			free(*a);
+		free(argv);
+		if (e->argv) {
+			free(e->argv[0]);
+			e->argv[0] = strdup(ev->filename);
+		}
+	}
+	e->retry_count = store__count_failed(d->store, e->session, e->agent, e->task);
+	if (e->retry_count < 0)
+		e->retry_count = 0;
+	set_labels(d, e);
+	daemon__save(d, e);
+}
+
+/*
+ * The root exited: its outcome goes to history now, in this callback, so the
+ * ring buffer hands the event over only once it is committed. The settle
+ * that follows (daemon__finalize) only adds the late counters.
+ */
+static void root_ended(struct daemon *d, struct execution *e, __u64 ts_ns, int exit_status)
+{
+	e->root_exited = true;
+	e->root_exit_ns = ts_ns;
+	e->exit_status = exit_status;
+	tracker__collect(d->tracker, e);
+	e->ended = true;
+	e->end_ns = ts_ns;
+	e->end_realtime_ns = tracker__realtime(ts_ns);
+	daemon__save(d, e);
+}
+
+static const char *const event_kinds[] = {
+	[WW_EV_FORK] = "FORK", [WW_EV_EXEC] = "EXEC", [WW_EV_EXIT] = "EXIT",
+	[WW_EV_SIGNAL] = "SIGNAL", [WW_EV_OOM] = "OOM", [WW_EV_SLOW_SYSCALL] = "SLOW_SYSCALL",
+};
+
+static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *h, const void *data)
+{
+	struct daemon *d = ctx;
+	char buf[32];
+	cJSON *ev;
+
+	if (h->type == WW_EV_EXEC && h->pid == (__u32)e->pid) {
+		if (e->named_by_exec) {
+			rename_after_exec(d, e, data);
+		} else {
+			/* a wrapper (env, a shell) may have set the variables only now */
+			set_labels(d, e);
+			daemon__save(d, e);
+		}
+	}
+	if (h->type == WW_EV_EXIT && h->pid == (__u32)e->pid && !e->root_exited) {
+		const struct ww_exit_event *x = data;
+
+		root_ended(d, e, h->ts_ns, x->exit_status);
+	}
+	if (h->type == WW_EV_OOM)
+		alertsrc__oom(d, e);
+	if (h->type >= sizeof(event_kinds) / sizeof(event_kinds[0]) || !event_kinds[h->type])
+		return;
+	ev = exec_ref(e);
+	cJSON_AddNumberToObject(ev, "process", h->pid);
+	cJSON_AddNumberToObject(ev, "parent", h->ppid);
+	cJSON_AddStringToObject(ev, "comm", h->comm);
+	if (h->type == WW_EV_EXEC) {
+		cJSON_AddStringToObject(ev, "filename", ((const struct ww_exec_event *)data)->filename);
+	} else if (h->type == WW_EV_EXIT) {
+		const struct ww_exit_event *x = data;
+
+		if (WIFEXITED(x->exit_status))
+			cJSON_AddNumberToObject(ev, "exit_code", WEXITSTATUS(x->exit_status));
+		else
+			cJSON_AddNumberToObject(ev, "signal", WTERMSIG(x->exit_status));
+	} else if (h->type == WW_EV_SIGNAL) {
+		const struct ww_signal_event *s = data;
+
+		cJSON_AddNumberToObject(ev, "signal", s->sig);
+		cJSON_AddNumberToObject(ev, "sender_pid", s->sender_pid);
+		cJSON_AddStringToObject(ev, "sender_comm", s->sender_comm);
+	} else if (h->type == WW_EV_SLOW_SYSCALL) {
+		const struct ww_slow_syscall_event *s = data;
+
+		cJSON_AddStringToObject(ev, "syscall", syscall__name(s->nr, buf, sizeof(buf)));
+		cJSON_AddNumberToObject(ev, "duration_ns", (double)s->duration_ns);
+	}
+	daemon__publish(d, event_kinds[h->type], NULL, ev);
+	cJSON_Delete(ev);
+}
+
+static struct agent_stats *agent_stats_of(struct daemon *d, const char *agent)
+{
+	for (int i = 0; i < d->nr_agents; i++)
+		if (!strcmp(d->agents[i].agent, agent))
+			return &d->agents[i];
+	if (d->nr_agents < DAEMON_MAX_AGENTS) {
+		struct agent_stats *a = &d->agents[d->nr_agents++];
+
+		snprintf(a->agent, sizeof(a->agent), "%s", agent);
+		return a;
+	}
+	snprintf(d->agents[DAEMON_MAX_AGENTS].agent, EXEC_NAME_LEN, "other");
+	return &d->agents[DAEMON_MAX_AGENTS];
+}
+
+static void observe(__u64 *buckets, double *sum, const double *bounds, double v)
+{
+	for (int i = 0; i < DAEMON_HIST_BOUNDS; i++)
+		if (v <= bounds[i])
+			buckets[i]++;
+	*sum += v;
+}
+
+static void roll_up(struct daemon *d, const struct execution *e, const struct exec_record *r)
+{
+	struct agent_stats *a = agent_stats_of(d, e->agent);
+	struct failure f;
+
+	execution__classify(e, &f);
+	a->by_outcome[e->detached ? FAILURE_MAX : f.category]++;
+	a->count++;
+	observe(a->duration_buckets, &a->duration_sum, daemon_duration_bounds, r->duration_ms / 1e3);
+	observe(a->cpu_buckets, &a->cpu_sum, daemon_cpu_bounds, r->on_cpu_ns / 1e9);
+	observe(a->rss_buckets, &a->rss_sum, daemon_rss_bounds, (double)r->peak_rss_bytes);
+}
+
+/* What has no column in history: the latency histograms and the slow syscalls. */
+static void save_extras(struct daemon *d, const struct execution *e)
+{
+	cJSON *docs[3] = { report__hist_json(e->totals.rq_hist, 0), report__slow_json(e),
+			   report__syscall_histograms(e) };
+	static const char *const keys[3] = { "runqueue_latency", "slow_syscalls", "syscall_histograms" };
+
+	for (int i = 0; i < 3; i++) {
+		char *text = cJSON_PrintUnformatted(docs[i]);
+
+		if (e->db_id && text && store__put_extra(d->store, e->db_id, keys[i], text)) {
+			d->db_errors++;
+			d->db_ok = false;
+		}
+		free(text);
+		cJSON_Delete(docs[i]);
+	}
+}
+
+void daemon__finalize(struct daemon *d, struct execution *e)
+{
+	struct exec_record r;
+	struct process *root;
+	cJSON *ev;
+
+	tracker__poll(d->tracker, 0);
+	tracker__collect(d->tracker, e);
+	e->ended = true;
+	e->end_ns = e->root_exited ? e->root_exit_ns : tracker__now_mono();
+	e->end_realtime_ns = tracker__realtime(e->end_ns);
+	root = execution__find_proc(e, e->pid);
+	if (root && root->exited)
+		e->exit_status = root->exit_status;
+	daemon__save(d, e);
+	snapshot__record(e, &r);
+	/* before the extras are written: a failure page should not wait for them */
+	alertsrc__ended(d, e, &r);
+	save_extras(d, e);
+	roll_up(d, e, &r);
+
+	ev = exec_ref(e);
+	cJSON_AddStringToObject(ev, "status", r.status);
+	if (r.has_exit_code)
+		cJSON_AddNumberToObject(ev, "exit_code", r.exit_code);
+	if (r.has_signal)
+		cJSON_AddNumberToObject(ev, "signal", r.signal);
+	if (r.failure_category[0]) {
+		cJSON_AddStringToObject(ev, "failure", r.failure_category);
+		cJSON_AddStringToObject(ev, "reason", r.failure_reason);
+	}
+	cJSON_AddNumberToObject(ev, "duration_ms", (double)r.duration_ms);
+	cJSON_AddNumberToObject(ev, "on_cpu_ns", (double)r.on_cpu_ns);
+	cJSON_AddNumberToObject(ev, "peak_rss_bytes", (double)r.peak_rss_bytes);
+	daemon__publish(d, !strcmp(r.status, "failed") ? "FAILED" : "COMPLETED", "execution_end", ev);
+	cJSON_Delete(ev);
+
+	tracker__finish(d->tracker, e);
+	execution__free(e);
+	detach_if_idle(d);
+}
+
+struct sampling {
+	struct daemon *d;
+	__u64 now_ms;
+	struct sample_row *rows;
+	int used, cap;
+};
+
+static int sample_one(struct execution *e, void *ctx)
+{
+	struct sampling *x = ctx;
+	struct sample_row *row;
+	char ts[40];
+	cJSON *ev;
+
+	if (e->root_exited || !e->db_id || x->used == x->cap)
+		return 0;
+	row = &x->rows[x->used++];
+	snapshot__sample(e, x->now_ms, row);
+	ev = exec_ref(e);
+	report__rfc3339(x->now_ms * 1000000ULL, ts, sizeof(ts));
+	cJSON_AddStringToObject(ev, "ts", ts);
+	cJSON_AddNumberToObject(ev, "on_cpu_ns", (double)row->on_cpu_ns);
+	cJSON_AddNumberToObject(ev, "rss_bytes", (double)row->rss_bytes);
+	cJSON_AddNumberToObject(ev, "syscalls", (double)row->syscalls);
+	cJSON_AddNumberToObject(ev, "net_sent_bytes", (double)row->net_sent_bytes);
+	cJSON_AddNumberToObject(ev, "net_recv_bytes", (double)row->net_recv_bytes);
+	cJSON_AddNumberToObject(ev, "processes", (double)row->processes);
+	daemon__publish(x->d, NULL, "sample", ev);
+	cJSON_Delete(ev);
+	daemon__save(x->d, e);
+	return 0;
+}
+
+/* Samples every running execution into history and the stream. */
+static void sample_all(struct daemon *d, __u64 now_ms)
+{
+	struct sampling x = { .d = d, .now_ms = now_ms, .cap = tracker__count(d->tracker) };
+
+	if (!x.cap)
+		return;
+	x.rows = calloc(x.cap, sizeof(*x.rows));
+	if (!x.rows)
+		return;
+	tracker__collect_live(d->tracker, NULL, NULL, 0);
+	daemon__foreach_live(d, sample_one, &x);
+	if (x.used && store__add_samples(d->store, x.rows, x.used)) {
+		d->db_errors++;
+		d->db_ok = false;
+	}
+	free(x.rows);
+}
+
+/* Orchestrators that exited stop spawning executions. */
+static void reap_orchestrators(struct daemon *d)
+{
+	bool drained = false;
+
+	for (int i = 0; i < d->nr_orchs; i++) {
+		struct pollfd p = { .fd = d->orchs[i].pidfd, .events = POLLIN };
+
+		if (poll(&p, 1, 0) == 1) {
+			/* its last children forked before it exited: take their events first */
+			if (!drained) {
+				tracker__poll(d->tracker, 0);
+				drained = true;
+			}
+			close(d->orchs[i].pidfd);
+			d->orchs[i--] = d->orchs[--d->nr_orchs];
+		}
+	}
+	detach_if_idle(d);
+}
+
+struct settling {
+	struct daemon *d;
+	__u64 now;
+	__u64 wait_ns;
+};
+
+/* Finalizes e once its root's last context switch has landed, else says when it will have. */
+static int settle_one(struct execution *e, void *ctx)
+{
+	struct settling *x = ctx;
+
+	if (!e->root_exited)
+		return 0;
+	if (x->now - e->root_exit_ns >= SETTLE_NS)
+		daemon__finalize(x->d, e);
+	else if (e->root_exit_ns + SETTLE_NS - x->now < x->wait_ns)
+		x->wait_ns = e->root_exit_ns + SETTLE_NS - x->now;	/* its failure alert waits for it */
+	return 0;
+}
+
+struct gone_walk {
+	struct daemon *d;
+	const struct ww_task_info *tasks;
+	int ntasks;
+	__u64 now;
+};
+
+/*
+ * Ends e if its root is gone although no exit event told of it (events
+ * lost, or a process that exited while it was attached), seen so on two
+ * checks in a row so that an exit event on its way wins. A zombie root
+ * still shows its exit status; otherwise the outcome is unknown.
+ */
+static int end_if_gone(struct execution *e, void *ctx)
+{
+	struct gone_walk *w = ctx;
+	const struct ww_task_info *zombie = NULL;
+
+	if (e->root_exited)
+		return 0;
+	for (int i = 0; i < w->ntasks; i++) {
+		const struct ww_task_info *t = &w->tasks[i];
+
+		if (t->exec_id != e->id || t->pid != (__u32)e->pid)
+			continue;
+		if (!t->exit_state) {
+			e->gone_seen_ns = 0;
+			return 0;
+		}
+		if (t->tid == t->pid)
+			zombie = t;
+	}
+	if (!e->gone_seen_ns) {
+		e->gone_seen_ns = w->now;
+		return 0;
+	}
+	e->end_unseen = !zombie;
+	ww_warn("execution %llu (pid %d) ended without an exit event%s", (unsigned long long)e->db_id, e->pid,
+		zombie ? "; its status is the zombie's" : "; its outcome is unknown");
+	root_ended(w->d, e, e->gone_seen_ns, zombie ? (int)zombie->exit_code : 0);
+	return 0;
+}
+
+static void check_gone(struct daemon *d)
+{
+	struct gone_walk w = { .d = d, .now = tracker__now_mono() };
+	struct ww_task_info *tasks;
+
+	if (!tracker__count(d->tracker))
+		return;
+	tasks = calloc(GONE_TASKS_MAX, sizeof(*tasks));
+	if (!tasks)
+		return;
+	w.ntasks = probes__tasks(d->probes, tasks, GONE_TASKS_MAX);
+	w.tasks = tasks;
+	if (w.ntasks >= 0 && w.ntasks < GONE_TASKS_MAX)	/* a full list may miss a live root */
+		daemon__foreach_live(d, end_if_gone, &w);
+	free(tasks);
+}
+
+/* One round of the loop; returns how long the next poll may wait: up to 200 ms, less when an ended execution settles sooner. */
+static int tick(struct daemon *d)
+{
+	__u64 now_ms = daemon__now_ms();
+	struct settling x = { .d = d, .now = tracker__now_mono(), .wait_ns = 200 * 1000000ULL };
+
+	tracker__poll(d->tracker, 0);
+	d->last_poll_ms = now_ms;
+	daemon__foreach_live(d, settle_one, &x);
+	if (now_ms - d->last_sample_ms >= d->cfg.sample_interval_s * 1000) {
+		d->last_sample_ms = now_ms;
+		sample_all(d, now_ms);
+	}
+	if (now_ms - d->last_prune_ms >= PRUNE_EVERY_MS) {
+		d->last_prune_ms = now_ms;
+		store__prune_samples(d->store, now_ms - d->cfg.sample_retention_days * 86400000ULL);
+	}
+	if (now_ms - d->last_gone_check_ms >= GONE_CHECK_MS) {
+		d->last_gone_check_ms = now_ms;
+		check_gone(d);
+	}
+	if (now_ms - d->last_sweep_ms >= SWEEP_EVERY_MS) {
+		d->last_sweep_ms = now_ms;
+		tracker__sweep(d->tracker);
+	}
+	reap_orchestrators(d);
+	alertsrc__tick(d);
+	return (int)((x.wait_ns + 999999) / 1000000);
+}
+
+/* Reads the API token, or creates a random one readable by root only. */
+static int load_token(struct daemon *d)
+{
+	unsigned char raw[32];
+	char *slash, dir[CONFIG_PATH_LEN];
+	FILE *f = fopen(d->cfg.token_file, "r");
+	int fd;
+
+	if (f) {
+		int ok = fscanf(f, "%64s", d->token) == 1 && strlen(d->token) >= 16;
+
+		fclose(f);
+		if (ok)
+			return 0;
+		ww_err("token file %s holds no token of at least 16 characters", d->cfg.token_file);
+		return -EINVAL;
+	}
+	snprintf(dir, sizeof(dir), "%s", d->cfg.token_file);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0700);
+	}
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		sprintf(d->token + 2 * i, "%02x", raw[i]);
+	fd = open(d->cfg.token_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, d->token, 64) != 64 || write(fd, "\n", 1) != 1) {
+		ww_err("cannot create token file %s: %s", d->cfg.token_file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	close(fd);
+	ww_info("created API token in %s", d->cfg.token_file);
+	return 0;
+}
+
+static void parse_env_names(struct daemon *d)
+{
+	char buf[sizeof(d->cfg.env_labels)], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", d->cfg.env_labels);
+	for (char *name = strtok_r(buf, ", ", &save); name && d->nr_env_names < CONFIG_MAX_ENV_LABELS;
+	     name = strtok_r(NULL, ", ", &save))
+		snprintf(d->env_names[d->nr_env_names++], sizeof(d->env_names[0]), "%s", name);
+}
+
+/* Running executions stay "running" in history: the next start marks them lost. */
+static int save_and_forget(struct execution *e, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	tracker__collect(d->tracker, e);
+	daemon__save(d, e);
+	tracker__finish(d->tracker, e);
+	execution__free(e);
+	return 0;
+}
+
+/* Unix ms of an event log "ts" ("2026-11-21T06:20:01.123Z"), 0 when unreadable. */
+static __u64 log_ts_ms(const char *ts)
+{
+	struct tm tm = {};
+	const char *rest = ts ? strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	int ms = 0;
+
+	if (!rest)
+		return 0;
+	if (*rest == '.')
+		ms = atoi(rest + 1);
+	return (__u64)timegm(&tm) * 1000 + ms;
+}
+
+/* An ended execution's outcome from its root's EXIT line, as far as the line tells it. */
+static void finish_from_exit_line(struct exec_record *r, const cJSON *line)
+{
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(line, "exit_code");
+	const cJSON *sig = cJSON_GetObjectItemCaseSensitive(line, "signal");
+	__u64 end_ms = log_ts_ms(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "ts")));
+
+	r->ended_at_ms = end_ms > r->started_at_ms ? end_ms : r->started_at_ms;
+	r->duration_ms = r->ended_at_ms - r->started_at_ms;
+	r->failure_category[0] = r->failure_reason[0] = 0;
+	snprintf(r->failure_evidence, sizeof(r->failure_evidence), "{}");
+	if (cJSON_IsNumber(code)) {
+		r->has_exit_code = true;
+		r->exit_code = code->valueint;
+		snprintf(r->status, sizeof(r->status), "%s", r->exit_code ? "failed" : "completed");
+		if (r->exit_code) {
+			snprintf(r->failure_category, sizeof(r->failure_category), "exit_nonzero");
+			snprintf(r->failure_reason, sizeof(r->failure_reason), "exited with code %d", r->exit_code);
+		}
+	} else if (cJSON_IsNumber(sig)) {
+		int s = sig->valueint;
+		bool crash = s == SIGSEGV || s == SIGBUS || s == SIGILL || s == SIGFPE || s == SIGABRT ||
+			     s == SIGSYS || s == SIGTRAP;
+
+		r->has_signal = true;
+		r->signal = s;
+		snprintf(r->status, sizeof(r->status), "failed");
+		snprintf(r->failure_category, sizeof(r->failure_category), "%s", crash ? "crashed" : "killed");
+		snprintf(r->failure_reason, sizeof(r->failure_reason), "%s by SIG%s", crash ? "crashed" : "killed",
+			 sigabbrev_np(s) ?: "?");
+	}
+}
+
+/*
+ * Executions history still has as running whose root's exit is in the event
+ * log (the history write failed, or the daemon died before the settle) are
+ * finished from that line, not marked lost. Returns how many.
+ */
+static int finish_from_event_log(struct daemon *d)
+{
+	struct exec_filter f = { .status = "running", .limit = -1 };
+	struct exec_record *rows = NULL;
+	char path[CONFIG_PATH_LEN + 16], *line = NULL;
+	size_t cap = 0;
+	int n = 0, done = 0;
+	FILE *log;
+
+	if (store__list_executions(d->store, &f, &rows, &n) || !n)
+		goto out;
+	snprintf(path, sizeof(path), "%s/events.jsonl", d->cfg.log_dir);
+	log = fopen(path, "re");
+	if (!log)
+		goto out;
+	while (getline(&line, &cap, log) > 0) {
+		cJSON *j;
+		double id, pid;
+
+		if (!strstr(line, "\"event\":\"EXIT\""))
+			continue;
+		j = cJSON_Parse(line);
+		id = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "execution"));
+		pid = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "process"));
+		for (int i = 0; j && i < n; i++) {
+			if ((double)rows[i].id != id || (double)rows[i].pid != pid || strcmp(rows[i].status, "running"))
+				continue;
+			finish_from_exit_line(&rows[i], j);
+			if (!store__upsert_execution(d->store, &rows[i], NULL, 0))
+				done++;
+		}
+		cJSON_Delete(j);
+	}
+	fclose(log);
+	if (done)
+		ww_info("finished %d executions from their exit in the event log", done);
+out:
+	free(line);
+	free(rows);
+	return done;
+}
+
+static void shutdown_all(struct daemon *d)
+{
+	http__stop(d->http);
+	d->http = NULL;
+	pthread_mutex_lock(&d->lock);
+	if (d->tracker)
+		daemon__foreach_live(d, save_and_forget, d);
+	for (int i = 0; i < d->nr_orchs; i++)
+		close(d->orchs[i].pidfd);
+	alertsrc__stop(d);
+	tracker__free(d->tracker);
+	probes__free(d->probes);
+	if (d->log)
+		eventlog__flush(d->log);
+	eventlog__close(d->log);
+	store__close(d->store);
+	pthread_mutex_unlock(&d->lock);
+}
+
+int daemon__run(struct daemon *d)
+{
+	struct eventlog_opts lopts = {};
+	struct probes_opts popts = {};
+	struct tracker_hooks hooks = { .ctx = d, .orch_child = on_orch_child, .event = on_event };
+	struct http_opts hopts = {};
+	struct sigaction sa = { .sa_handler = on_stop };
+	char addr[128];
+	int port, err = 1, wait_ms = 200;
+
+	pthread_mutex_init(&d->lock, NULL);
+	parse_env_names(d);
+	if (config__listen_addr(&d->cfg, addr, sizeof(addr), &port)) {
+		ww_err("--listen wants ADDR:PORT, not '%s'", d->cfg.listen);
+		return 2;
+	}
+	d->store = store__open(d->cfg.db, true);
+	if (!d->store) {
+		ww_err("%s", store__errmsg(NULL));
+		goto cleanup;
+	}
+	d->db_ok = true;
+	finish_from_event_log(d);
+	store__mark_running_as_lost(d->store, daemon__now_ms());
+	lopts.dir = d->cfg.log_dir;
+	lopts.max_bytes = d->cfg.log_max_mb << 20;
+	lopts.retention_days = (int)d->cfg.log_retention_days;
+	d->log = eventlog__open(&lopts);
+	if (!d->log || load_token(d) || alertsrc__start(d))
+		goto cleanup;
+	popts.slow_syscall_ns = d->cfg.slow_syscall_ms * 1000000ULL;
+	d->probes = probes__load(&popts);
+	if (!d->probes)
+		goto cleanup;
+	d->tracker = tracker__new(d->probes);
+	if (!d->tracker)
+		goto cleanup;
+	tracker__set_hooks(d->tracker, &hooks);
+
+	hopts.addr = addr;
+	hopts.port = port;
+	hopts.token = d->token;
+	hopts.max_body = d->cfg.max_body_bytes;
+	hopts.read_auth = d->cfg.reads_need_token ? HTTP_READ_AUTH_ALWAYS : HTTP_READ_AUTH_REMOTE;
+	hopts.routes = daemon_routes;
+	hopts.nroutes = daemon_nroutes;
+	hopts.ctx = d;
+	d->http = http__start(&hopts);
+	if (!d->http)
+		goto cleanup;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ww_log(LOG_ERROR, "listening on http://%s:%d (history %s, events %s)", addr,
+	       http__port(d->http), d->cfg.db, d->cfg.log_dir);
+	d->last_sample_ms = daemon__now_ms();
+
+	while (!stop_requested) {
+		struct pollfd p = { .fd = tracker__fd(d->tracker), .events = POLLIN };
+
+		poll(&p, 1, wait_ms);
+		pthread_mutex_lock(&d->lock);
+		wait_ms = tick(d);
+		pthread_mutex_unlock(&d->lock);
+	}
+	ww_log(LOG_ERROR, "stopping");
+	err = 0;
+cleanup:
+	shutdown_all(d);
+	pthread_mutex_destroy(&d->lock);
+	return err;
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* Notifications: receivers, their payload formats, and the sender thread that drains the outbox. */
+#ifndef NOTIFY_H
+#define NOTIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "lib/labels.h"
+
+#define RECEIVER_NAME_LEN	64
+#define RECEIVERS_MAX		32
+
+struct cJSON;
+struct store;
+
+enum receiver_type { RECV_WEBHOOK, RECV_ALERTMANAGER, RECV_PAGERDUTY, RECV_SLACK, RECV_EMAIL };
+
+struct receiver {
+	char name[RECEIVER_NAME_LEN];	/* [A-Za-z0-9_.-]+, unique */
+	enum receiver_type type;
+	char url[512];			/* webhook, slack, pagerduty (default events.pagerduty.com),
+					 * alertmanager base URL, email: smtp://host:port */
+	char secret[256];		/* webhook: HMAC-SHA256 key, "" = unsigned */
+	char routing_key[64];		/* pagerduty: 32 characters */
+	char from[256];			/* email */
+	char to[1024];			/* email: comma-separated */
+	bool send_resolved;		/* default true */
+	double rate_per_s;		/* token bucket: default 1 for slack, 10 for the others */
+	int burst;			/* default 5 (1 for slack) */
+	__u64 timeout_ms;		/* per attempt, default 10 s (connect 5 s) */
+	__u64 max_age_ms;		/* retried this long, then dead: default 24 h */
+	__u64 resend_ms;		/* alertmanager: firing alerts are re-sent this often, default 60 s */
+};
+
+/*
+ * Parses the "receivers" array of the config file; returns the count or
+ * -EINVAL with a one-line reason in err ("receiver pd: routing_key must be
+ * 32 characters"). A NULL array gives 0 receivers.
+ */
+int receivers__parse(const struct cJSON *array, struct receiver *out, int max, char *err, size_t errlen);
+const struct receiver *receivers__find(const struct receiver *rs, int n, const char *name);
+const char *receiver__type_name(enum receiver_type t);
+/* The receiver without its secrets (secret, routing_key masked), for the API. */
+struct cJSON *receiver__to_json(const struct receiver *r);
+
+/* One alert of a notification, as the engine knows it when it is queued. */
+struct notify_alert {
+	char fingerprint[FINGERPRINT_LEN];
+	const char *status;		/* "firing" or "resolved" */
+	const char *state;		/* the engine's state: pending, firing, resolving, resolved */
+	struct labelset labels;
+	struct labelset annotations;
+	__u64 starts_ms;
+	__u64 ends_ms;			/* resolved: when; firing: 0 */
+	double value, threshold;
+	bool acknowledged;
+	char acked_by[64];
+	bool silenced;
+};
+
+/* One notification: a group of alerts for one receiver. */
+struct notify_group {
+	const char *group_key;		/* Alertmanager-style: {}:{agent="b", alertname="X"} */
+	struct labelset group_labels;
+	/* pagerduty: "trigger", "acknowledge" or "resolve"; others ignore it */
+	const char *action;
+	__u64 sequence;			/* per group, increasing */
+	__u64 now_ms;
+	__u64 valid_until_ms;		/* alertmanager: endsAt of firing alerts */
+	const struct notify_alert *alerts;
+	int nalerts;
+	const char *external_url;	/* http://127.0.0.1:9470: links back to the dashboard */
+	const char *host;
+};
+
+/*
+ * The body for r, malloc'd (NULL on ENOMEM):
+ *  webhook: Alertmanager webhook v4 plus a "workerwatch" object (delivery_id, sequence, per-alert value,
+ *           threshold, state, acknowledged); endsAt is 0001-01-01T00:00:00Z while firing;
+ *  alertmanager: the JSON array of postable alerts for POST /api/v2/alerts;
+ *  pagerduty: an Events API v2 event (dedup_key from host and group key, summary <= 1024 characters);
+ *  slack: {"text": ...};
+ *  email: an RFC 5322 message (headers and text body).
+ */
+char *notify__format(const struct receiver *r, const struct notify_group *g, const char *delivery_id);
+/* A fresh random delivery id (UUID v4 text, 36 characters). */
+void notify__delivery_id(char out[37]);
+/* PagerDuty dedup_key of a group: "ww-" host "-" first 32 hex digits of sha256(group_key). */
+void notify__dedup_key(const char *host, const char *group_key, char *out, size_t size);
+
+struct receiver_stats {
+	char name[RECEIVER_NAME_LEN];
+	const char *type;
+	__u64 sent;			/* delivered (2xx) */
+	__u64 retries;			/* attempts that failed and will be retried */
+	__u64 dead;			/* given up: permanent error or too old */
+	__u64 pending;			/* in the outbox now */
+	__u64 last_success_ms, last_failure_ms;
+	int last_status;		/* HTTP status of the last attempt, 0 = no answer */
+	char last_error[256];
+	double latency_sum_s;		/* queued to delivered, over 'sent' */
+};
+
+struct notifier;
+
+/*
+ * Starts the sender thread: it drains store's outbox, the oldest row of each
+ * receiver first (in order per receiver), with backoff and rate limits.
+ * receivers must outlive it. NULL with errno on failure.
+ */
+struct notifier *notifier__start(struct store *store, const struct receiver *receivers, int n);
+/* New rows are in the outbox: send now rather than at the next poll. Safe from any thread. */
+void notifier__kick(struct notifier *n);
+/* Per receiver, in the order of the config; returns the count. Safe from any thread. */
+int notifier__stats(struct notifier *n, struct receiver_stats *out, int max);
+/* Waits for an attempt in flight (bounded by its timeout) and stops. Accepts NULL. */
+void notifier__stop(struct notifier *n);
+
+#endif

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+/* What workerwatch knows of one execution: its identity, processes, totals and outcome. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include "observe/execution.h"
+
+const char *failure__category_name(enum failure_category c)
+{
+	static const char *const names[] = {
+		[FAILURE_NONE] = "none",
+		[FAILURE_EXIT_NONZERO] = "exit_nonzero",
+		[FAILURE_CRASHED] = "crashed",
+		[FAILURE_KILLED] = "killed",
+		[FAILURE_OOM] = "oom",
+		[FAILURE_TIMEOUT] = "timeout",
+		[FAILURE_NOT_FOUND] = "not_found",
+		[FAILURE_PERMISSION] = "permission",
+		[FAILURE_LOST] = "lost",
+	};
+
+	return c < FAILURE_MAX ? names[c] : "unknown";
+}
+
+/* Signals a process raises against itself when it faults or aborts. */
+static bool is_crash_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+	       sig == SIGABRT || sig == SIGSYS || sig == SIGTRAP;
+}
+
+struct process *execution__find_proc(struct execution *e, __u32 pid)
+{
+	struct process *found = NULL;
+
+	for (int i = 0; i < e->nr_procs; i++) {
+		if (e->procs[i].pid != pid)
+			continue;
+		found = &e->procs[i];
+		if (!found->exited)
+			break;
+	}
+	return found;
+}
+
+struct process *execution__add_proc(struct execution *e, __u32 pid, __u32 ppid)
+{
+	struct process *p;
+
+	if (e->nr_procs == e->cap_procs) {
+		int cap = e->cap_procs ? e->cap_procs * 2 : 16;
+		struct process *n = realloc(e->procs, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		e->procs = n;
+		e->cap_procs = cap;
+	}
+	p = &e->procs[e->nr_procs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->ppid = ppid;
+	return p;
+}
+
+void execution__classify(const struct execution *e, struct failure *f)
+{
+	const struct process *root = NULL;
+	int status = e->exit_status;
+
+	memset(f, 0, sizeof(*f));
+	for (int i = 0; i < e->nr_procs; i++) {
+		if (e->procs[i].oom_victim)
+			f->oom_victims++;
+		if (e->procs[i].pid == (__u32)e->pid && !root)
+			root = &e->procs[i];
+	}
+	if (e->exec_errno) {
+		f->category = e->exec_errno == ENOENT ? FAILURE_NOT_FOUND : FAILURE_PERMISSION;
+		snprintf(f->reason, sizeof(f->reason), "cannot execute %s: %s",
+			 e->argv && e->argv[0] ? e->argv[0] : "command", strerror(e->exec_errno));
+		return;
+	}
+	if (e->end_unseen) {
+		f->category = FAILURE_LOST;
+		snprintf(f->reason, sizeof(f->reason),
+			 "its processes are gone but their exit was not seen (events were lost)");
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !e->timed_out)
+		return;
+
+	if (WIFSIGNALED(status)) {
+		f->signal = WTERMSIG(status);
+		f->core_dumped = WCOREDUMP(status);
+		if (root && root->fatal_sig == f->signal) {
+			f->sender_pid = root->sender_pid;
+			memcpy(f->sender_comm, root->sender_comm, sizeof(f->sender_comm));
+		}
+	}
+	if (e->timed_out) {
+		f->category = FAILURE_TIMEOUT;
+		snprintf(f->reason, sizeof(f->reason), "stopped by workerwatch after its timeout");
+	} else if (root && root->oom_victim) {
+		f->category = FAILURE_OOM;
+		snprintf(f->reason, sizeof(f->reason), "killed by the kernel's OOM killer");
+	} else if (WIFEXITED(status)) {
+		f->category = f->oom_victims ? FAILURE_OOM : FAILURE_EXIT_NONZERO;
+		if (f->oom_victims)
+			snprintf(f->reason, sizeof(f->reason),
+				 "exited with code %d after the OOM killer killed %d of its processes",
+				 WEXITSTATUS(status), f->oom_victims);
+		else
+			snprintf(f->reason, sizeof(f->reason), "exited with code %d",
+				 WEXITSTATUS(status));
+	} else if (is_crash_signal(f->signal) &&
+		   (!f->sender_pid || f->sender_pid == (__u32)e->pid)) {
+		f->category = FAILURE_CRASHED;
+		snprintf(f->reason, sizeof(f->reason), "crashed with SIG%s%s", sigabbrev_np(f->signal),
+			 f->core_dumped ? " (core dumped)" : "");
+	} else {
+		f->category = FAILURE_KILLED;
+		if (f->sender_pid && f->sender_pid != (__u32)e->pid)
+			snprintf(f->reason, sizeof(f->reason), "killed by SIG%s from pid %u (%s)",
+				 sigabbrev_np(f->signal), f->sender_pid, f->sender_comm);
+		else
+			snprintf(f->reason, sizeof(f->reason), "killed by SIG%s",
+				 sigabbrev_np(f->signal));
+	}
+}
+
+int execution__shell_status(const struct execution *e)
+{
+	if (e->exec_errno)
+		return e->exec_errno == ENOENT ? 127 : 126;
+	if (WIFSIGNALED(e->exit_status))
+		return 128 + WTERMSIG(e->exit_status);
+	return WEXITSTATUS(e->exit_status);
+}
+
+void execution__free(struct execution *e)
+{
+	if (!e)
+		return;
+	if (e->argv) {
+		for (char **a = e->argv; *a; a++)
+			free(*a);
+		free(e->argv);
+	}
+	free(e->procs);
+	free(e->syscalls);
+	free(e->slow);
+	free(e);
+}

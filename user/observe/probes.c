@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: MIT
+/* Loads the BPF programs after probing which hooks this kernel has, and attaches them on demand. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "workerwatch.skel.h"
+#include <linux/types.h>
+#include "workerwatch.h"
+#include "lib/log.h"
+#include "observe/probes.h"
+
+#define MAX_UNAVAILABLE 16
+
+struct probes {
+	struct workerwatch_bpf *skel;
+	struct bpf_link *attach_iter;	/* iterators live as long as the probes */
+	struct bpf_link *tasks_iter;
+	bool attached;
+	int ncpus;
+	int n_unavailable;
+	const char *unavailable[MAX_UNAVAILABLE];
+};
+
+/* What is lost when a hook is missing; programs not listed are essential. */
+static const struct {
+	const char *prog;
+	const char *metric;
+} optional_hooks[] = {
+	{ "ww_wakeup", "cpu.runqueue_wait" },
+	{ "ww_wakeup_new", "cpu.runqueue_wait" },
+	{ "ww_signal", "execution.failure.evidence.sender" },
+	{ "ww_oom_victim", "execution.failure.oom" },
+	{ "ww_rss", "memory.peak_rss_bytes" },
+	{ "ww_send", "network.sent_bytes" },
+	{ "ww_recv", "network.recv_bytes" },
+	{ "ww_sock_state", "network.connects" },
+	{ "ww_retransmit", "network.tcp_retransmits" },
+	{ "ww_sys_enter", "syscalls" },
+	{ "ww_sys_exit", "syscalls" },
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && log_verbosity < LOG_DEBUG)
+		return 0;
+	if (level == LIBBPF_INFO && log_verbosity < LOG_INFO)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+/* The tracepoint a tp_btf program attaches to, from its section name; NULL for others. */
+static const char *tp_name(const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+
+	return strncmp(sec, "tp_btf/", 7) ? NULL : sec + 7;
+}
+
+/* Number of arguments of a BTF tracepoint (without the leading context), or -1. */
+static int tp_nargs(const struct btf *vmlinux, const char *tp)
+{
+	const struct btf_type *t;
+	char name[128];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type);	/* pointer */
+	t = btf__type_by_id(vmlinux, t->type);					/* func proto */
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
+static void mark_unavailable(struct probes *p, const char *metric)
+{
+	for (int i = 0; i < p->n_unavailable; i++)
+		if (!strcmp(p->unavailable[i], metric))
+			return;
+	if (p->n_unavailable < MAX_UNAVAILABLE)
+		p->unavailable[p->n_unavailable++] = metric;
+}
+
+/* Turns off programs whose tracepoint this kernel lacks; fails if an essential one is missing. */
+static int probe_hooks(struct probes *p, const struct btf *vmlinux)
+{
+	struct bpf_program *prog;
+	int nargs;
+
+	/* sched_process_exit gained group_dead in 6.16; older kernels get the legacy program. */
+	nargs = tp_nargs(vmlinux, "sched_process_exit");
+	bpf_program__set_autoload(p->skel->progs.ww_exit, nargs >= 2);
+	bpf_program__set_autoload(p->skel->progs.ww_exit_legacy, nargs == 1);
+
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		const char *metric = NULL;
+
+		if (!tp_name(prog)) {
+			bpf_program__set_autoattach(prog, false);	/* iterators: attached at load */
+			continue;
+		}
+		if (!bpf_program__autoload(prog) || tp_nargs(vmlinux, tp_name(prog)) >= 0)
+			continue;
+		for (size_t i = 0; i < sizeof(optional_hooks) / sizeof(optional_hooks[0]); i++)
+			if (!strcmp(optional_hooks[i].prog, name))
+				metric = optional_hooks[i].metric;
+		if (!metric) {
+			ww_err("this kernel has no tracepoint %s, which workerwatch needs", tp_name(prog));
+			return -ENOENT;
+		}
+		ww_warn("tracepoint %s is missing: %s unavailable", tp_name(prog), metric);
+		bpf_program__set_autoload(prog, false);
+		mark_unavailable(p, metric);
+	}
+	return 0;
+}
+
+struct probes *probes__load(const struct probes_opts *opts)
+{
+	struct btf *vmlinux = NULL;
+	struct probes *p;
+	int err;
+
+	libbpf_set_print(libbpf_print);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->ncpus = libbpf_num_possible_cpus();
+	if (p->ncpus <= 0) {
+		err = p->ncpus ? p->ncpus : -EINVAL;
+		goto cleanup;
+	}
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		err = -errno;
+		ww_err("cannot read kernel BTF (/sys/kernel/btf/vmlinux): %s", strerror(-err));
+		goto cleanup;
+	}
+	p->skel = workerwatch_bpf__open();
+	if (!p->skel) {
+		err = -errno;
+		ww_err("cannot open BPF object: %s", strerror(-err));
+		goto cleanup;
+	}
+	if (opts && opts->slow_syscall_ns)
+		p->skel->rodata->slow_syscall_ns = opts->slow_syscall_ns;
+	err = probe_hooks(p, vmlinux);
+	if (err)
+		goto cleanup;
+	err = workerwatch_bpf__load(p->skel);
+	if (err) {
+		ww_err("cannot load BPF programs: %s (run with -v for the verifier log)", strerror(-err));
+		goto cleanup;
+	}
+	p->attach_iter = bpf_program__attach_iter(p->skel->progs.ww_attach_iter, NULL);
+	p->tasks_iter = bpf_program__attach_iter(p->skel->progs.ww_tasks_iter, NULL);
+	if (!p->attach_iter || !p->tasks_iter) {
+		err = -errno;
+		ww_err("cannot create task iterators: %s", strerror(-err));
+		goto cleanup;
+	}
+cleanup:
+	btf__free(vmlinux);
+	if (err) {
+		probes__free(p);
+		errno = -err;
+		return NULL;
+	}
+	return p;
+}
+
+void probes__free(struct probes *p)
+{
+	if (!p)
+		return;
+	bpf_link__destroy(p->attach_iter);
+	bpf_link__destroy(p->tasks_iter);
+	workerwatch_bpf__destroy(p->skel);
+	free(p);
+}
+
+int probes__attach(struct probes *p)
+{
+	int err;
+
+	if (p->attached)
+		return 0;
+	err = workerwatch_bpf__attach(p->skel);
+	if (err) {
+		ww_err("cannot attach BPF programs: %s", strerror(-err));
+		workerwatch_bpf__detach(p->skel);
+		return err;
+	}
+	p->attached = true;
+	return 0;
+}
+
+void probes__detach(struct probes *p)
+{
+	if (!p->attached)
+		return;
+	workerwatch_bpf__detach(p->skel);
+	p->attached = false;
+}
+
+bool probes__attached(const struct probes *p)
+{
+	return p->attached;
+}
+
+struct workerwatch_bpf *probes__skel(struct probes *p)
+{
+	return p->skel;
+}
+
+int probes__unavailable(const struct probes *p, const char ***names)
+{
+	*names = (const char **)p->unavailable;
+	return p->n_unavailable;
+}
+
+int probes__counters(struct probes *p, __u64 *out)
+{
+	int fd = bpf_map__fd(p->skel->maps.counters);
+	__u64 *vals = calloc(p->ncpus, sizeof(*vals));
+
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 k = 0; k < WW_CNT_MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < p->ncpus; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+__u64 probes__lost_total(const __u64 *counters)
+{
+	__u64 lost = 0;
+
+	for (int i = 0; i < WW_CNT_MAX; i++)
+		if (i != WW_CNT_ORPHAN_TASK)
+			lost += counters[i];
+	return lost;
+}
+
+__u64 probes__new_exec_id(struct probes *p)
+{
+	return __atomic_add_fetch(&p->skel->bss->next_exec_id, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Runs an iterator to its end; out/size receive its output when given. */
+static int run_iter(struct bpf_link *link, void *out, size_t size, size_t *len)
+{
+	int fd = bpf_iter_create(bpf_link__fd(link));
+	size_t used = 0;
+	char scratch[4096];
+	ssize_t n;
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		char *dst = out && used < size ? (char *)out + used : scratch;
+		size_t room = out && used < size ? size - used : sizeof(scratch);
+
+		n = read(fd, dst, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (out && used < size)
+			used += n;
+	}
+	close(fd);
+	if (len)
+		*len = used;
+	return err;
+}
+
+int probes__attach_tree(struct probes *p, __u32 tgid, __u64 exec_id, __u64 orch_id,
+			__u32 *tagged, __u32 *skipped, __u32 *live)
+{
+	struct workerwatch_bpf__bss *bss = p->skel->bss;
+	int err;
+
+	bss->attach_tgid = tgid;
+	bss->attach_exec_id = exec_id;
+	bss->attach_orch_id = orch_id;
+	bss->attach_tasks = 0;
+	bss->attach_skipped = 0;
+	bss->attach_live = 0;
+	err = run_iter(p->attach_iter, NULL, 0, NULL);
+	*tagged = bss->attach_tasks;
+	*skipped = bss->attach_skipped;
+	*live = bss->attach_live;
+	return err;
+}
+
+int probes__tasks(struct probes *p, struct ww_task_info *out, int max)
+{
+	size_t len;
+	int err = run_iter(p->tasks_iter, out, max * sizeof(*out), &len);
+
+	return err ? err : (int)(len / sizeof(*out));
+}
