@@ -23,7 +23,7 @@ static __always_inline int start_orch_child(struct ww_task *pt, struct task_stru
 {
 	struct ww_orch_child_event *e;
 	struct ww_exec_stats *zero;
-	struct ww_exec_shared *zero_shared;
+	struct ww_exec_shared *zero_shared, *shared;
 	struct ww_proc proc = {};
 	struct ww_task *ct;
 	__u32 zero_key = 0, tgid = child->tgid;
@@ -40,6 +40,9 @@ static __always_inline int start_orch_child(struct ww_task *pt, struct task_stru
 		count_event(WW_CNT_EXEC_MAP_FULL);
 		return 0;
 	}
+	shared = bpf_map_lookup_elem(&exec_shared, &id);
+	if (shared)
+		shared->orch_id = pt->orch_id;
 	ct = bpf_task_storage_get(&tracked, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!ct) {
 		count_event(WW_CNT_STORAGE_FAIL);

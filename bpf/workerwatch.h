@@ -107,6 +107,7 @@ struct ww_exec_shared {
 	 */
 	__u64 syscalls_seen[WW_SYSCALL_BITS / 64];
 	__u64 syscalls_overflow;
+	__u64 orch_id;			/* the orchestrator that spawned it, 0 when none */
 };
 
 /* One tracked process (keyed by tgid). */

@@ -260,6 +260,15 @@ static void rm_tree(const char *dir)
 		fprintf(stderr, "    cannot remove %s\n", dir);
 }
 
+static void (*cleanups[8])(void);
+static int nr_cleanups;
+
+void harness__on_test_end(void (*fn)(void))
+{
+	if (nr_cleanups < 8)
+		cleanups[nr_cleanups++] = fn;
+}
+
 int main(int argc, char **argv)
 {
 	int passed = 0, failed = 0, skipped = 0;
@@ -289,6 +298,8 @@ int main(int argc, char **argv)
 		current_failures = 0;
 		fflush(stdout);
 		t->fn();
+		for (int i = 0; i < nr_cleanups; i++)
+			cleanups[i]();
 		if (current_failures) {
 			printf("FAIL %s (files kept in %s)\n", t->name, tmp_dir);
 			failed++;

@@ -30,6 +30,9 @@ void harness__register(struct test *t);
 #define TEST(name)		TEST_(TEST_UNIT, name)
 #define KERNEL_TEST(name)	TEST_(TEST_KERNEL, name)
 
+/* Registers fn to run after each test, passed or failed (what a failed test may leave behind). */
+void harness__on_test_end(void (*fn)(void));
+
 /* Records a failure of the current test; returns cond. */
 bool harness__check(bool cond, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

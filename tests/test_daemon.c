@@ -231,10 +231,13 @@ KERNEL_TEST(history_survives_restart_and_kill_9)
 	CHECK(api(&d, "GET", path, NULL, false, &j) == 200, "finished execution lost");
 	CHECK_STR(harness__str(j, "status"), "completed");
 	cJSON_Delete(j);
+	/* the kernel went on tracking it while no daemon ran: its end is known, not lost */
 	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", running_id);
 	CHECK(api(&d, "GET", path, NULL, false, &j) == 200, "running execution lost");
 	CHECK_STR(harness__str(j, "status"), "failed");
-	CHECK_STR(harness__str(j, "failure.category"), "lost");
+	CHECK_STR(harness__str(j, "failure.category"), "killed");
+	CHECK_EQ(harness__num(j, "signal"), SIGKILL);
+	CHECK_EQ(harness__num(j, "failure.evidence.sender_pid"), getpid());
 	cJSON_Delete(j);
 	wwd_stop(&d, SIGTERM);
 	ASSERT(wwd_start(&d), "no daemon after a clean stop");

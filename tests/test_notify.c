@@ -270,7 +270,8 @@ static int user_version(const char *path, int *tables)
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
 	    sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM pragma_user_version),"
 			       " (SELECT COUNT(*) FROM sqlite_schema WHERE name IN"
-			       " ('execution_extras', 'alert_docs', 'outbox', 'outbox_queue', 'executions_failed'))",
+			       " ('execution_extras', 'alert_docs', 'outbox', 'outbox_queue', 'executions_failed',"
+			       " 'tracking', 'orchestrators'))",
 			       -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW) {
 		v = sqlite3_column_int(st, 0);
@@ -281,17 +282,21 @@ static int user_version(const char *path, int *tables)
 	return v;
 }
 
-TEST(notify_store_migrates_version_1_2_and_3_databases)
+#define DROP_V5 "DROP TABLE tracking; DROP TABLE orchestrators;"
+
+TEST(notify_store_migrates_every_older_version)
 {
 	static const char *const downgrade[] = {
 		[1] = "DROP TABLE execution_extras; DROP TABLE outbox; DROP TABLE alert_docs;"
-		      " DROP INDEX executions_failed; PRAGMA user_version = 1;",
-		[2] = "DROP TABLE outbox; DROP TABLE alert_docs; DROP INDEX executions_failed; PRAGMA user_version = 2;",
-		[3] = "DROP INDEX executions_failed; PRAGMA user_version = 3;",
+		      " DROP INDEX executions_failed;" DROP_V5 " PRAGMA user_version = 1;",
+		[2] = "DROP TABLE outbox; DROP TABLE alert_docs; DROP INDEX executions_failed;" DROP_V5
+		      " PRAGMA user_version = 2;",
+		[3] = "DROP INDEX executions_failed;" DROP_V5 " PRAGMA user_version = 3;",
+		[4] = DROP_V5 " PRAGMA user_version = 4;",
 	};
-	static const char *const names[] = { [1] = "v1.db", [2] = "v2.db", [3] = "v3.db" };
+	static const char *const names[] = { [1] = "v1.db", [2] = "v2.db", [3] = "v3.db", [4] = "v4.db" };
 
-	for (int v = 1; v <= 3; v++) {
+	for (int v = 1; v <= 4; v++) {
 		const char *path = harness__tmp(names[v]);
 		struct store *s = store__open(path, false);
 		struct outbox_new row = { "hook", "g", "firing", "{}", "id" };
@@ -316,7 +321,7 @@ TEST(notify_store_migrates_version_1_2_and_3_databases)
 		CHECK_EQ(store__integrity_check(s), 0);
 		store__close(s);
 		CHECK_EQ(user_version(path, &tables), STORE_SCHEMA_VERSION);
-		CHECK_EQ(tables, 5);
+		CHECK_EQ(tables, 7);
 	}
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* A real workerwatch daemon under test, and workers held until they are attached. */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,14 +47,16 @@ static bool start(struct wwd *d, char *const *extra, const char *out)
 {
 	static const char *const marker = "listening on http://127.0.0.1:";
 	char db[300], logdir[300];
-	char *argv[24] = { (char *)wwd_bin("workerwatch"), "daemon", "--listen", "127.0.0.1:0", "--db", db,
-			   "--log-dir", logdir, "--token-file", d->token, "--sample-interval-s", "1", NULL };
-	int n = 12;
+	char *argv[26] = { (char *)wwd_bin("workerwatch"), "daemon", "--listen", "127.0.0.1:0", "--db", db,
+			   "--log-dir", logdir, "--token-file", d->token, "--sample-interval-s", "1",
+			   "--pin-dir", d->pin_dir, NULL };
+	int n = 14;
 
-	for (; extra && *extra && n < 23; extra++)
+	for (; extra && *extra && n < 25; extra++)
 		argv[n++] = *extra;
 	argv[n] = NULL;
 	snprintf(d->dir, sizeof(d->dir), "%s", harness__tmpdir());
+	wwd_pin_dir(d->pin_dir, sizeof(d->pin_dir));
 	snprintf(db, sizeof(db), "%s/history.db", d->dir);
 	snprintf(logdir, sizeof(logdir), "%s/log", d->dir);
 	snprintf(d->token, sizeof(d->token), "%s/token", d->dir);
@@ -94,7 +97,37 @@ bool wwd_start_opts(struct wwd *d, const char *config_path)
 	return start(d, config_path ? extra : NULL, out);
 }
 
-void wwd_stop(struct wwd *d, int sig)
+void wwd_pin_dir(char *buf, size_t size)
+{
+	const char *base = strrchr(harness__tmpdir(), '/');
+
+	/* one per test: restarts in the test find their state; bpffs refuses dots in names */
+	snprintf(buf, size, "/sys/fs/bpf/%s", base ? base + 1 : "ww_test");
+	for (char *c = buf + strlen("/sys/fs/bpf/"); *c; c++)
+		if (*c == '.')
+			*c = '_';
+}
+
+/* A test that failed before its daemon's --detach-all leaves pins: remove them (their programs go with them). */
+static void remove_leftover_pins(void)
+{
+	char dir[300], cmd[400];
+	struct stat st;
+
+	wwd_pin_dir(dir, sizeof(dir));
+	if (stat(dir, &st))
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "    cannot remove %s\n", dir);
+}
+
+__attribute__((constructor)) static void register_cleanup(void)
+{
+	harness__on_test_end(remove_leftover_pins);
+}
+
+static void stop(struct wwd *d, int sig)
 {
 	int status;
 
@@ -105,6 +138,29 @@ void wwd_stop(struct wwd *d, int sig)
 	if (sig == SIGTERM)
 		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon exited with status %d", status);
 	d->pid = 0;
+}
+
+void wwd_stop_keep(struct wwd *d)
+{
+	stop(d, SIGTERM);
+}
+
+void wwd_stop(struct wwd *d, int sig)
+{
+	char db[320], logdir[320];
+	struct cmd_result r;
+	struct stat st;
+
+	stop(d, sig);
+	if (sig != SIGTERM)
+		return;
+	snprintf(db, sizeof(db), "%s/history.db", d->dir);
+	snprintf(logdir, sizeof(logdir), "%s/log", d->dir);
+	harness__run((char *[]){ (char *)wwd_bin("workerwatch"), "daemon", "--detach-all", "--db", db, "--log-dir",
+				 logdir, "--token-file", d->token, "--pin-dir", d->pin_dir, NULL }, 60, &r);
+	CHECK(r.exit_code == 0, "daemon --detach-all failed: %s", r.err);
+	CHECK(stat(d->pin_dir, &st) && errno == ENOENT, "daemon --detach-all left %s behind", d->pin_dir);
+	harness__free_result(&r);
 }
 
 int wwd_spawn_held(const char *fifo, const char *cmd)

@@ -4,6 +4,7 @@
 #define WWD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct wwd {
 	int pid;
@@ -11,6 +12,7 @@ struct wwd {
 	char dir[256];		/* its files: history.db, log/, token */
 	char url[64];		/* http://127.0.0.1:PORT */
 	char token[300];	/* path of its token file */
+	char pin_dir[300];	/* its pinned kernel state, under /sys/fs/bpf */
 };
 
 /* Path of a built binary (rotating static buffers). */
@@ -26,8 +28,16 @@ bool wwd_start(struct wwd *d);
  * test's temp dir, so a restart (after a kill -9 too) reuses history.db.
  */
 bool wwd_start_opts(struct wwd *d, const char *config_path);
-/* Stops it with sig; after SIGTERM it must exit 0. */
+/*
+ * Stops it with sig. After SIGTERM it must exit 0, and then `workerwatch
+ * daemon --detach-all` must leave no pinned state behind (the end of a test);
+ * after SIGKILL the pinned state stays for a restart.
+ */
 void wwd_stop(struct wwd *d, int sig);
+/* The pin directory of daemons started in the current test. */
+void wwd_pin_dir(char *buf, size_t size);
+/* SIGTERM, keeping the kernel state for the next start (a restart or an upgrade). */
+void wwd_stop_keep(struct wwd *d);
 
 /* A worker `/bin/sh -c 'read go < FIFO; exec CMD'`, so it is attached before it does anything. */
 int wwd_spawn_held(const char *fifo, const char *cmd);

@@ -33,7 +33,8 @@ DAEMON_PID=""
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
-	[ -z "$DAEMON_PID" ] || { kill "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null || true; }
+	# SIGUSR1: stop and detach everything, leaving no pinned state behind
+	[ -z "$DAEMON_PID" ] || { kill -USR1 "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null || true; }
 	[ -z "$CG" ] || rmdir "$CG" 2>/dev/null || true
 	rm -rf "$TMP"
 	exit "$rc"
@@ -59,7 +60,7 @@ cat >"$TMP/config.json" <<EOF
  "routes": [{"match": ["agent=\"latency\""], "receivers": ["hook"], "group_by": ["..."], "group_wait": "0s"}]}
 EOF
 "$B/workerwatch" daemon --config "$TMP/config.json" --listen 127.0.0.1:0 --db "$TMP/history.db" \
-	--log-dir "$TMP/log" --token-file "$TMP/token" 2>>"$LOG" &
+	--log-dir "$TMP/log" --token-file "$TMP/token" --pin-dir "/sys/fs/bpf/wwbench_alerts_$$" 2>>"$LOG" &
 DAEMON_PID=$!
 for ((i = 0; i < 100; i++)); do
 	PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$LOG" | grep -o '[0-9]*$' || true)

@@ -66,7 +66,7 @@ cleanup() {
 		wait "$pid" 2>/dev/null || true
 	done
 	if [ -n "$DAEMON_PID" ]; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null || true
+		kill -USR1 "$DAEMON_PID" 2>/dev/null || true	# stop and detach everything
 		for ((i = 0; i < 100; i++)); do
 			kill -0 "$DAEMON_PID" 2>/dev/null || break
 			sleep 0.1
@@ -135,7 +135,8 @@ t_start=$SECONDS
 
 # --- the daemon, on temporary paths, the kernel picking its port ---
 "$B/workerwatch" daemon --listen 127.0.0.1:0 --db "$TMP/ww.db" --log-dir "$TMP/log" \
-	--token-file "$TMP/token" --sample-interval-s "$SAMPLE_S" 2>"$TMP/daemon.err" &
+	--token-file "$TMP/token" --sample-interval-s "$SAMPLE_S" --pin-dir "/sys/fs/bpf/wwbench_daemon_$$" \
+	2>"$TMP/daemon.err" &
 DAEMON_PID=$!
 PORT=""
 for ((i = 0; i < 200; i++)); do
@@ -261,11 +262,11 @@ LOST=$(prom_sum workerwatch_lost_events_total <<<"$m")
 for pid in "${SWARMS[@]}"; do kill -TERM "$pid"; done
 for pid in "${SWARMS[@]}"; do wait "$pid" || die "wwswarm $pid exited $?"; done
 SWARMS=()
-kill -TERM "$DAEMON_PID"
+kill -USR1 "$DAEMON_PID"
 rc=0
 wait "$DAEMON_PID" || rc=$?
 DAEMON_PID=""
-[ "$rc" -eq 0 ] || die "the daemon exited $rc on SIGTERM (see $LOG)"
+[ "$rc" -eq 0 ] || die "the daemon exited $rc on SIGUSR1 (see $LOG)"
 total_s=$((SECONDS - t_start))
 
 # --- the markdown section ---

@@ -21,7 +21,8 @@ kill_tree() {
 cleanup() {
 	trap - INT TERM EXIT
 	[ -n "$orch_pid" ] && kill_tree "$orch_pid"
-	[ -n "$daemon_pid" ] && kill -TERM "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+	# SIGUSR1: the daemon stops and detaches everything, so nothing of the demo stays in the kernel
+	[ -n "$daemon_pid" ] && kill -USR1 "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
 	echo
 	echo "demo stopped; history stays in /var/lib/workerwatch (workerwatch list)"
 	exit 0

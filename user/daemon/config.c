@@ -40,6 +40,7 @@ static const struct option_desc options[] = {
 	U64(log_max_mb, 1, 102400, "100", "event log size before rotation"),
 	U64(log_retention_days, 1, 3650, "30", "days rotated event logs are kept"),
 	U64(reads_need_token, 0, 1, "0", "require the token for reads from loopback too"),
+	STR(pin_dir, "/sys/fs/bpf/workerwatch", "bpffs directory where the kernel state is pinned, so tracking outlives a restart"),
 };
 
 #define NOPTS (sizeof(options) / sizeof(options[0]))
@@ -141,7 +142,7 @@ cleanup:
 
 int config__parse(struct config *c, int argc, char **argv)
 {
-	struct option longopts[NOPTS + 4];
+	struct option longopts[NOPTS + 5];
 	char names[NOPTS][64];
 	int ch, idx;
 
@@ -153,6 +154,7 @@ int config__parse(struct config *c, int argc, char **argv)
 	longopts[NOPTS] = (struct option){ "config", required_argument, NULL, 'c' };
 	longopts[NOPTS + 1] = (struct option){ "verbose", no_argument, NULL, 'v' };
 	longopts[NOPTS + 2] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[NOPTS + 3] = (struct option){ "detach-all", no_argument, NULL, 'D' };
 
 	/* --config first, so that flags win over the file */
 	for (int i = 1; i < argc; i++) {
@@ -181,6 +183,8 @@ int config__parse(struct config *c, int argc, char **argv)
 			continue;
 		} else if (ch == 'v') {
 			log_verbosity++;
+		} else if (ch == 'D') {
+			c->detach_all = true;
 		} else if (ch == 'h') {
 			config__usage(stdout);
 			return -1;
@@ -237,6 +241,8 @@ void config__usage(FILE *out)
 		flag_name(&options[i], name, sizeof(name));
 		fprintf(out, "  --%-30s %s (default %s)\n", name, options[i].help, options[i].def);
 	}
-	fprintf(out, "  -v, --verbose                   more diagnostics\n"
+	fprintf(out, "  --detach-all                    stop the daemon using these settings (if one runs) and\n"
+		     "                                  everything it tracks: no BPF program, link or pin is left\n"
+		     "  -v, --verbose                   more diagnostics\n"
 		     "  -h, --help                      this help\n");
 }

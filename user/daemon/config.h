@@ -3,6 +3,7 @@
 #ifndef CONFIG_H
 #define CONFIG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <linux/types.h>
 
@@ -22,7 +23,9 @@ struct config {
 	__u64 log_max_mb;
 	__u64 log_retention_days;
 	__u64 reads_need_token;		/* 0 or 1 */
+	char pin_dir[256];		/* bpffs directory of the kernel state that outlives the daemon */
 	char config_file[CONFIG_PATH_LEN];
+	bool detach_all;		/* --detach-all: stop tracking for good, leave nothing in the kernel */
 };
 
 void config__defaults(struct config *c);

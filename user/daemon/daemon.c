@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "daemon/daemon.h"
+#include "daemon/resume.h"
 #include "daemon/alertsrc.h"
 #include "daemon/eventlog.h"
 #include "lib/log.h"
@@ -41,12 +43,13 @@ const double daemon_rss_bounds[DAEMON_HIST_BOUNDS] = {
 	1024.0 * (1 << 20), 2048.0 * (1 << 20), 4096.0 * (1 << 20), 8192.0 * (1 << 20),
 	16384.0 * (1 << 20) };
 
+/* SIGTERM and SIGINT keep the kernel state for the next start; SIGUSR1 (--detach-all) does not. */
+enum { STOP_KEEP = 1, STOP_DETACH_ALL = 2 };
 static volatile sig_atomic_t stop_requested;
 
 static void on_stop(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	stop_requested = sig == SIGUSR1 ? STOP_DETACH_ALL : STOP_KEEP;
 }
 
 __u64 daemon__now_ms(void)
@@ -108,7 +111,8 @@ int daemon__save(struct daemon *d, struct execution *e)
 	n = snapshot__syscall_rows(e, &rows);
 	if (n < 0)
 		return n;
-	err = store__upsert_execution(d->store, &r, rows, n);
+	/* while it runs, history also says which kernel execution it is: a restart takes it up */
+	err = store__upsert_tracked(d->store, &r, rows, n, e->ended ? 0 : e->id);
 	free(rows);
 	if (err) {
 		d->db_errors++;
@@ -191,14 +195,14 @@ static int ensure_attached(struct daemon *d)
 	return probes__attach(d->probes);
 }
 
-static void detach_if_idle(struct daemon *d)
+void daemon__detach_if_idle(struct daemon *d)
 {
 	if (!tracker__count(d->tracker) && !d->nr_orchs)
 		probes__detach(d->probes);
 }
 
 /* Common start of every execution: history row, labels, retries, events. */
-static void announce(struct daemon *d, struct execution *e)
+void daemon__announce(struct daemon *d, struct execution *e)
 {
 	cJSON *ev, *cmd;
 
@@ -227,14 +231,37 @@ int daemon__start_execution(struct daemon *d, struct execution *e, int pidfd)
 	e->slow_threshold_ns = d->cfg.slow_syscall_ms * 1000000ULL;
 	err = tracker__attach(d->tracker, e, pidfd);
 	if (err) {
-		detach_if_idle(d);
+		daemon__detach_if_idle(d);
 		return err;
 	}
-	announce(d, e);
+	daemon__announce(d, e);
 	return 0;
 }
 
-int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char *session, __u64 *id)
+__u64 daemon__start_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *rp;
+	unsigned long long ticks = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	rp = strrchr(buf, ')');	/* comm may hold spaces and parentheses */
+	if (!rp || sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			  &ticks) != 1)
+		return 0;
+	return ticks;
+}
+
+int daemon__watch_orchestrator(struct daemon *d, const struct orch_registration *reg, int pidfd, bool tag)
 {
 	struct orchestrator *o;
 	int err;
@@ -244,18 +271,35 @@ int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char 
 	err = ensure_attached(d);
 	if (err)
 		return err;
-	o = &d->orchs[d->nr_orchs];
-	o->id = ++d->next_orch_id;
-	err = tracker__watch_orchestrator(d->tracker, o->id, pid, pidfd);
+	err = tag ? tracker__watch_orchestrator(d->tracker, reg->id, reg->pid, pidfd) : 0;
 	if (err) {
-		detach_if_idle(d);
+		daemon__detach_if_idle(d);
 		return err;
 	}
-	o->pid = pid;
+	o = &d->orchs[d->nr_orchs++];
+	o->id = reg->id;
+	o->pid = reg->pid;
 	o->pidfd = pidfd;
-	snprintf(o->session, sizeof(o->session), "%s", session);
-	d->nr_orchs++;
-	*id = o->id;
+	snprintf(o->session, sizeof(o->session), "%s", reg->session);
+	if (reg->id > d->next_orch_id)
+		d->next_orch_id = reg->id;
+	return 0;
+}
+
+int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char *session, __u64 *id)
+{
+	struct orch_registration reg = { .id = d->next_orch_id + 1, .pid = pid, .registered_ms = daemon__now_ms() };
+	int err;
+
+	reg.start_ticks = daemon__start_ticks(pid);
+	snprintf(reg.session, sizeof(reg.session), "%s", session);
+	err = daemon__watch_orchestrator(d, &reg, pidfd, true);
+	if (err)
+		return err;
+	/* kept in history, so that its later children are executions after a restart too */
+	if (store__put_orchestrator(d->store, &reg))
+		ww_warn("orchestrator %d will not be watched after a restart: %s", pid, store__errmsg(d->store));
+	*id = reg.id;
 	return 0;
 }
 
@@ -328,7 +372,7 @@ static void on_orch_child(void *ctx, __u64 exec_id, __u64 orch_id, const struct 
 		return;
 	}
 	execution__add_proc(e, h->pid, h->ppid);
-	announce(d, e);
+	daemon__announce(d, e);
 }
 
 /* An orchestrator's child is named after the command it executes. */
@@ -370,7 +414,7 @@ static void rename_after_exec(struct daemon *d, struct execution *e, const struc
  * ring buffer hands the event over only once it is committed. The settle
  * that follows (daemon__finalize) only adds the late counters.
  */
-static void root_ended(struct daemon *d, struct execution *e, __u64 ts_ns, int exit_status)
+void daemon__root_ended(struct daemon *d, struct execution *e, __u64 ts_ns, int exit_status)
 {
 	e->root_exited = true;
 	e->root_exit_ns = ts_ns;
@@ -405,7 +449,7 @@ static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *
 	if (h->type == WW_EV_EXIT && h->pid == (__u32)e->pid && !e->root_exited) {
 		const struct ww_exit_event *x = data;
 
-		root_ended(d, e, h->ts_ns, x->exit_status);
+		daemon__root_ended(d, e, h->ts_ns, x->exit_status);
 	}
 	if (h->type == WW_EV_OOM)
 		alertsrc__oom(d, e);
@@ -532,9 +576,10 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	daemon__publish(d, !strcmp(r.status, "failed") ? "FAILED" : "COMPLETED", "execution_end", ev);
 	cJSON_Delete(ev);
 
+	store__forget_tracking(d->store, e->db_id);
 	tracker__finish(d->tracker, e);
 	execution__free(e);
-	detach_if_idle(d);
+	daemon__detach_if_idle(d);
 }
 
 struct sampling {
@@ -604,10 +649,11 @@ static void reap_orchestrators(struct daemon *d)
 				drained = true;
 			}
 			close(d->orchs[i].pidfd);
+			store__forget_orchestrator(d->store, d->orchs[i].id);
 			d->orchs[i--] = d->orchs[--d->nr_orchs];
 		}
 	}
-	detach_if_idle(d);
+	daemon__detach_if_idle(d);
 }
 
 struct settling {
@@ -669,7 +715,7 @@ static int end_if_gone(struct execution *e, void *ctx)
 	e->end_unseen = !zombie;
 	ww_warn("execution %llu (pid %d) ended without an exit event%s", (unsigned long long)e->db_id, e->pid,
 		zombie ? "; its status is the zombie's" : "; its outcome is unknown");
-	root_ended(w->d, e, e->gone_seen_ns, zombie ? (int)zombie->exit_code : 0);
+	daemon__root_ended(w->d, e, e->gone_seen_ns, zombie ? (int)zombie->exit_code : 0);
 	return 0;
 }
 
@@ -769,18 +815,6 @@ static void parse_env_names(struct daemon *d)
 		snprintf(d->env_names[d->nr_env_names++], sizeof(d->env_names[0]), "%s", name);
 }
 
-/* Running executions stay "running" in history: the next start marks them lost. */
-static int save_and_forget(struct execution *e, void *ctx)
-{
-	struct daemon *d = ctx;
-
-	tracker__collect(d->tracker, e);
-	daemon__save(d, e);
-	tracker__finish(d->tracker, e);
-	execution__free(e);
-	return 0;
-}
-
 /* Unix ms of an event log "ts" ("2026-11-21T06:20:01.123Z"), 0 when unreadable. */
 static __u64 log_ts_ms(const char *ts)
 {
@@ -828,12 +862,7 @@ static void finish_from_exit_line(struct exec_record *r, const cJSON *line)
 	}
 }
 
-/*
- * Executions history still has as running whose root's exit is in the event
- * log (the history write failed, or the daemon died before the settle) are
- * finished from that line, not marked lost. Returns how many.
- */
-static int finish_from_event_log(struct daemon *d)
+int daemon__finish_from_event_log(struct daemon *d)
 {
 	struct exec_filter f = { .status = "running", .limit = -1 };
 	struct exec_record *rows = NULL;
@@ -858,7 +887,8 @@ static int finish_from_event_log(struct daemon *d)
 		id = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "execution"));
 		pid = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "process"));
 		for (int i = 0; j && i < n; i++) {
-			if ((double)rows[i].id != id || (double)rows[i].pid != pid || strcmp(rows[i].status, "running"))
+			if ((double)rows[i].id != id || (double)rows[i].pid != pid || strcmp(rows[i].status, "running") ||
+			    daemon__find_live(d, rows[i].id))
 				continue;
 			finish_from_exit_line(&rows[i], j);
 			if (!store__upsert_execution(d->store, &rows[i], NULL, 0))
@@ -875,15 +905,13 @@ out:
 	return done;
 }
 
-static void shutdown_all(struct daemon *d)
+static void shutdown_all(struct daemon *d, bool detach_all)
 {
 	http__stop(d->http);
 	d->http = NULL;
 	pthread_mutex_lock(&d->lock);
 	if (d->tracker)
-		daemon__foreach_live(d, save_and_forget, d);
-	for (int i = 0; i < d->nr_orchs; i++)
-		close(d->orchs[i].pidfd);
+		resume__stop(d, detach_all);
 	alertsrc__stop(d);
 	tracker__free(d->tracker);
 	probes__free(d->probes);
@@ -892,6 +920,68 @@ static void shutdown_all(struct daemon *d)
 	eventlog__close(d->log);
 	store__close(d->store);
 	pthread_mutex_unlock(&d->lock);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+}
+
+/* DB.pid: the daemon of these settings, locked while it runs so that a second one cannot start. */
+static void pid_path(const struct daemon *d, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s.pid", d->cfg.db);
+}
+
+static int lock_instance(struct daemon *d)
+{
+	char path[CONFIG_PATH_LEN + 8], text[32];
+	int fd, len;
+
+	pid_path(d, path, sizeof(path));
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ww_err("cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		len = read(fd, text, sizeof(text) - 1);
+		text[len > 0 ? len : 0] = 0;
+		ww_err("another daemon (pid %d) already uses %s", atoi(text), d->cfg.db);
+		close(fd);
+		return -EBUSY;
+	}
+	len = snprintf(text, sizeof(text), "%d\n", getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, text, len, 0) != len)
+		ww_warn("cannot write %s: %s", path, strerror(errno));
+	d->lock_fd = fd;
+	return 0;
+}
+
+/* --detach-all: a running daemon of these settings is asked to stop and detach everything itself. */
+static int stop_running_daemon(struct daemon *d)
+{
+	char path[CONFIG_PATH_LEN + 8], text[32] = "";
+	int fd, len, pid;
+
+	pid_path(d, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (!flock(fd, LOCK_EX | LOCK_NB)) {	/* nobody holds it: no daemon runs */
+		close(fd);
+		return 0;
+	}
+	len = read(fd, text, sizeof(text) - 1);
+	text[len > 0 ? len : 0] = 0;
+	pid = atoi(text);
+	if (pid <= 1 || kill(pid, SIGUSR1)) {
+		ww_err("a daemon holds %s but cannot be told to stop (pid '%s')", path, text);
+		close(fd);
+		return -ESRCH;
+	}
+	ww_info("asked the daemon (pid %d) to stop and detach everything", pid);
+	for (int i = 0; i < 300 && flock(fd, LOCK_EX | LOCK_NB); i++)
+		usleep(100 * 1000);
+	close(fd);
+	return 0;
 }
 
 int daemon__run(struct daemon *d)
@@ -904,20 +994,23 @@ int daemon__run(struct daemon *d)
 	char addr[128];
 	int port, err = 1, wait_ms = 200;
 
+	d->lock_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	parse_env_names(d);
 	if (config__listen_addr(&d->cfg, addr, sizeof(addr), &port)) {
 		ww_err("--listen wants ADDR:PORT, not '%s'", d->cfg.listen);
 		return 2;
 	}
+	if (d->cfg.detach_all && stop_running_daemon(d))
+		goto cleanup;
+	if (lock_instance(d))
+		goto cleanup;
 	d->store = store__open(d->cfg.db, true);
 	if (!d->store) {
 		ww_err("%s", store__errmsg(NULL));
 		goto cleanup;
 	}
 	d->db_ok = true;
-	finish_from_event_log(d);
-	store__mark_running_as_lost(d->store, daemon__now_ms());
 	lopts.dir = d->cfg.log_dir;
 	lopts.max_bytes = d->cfg.log_max_mb << 20;
 	lopts.retention_days = (int)d->cfg.log_retention_days;
@@ -925,6 +1018,7 @@ int daemon__run(struct daemon *d)
 	if (!d->log || load_token(d) || alertsrc__start(d))
 		goto cleanup;
 	popts.slow_syscall_ns = d->cfg.slow_syscall_ms * 1000000ULL;
+	popts.pin_dir = d->cfg.pin_dir;
 	d->probes = probes__load(&popts);
 	if (!d->probes)
 		goto cleanup;
@@ -932,6 +1026,14 @@ int daemon__run(struct daemon *d)
 	if (!d->tracker)
 		goto cleanup;
 	tracker__set_hooks(d->tracker, &hooks);
+	if (resume__start(d))
+		goto cleanup;
+	if (d->cfg.detach_all) {
+		/* take up what the kernel still tracks, then end it all as detached */
+		err = 0;
+		stop_requested = STOP_DETACH_ALL;
+		goto cleanup;
+	}
 
 	hopts.addr = addr;
 	hopts.port = port;
@@ -946,6 +1048,7 @@ int daemon__run(struct daemon *d)
 		goto cleanup;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	ww_log(LOG_ERROR, "listening on http://%s:%d (history %s, events %s)", addr,
 	       http__port(d->http), d->cfg.db, d->cfg.log_dir);
@@ -959,10 +1062,10 @@ int daemon__run(struct daemon *d)
 		wait_ms = tick(d);
 		pthread_mutex_unlock(&d->lock);
 	}
-	ww_log(LOG_ERROR, "stopping");
+	ww_log(LOG_ERROR, "stopping%s", stop_requested == STOP_DETACH_ALL ? " and detaching everything" : "");
 	err = 0;
 cleanup:
-	shutdown_all(d);
+	shutdown_all(d, stop_requested == STOP_DETACH_ALL);
 	pthread_mutex_destroy(&d->lock);
 	return err;
 }

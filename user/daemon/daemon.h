@@ -72,6 +72,7 @@ struct daemon {
 	__u64 lost_at_last_check;
 	__u64 lost_changed_ms;
 	struct host_cpu host_cpu;	/* for host CPU % between /health calls */
+	int lock_fd;			/* DB.pid, locked while this daemon runs */
 };
 
 /* Histogram upper bounds of /metrics: seconds, CPU seconds, bytes. */
@@ -85,6 +86,26 @@ struct execution *daemon__find_live(struct daemon *d, __u64 db_id);
 int daemon__foreach_live(struct daemon *d, int (*fn)(struct execution *e, void *ctx), void *ctx);
 int daemon__start_execution(struct daemon *d, struct execution *e, int pidfd);
 int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char *session, __u64 *id);
+struct orch_registration;
+/*
+ * Watches the orchestrator reg describes (its id kept) through pidfd; tag:
+ * mark its tasks in the kernel (false when pinned state still has them).
+ */
+int daemon__watch_orchestrator(struct daemon *d, const struct orch_registration *reg, int pidfd, bool tag);
+/* /proc/PID/stat's starttime (clock ticks since boot): with the pid, a process's identity; 0 when gone. */
+__u64 daemon__start_ticks(pid_t pid);
+/* Writes e's first history row and publishes its start. */
+void daemon__announce(struct daemon *d, struct execution *e);
+/* e's root ended (at ts_ns, with a wait(2) status): its outcome goes to history now. */
+void daemon__root_ended(struct daemon *d, struct execution *e, __u64 ts_ns, int exit_status);
+/*
+ * Executions history still has as running, that no daemon tracks and whose
+ * root's EXIT is in the event log (the history write failed), are finished
+ * from that line rather than marked lost. Returns how many.
+ */
+int daemon__finish_from_event_log(struct daemon *d);
+/* Detaches the BPF programs when nothing is tracked. */
+void daemon__detach_if_idle(struct daemon *d);
 /* Ends e now: snapshot, history, event log, stream; frees it. */
 void daemon__finalize(struct daemon *d, struct execution *e);
 /* Writes e's current snapshot to history; 0 or -EIO. */

@@ -107,7 +107,7 @@ void snapshot__record(const struct execution *e, struct exec_record *r)
 		r->net_sent_bytes += e->totals.net_bytes[p][0];
 		r->net_recv_bytes += e->totals.net_bytes[p][1];
 	}
-	r->process_count = e->nr_procs;
+	r->process_count = e->nr_procs + e->procs_offset;
 	r->files_created = e->totals.files_created;
 	r->files_written = e->totals.files_written;
 }

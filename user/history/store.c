@@ -80,11 +80,33 @@ static const char migrate_v3_sql[] = ALERTS_SQL "PRAGMA user_version = 3;";
 
 static const char migrate_v4_sql[] = FAILED_INDEX_SQL "PRAGMA user_version = 4;";
 
+/*
+ * Version 5: the daemon's tracking state, so that tracking outlives the
+ * daemon: the kernel id of each running execution (its entries in the
+ * pinned maps) and the orchestrators whose children become executions.
+ */
+#define TRACKING_SQL								\
+	"CREATE TABLE IF NOT EXISTS tracking ("				\
+	" exec_id INTEGER PRIMARY KEY REFERENCES executions (id) ON DELETE CASCADE,"	\
+	" kernel_id INTEGER NOT NULL"						\
+	");"									\
+	"CREATE TABLE IF NOT EXISTS orchestrators ("				\
+	" id INTEGER PRIMARY KEY,"						\
+	" pid INTEGER NOT NULL,"						\
+	" start_ticks INTEGER NOT NULL,"	/* /proc/PID/stat starttime: tells a reused pid */	\
+	" session TEXT NOT NULL,"						\
+	" options TEXT NOT NULL,"		/* JSON object */			\
+	" registered_ms INTEGER NOT NULL"					\
+	");"
+
+static const char migrate_v5_sql[] = TRACKING_SQL "PRAGMA user_version = 5;";
+
 /* migrations[v] upgrades version v to v + 1 */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	[1] = migrate_v2_sql,
 	[2] = migrate_v3_sql,
 	[3] = migrate_v4_sql,
+	[4] = migrate_v5_sql,
 };
 
 static const char schema_sql[] =
@@ -154,6 +176,7 @@ static const char schema_sql[] =
 	EXTRAS_SQL
 	ALERTS_SQL
 	FAILED_INDEX_SQL
+	TRACKING_SQL
 	"CREATE VIEW orchestrations AS SELECT"
 	" session,"
 	" CASE WHEN SUM(status = 'running') > 0 THEN 'running'"
@@ -804,25 +827,16 @@ static int replace_syscalls(struct store *s, __u64 id, const struct syscall_row 
 	return err;
 }
 
-int store__upsert_execution(struct store *s, struct exec_record *r,
-			    const struct syscall_row *rows, int nrows)
+/* The upsert itself, inside the caller's transaction; *id is the execution's id. */
+static int upsert_in_transaction(struct store *s, const struct exec_record *r, const struct syscall_row *rows,
+				 int nrows, __u64 *id)
 {
 	static const char *const what = "cannot store execution";
 	sqlite3_stmt *st = NULL;
-	__u64 id = 0;
-	int err, rc;
+	int err = prepare(s, upsert_sql, &st, what), rc;
 
-	if (!s || !r || nrows < 0 || (nrows && !rows)) {
-		set_msg("%s: invalid arguments", what);
-		return -EINVAL;
-	}
-	lock(s);
-	err = begin(s);
 	if (err)
-		goto cleanup;
-	err = prepare(s, upsert_sql, &st, what);
-	if (err)
-		goto cleanup;
+		return err;
 	rc = bind_exec(st, r);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
@@ -830,7 +844,7 @@ int store__upsert_execution(struct store *s, struct exec_record *r,
 		err = db_fail(s, rc, what);
 		goto cleanup;
 	}
-	id = (__u64)sqlite3_column_int64(st, 0);
+	*id = (__u64)sqlite3_column_int64(st, 0);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE) {
 		err = db_fail(s, rc, what);
@@ -838,17 +852,59 @@ int store__upsert_execution(struct store *s, struct exec_record *r,
 	}
 	/* rows == NULL keeps the stored rows (a progress update of a running execution). */
 	if (rows)
-		err = replace_syscalls(s, id, rows, nrows);
-	if (!err)
-		err = commit(s);
+		err = replace_syscalls(s, *id, rows, nrows);
 cleanup:
 	sqlite3_finalize(st);
+	return err;
+}
+
+static int put_tracking(struct store *s, __u64 exec_id, __u64 kernel_id)
+{
+	static const char *const what = "cannot store an execution's kernel id";
+	sqlite3_stmt *st = NULL;
+	int err = prepare(s, "INSERT OR REPLACE INTO tracking (exec_id, kernel_id) VALUES (?1, ?2)", &st, what), rc;
+
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)exec_id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)kernel_id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		err = db_fail(s, rc, what);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store__upsert_tracked(struct store *s, struct exec_record *r, const struct syscall_row *rows, int nrows,
+			  __u64 kernel_id)
+{
+	__u64 id = 0;
+	int err;
+
+	if (!s || !r || nrows < 0 || (nrows && !rows)) {
+		set_msg("cannot store execution: invalid arguments");
+		return -EINVAL;
+	}
+	lock(s);
+	err = begin(s);
+	if (!err)
+		err = upsert_in_transaction(s, r, rows, nrows, &id);
+	if (!err && kernel_id)
+		err = put_tracking(s, id, kernel_id);
+	if (!err)
+		err = commit(s);
 	if (err)
 		rollback(s);
 	else
 		r->id = id;
 	unlock(s);
 	return err;
+}
+
+int store__upsert_execution(struct store *s, struct exec_record *r,
+			    const struct syscall_row *rows, int nrows)
+{
+	return store__upsert_tracked(s, r, rows, nrows, 0);
 }
 
 int store__add_samples(struct store *s, const struct sample_row *rows, int n)
@@ -929,7 +985,7 @@ int store__mark_running_as_lost(struct store *s, __u64 now_ms)
 		"  (SELECT MAX(ts_ms) FROM samples WHERE exec_id = executions.id), ?1)),"
 		" duration_ms = MAX(started_at_ms, COALESCE("
 		"  (SELECT MAX(ts_ms) FROM samples WHERE exec_id = executions.id), ?1)) - started_at_ms"
-		" WHERE status = 'running'";
+		" WHERE status = 'running' AND id NOT IN (SELECT exec_id FROM tracking)";
 
 	return change(s, sql, now_ms, "cannot mark lost executions");
 }
@@ -1727,4 +1783,86 @@ int store__outbox_prune(struct store *s, __u64 older_than_ms)
 {
 	return change(s, "DELETE FROM outbox WHERE state IN ('sent', 'dead') AND done_ms < ?1",
 		      older_than_ms, "cannot prune notifications");
+}
+
+/* ---- tracking state ---- */
+
+int store__forget_tracking(struct store *s, __u64 exec_id)
+{
+	return change(s, "DELETE FROM tracking WHERE exec_id = ?1", exec_id, "cannot forget an execution's kernel id");
+}
+
+int store__foreach_tracking(struct store *s, int (*cb)(__u64 exec_id, __u64 kernel_id, void *ctx), void *ctx)
+{
+	static const char *const what = "cannot read the tracking state";
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	lock(s);
+	err = prepare(s, "SELECT exec_id, kernel_id FROM tracking ORDER BY exec_id", &st, what);
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		err = cb((__u64)sqlite3_column_int64(st, 0), (__u64)sqlite3_column_int64(st, 1), ctx);
+	if (!err && rc != SQLITE_DONE)
+		err = db_fail(s, rc, what);
+	sqlite3_finalize(st);
+	unlock(s);
+	return err;
+}
+
+int store__put_orchestrator(struct store *s, const struct orch_registration *o)
+{
+	static const char *const what = "cannot store an orchestrator";
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	lock(s);
+	err = prepare(s, "INSERT OR REPLACE INTO orchestrators (id, pid, start_ticks, session, options, registered_ms)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st, what);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)o->id);
+		sqlite3_bind_int(st, 2, o->pid);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)o->start_ticks);
+		sqlite3_bind_text(st, 4, o->session, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, o->options[0] ? o->options : "{}", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)o->registered_ms);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_DONE)
+			err = db_fail(s, rc, what);
+	}
+	sqlite3_finalize(st);
+	unlock(s);
+	return err;
+}
+
+int store__forget_orchestrator(struct store *s, __u64 id)
+{
+	return change(s, "DELETE FROM orchestrators WHERE id = ?1", id, "cannot forget an orchestrator");
+}
+
+int store__foreach_orchestrator(struct store *s, int (*cb)(const struct orch_registration *o, void *ctx),
+				void *ctx)
+{
+	static const char *const what = "cannot read the orchestrators";
+	struct orch_registration o;
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	lock(s);
+	err = prepare(s, "SELECT id, pid, start_ticks, session, options, registered_ms FROM orchestrators ORDER BY id",
+		      &st, what);
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&o, 0, sizeof(o));
+		o.id = (__u64)sqlite3_column_int64(st, 0);
+		o.pid = sqlite3_column_int(st, 1);
+		o.start_ticks = (__u64)sqlite3_column_int64(st, 2);
+		snprintf(o.session, sizeof(o.session), "%s", (const char *)sqlite3_column_text(st, 3) ?: "");
+		snprintf(o.options, sizeof(o.options), "%s", (const char *)sqlite3_column_text(st, 4) ?: "{}");
+		o.registered_ms = (__u64)sqlite3_column_int64(st, 5);
+		err = cb(&o, ctx);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_fail(s, rc, what);
+	sqlite3_finalize(st);
+	unlock(s);
+	return err;
 }

@@ -8,7 +8,7 @@
 #include "history/record.h"
 
 #define STORE_DEFAULT_PATH	"/var/lib/workerwatch/workerwatch.db"
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 /* failure_category and reason given to executions a crashed daemon left running */
 #define STORE_LOST_CATEGORY	"lost"
 #define STORE_LOST_REASON	"the daemon stopped while it ran"
@@ -47,6 +47,10 @@ const char *store__errmsg(const struct store *s);
  */
 int store__upsert_execution(struct store *s, struct exec_record *r,
 			    const struct syscall_row *rows, int nrows);
+
+/* The same, and records in the same transaction that the execution is the kernel's kernel_id (0: none). */
+int store__upsert_tracked(struct store *s, struct exec_record *r, const struct syscall_row *rows, int nrows,
+			  __u64 kernel_id);
 
 /* Adds samples of stored executions in one transaction; the same (exec_id, ts_ms) replaces the old sample. */
 int store__add_samples(struct store *s, const struct sample_row *rows, int n);
@@ -91,8 +95,9 @@ int store__failures(struct store *s, int limit, struct exec_record **out, int *n
 int store__count_failed(struct store *s, const char *session, const char *agent, const char *task);
 
 /*
- * At daemon start: executions a crash left "running" become failed with
- * STORE_LOST_CATEGORY, ended at their last sample (now_ms when none).
+ * At daemon start: executions a crash left "running" and no daemon tracks
+ * (no tracking row) become failed with STORE_LOST_CATEGORY, ended at their
+ * last sample (now_ms when none).
  * Returns how many.
  */
 int store__mark_running_as_lost(struct store *s, __u64 now_ms);
@@ -179,5 +184,27 @@ int store__outbox_counts(struct store *s, struct outbox_count **out, int *n);
 /* Deletes sent and dead rows finished before older_than_ms; returns how many. */
 int store__outbox_prune(struct store *s, __u64 older_than_ms);
 void outbox_rows__free(struct outbox_row *rows, int n);
+
+/*
+ * The daemon's tracking state (schema 5), so that tracking outlives the
+ * daemon: which kernel execution id each running execution is (written with
+ * store__upsert_tracked, forgotten when it ends), and the orchestrators.
+ */
+int store__forget_tracking(struct store *s, __u64 exec_id);
+int store__foreach_tracking(struct store *s, int (*cb)(__u64 exec_id, __u64 kernel_id, void *ctx), void *ctx);
+
+struct orch_registration {
+	__u64 id;
+	int pid;
+	__u64 start_ticks;		/* /proc/PID/stat starttime, to tell a reused pid */
+	char session[REC_NAME_LEN];
+	char options[REC_TEXT_LEN];	/* JSON object, "{}" when none */
+	__u64 registered_ms;
+};
+
+int store__put_orchestrator(struct store *s, const struct orch_registration *o);
+int store__forget_orchestrator(struct store *s, __u64 id);
+int store__foreach_orchestrator(struct store *s, int (*cb)(const struct orch_registration *o, void *ctx),
+				void *ctx);
 
 #endif

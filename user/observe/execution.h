@@ -78,6 +78,7 @@ struct execution {
 
 	struct process *procs;
 	int nr_procs, cap_procs;
+	int procs_offset;		/* processes it had before a daemon restart that are gone */
 
 	struct ww_exec_stats totals;
 	struct ww_exec_mem mem;

@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: MIT
 /* Loads the BPF programs after probing which hooks this kernel has, and attaches them on demand. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <openssl/evp.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -14,15 +21,24 @@
 #include "observe/probes.h"
 
 #define MAX_UNAVAILABLE 16
+#define MAX_LINKS 32
+#define BPFFS_ROOT "/sys/fs/bpf"
+#define LAYOUT_LEN 16		/* hex digits of the object's SHA-256 that name a pinned layout */
 
 struct probes {
 	struct workerwatch_bpf *skel;
 	struct bpf_link *attach_iter;	/* iterators live as long as the probes */
 	struct bpf_link *tasks_iter;
+	struct bpf_link *links[MAX_LINKS];	/* the tracepoint programs' links, by program order */
 	bool attached;
 	int ncpus;
 	int n_unavailable;
 	const char *unavailable[MAX_UNAVAILABLE];
+	/* pinned state: PIN_DIR/LAYOUT/ holds the maps and links, so tracking outlives the daemon */
+	char pin_dir[256];		/* "" when nothing is pinned */
+	char layout[LAYOUT_LEN + 1];
+	bool adopted;			/* the maps were pinned by an earlier daemon of this layout */
+	bool discarded;			/* pinned state of another layout was found and removed */
 };
 
 /* What is lost when a hook is missing; programs not listed are essential. */
@@ -122,6 +138,209 @@ static int probe_hooks(struct probes *p, const struct btf *vmlinux)
 	return 0;
 }
 
+/* The tracepoint programs that get links, in a fixed order: the index into p->links. */
+static int tp_index(struct probes *p, const struct bpf_program *want)
+{
+	struct bpf_program *prog;
+	int i = 0;
+
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		if (!tp_name(prog))
+			continue;
+		if (prog == want)
+			return i < MAX_LINKS ? i : -1;
+		i++;
+	}
+	return -1;
+}
+
+static void link_path(const struct probes *p, const struct bpf_program *prog, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s/link_%s", p->pin_dir, p->layout, bpf_program__name(prog));
+}
+
+/* bpffs at /sys/fs/bpf, mounted when a fresh machine has not. */
+static int ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (!statfs(BPFFS_ROOT, &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mkdir(BPFFS_ROOT, 0755) && errno != EEXIST)
+		return -errno;
+	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700"))
+		return -errno;
+	return 0;
+}
+
+/* The object's layout: the first hex digits of the SHA-256 of the BPF object itself. */
+static int layout_of(char *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	size_t size = 0;
+	const void *elf = workerwatch_bpf__elf_bytes(&size);
+
+	if (!EVP_Digest(elf, size, md, &len, EVP_sha256(), NULL) || len * 2 < LAYOUT_LEN)
+		return -EIO;
+	for (int i = 0; i < LAYOUT_LEN / 2; i++)
+		sprintf(out + 2 * i, "%02x", md[i]);
+	return 0;
+}
+
+/* Removes a directory of pins: unpinned maps and links go when their last user does. */
+static int remove_pins(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[PATH_MAX];
+	int err = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path) && !err)
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(dir) && !err)
+		err = -errno;
+	return err;
+}
+
+/* Pinned state of other layouts cannot be read by this build: say so and remove it. */
+static int discard_other_layouts(struct probes *p)
+{
+	DIR *d = opendir(p->pin_dir);
+	struct dirent *de;
+	char path[PATH_MAX];
+	int err = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, p->layout))
+			continue;
+		ww_warn("%s/%s holds the kernel state of another workerwatch build (BPF layout %s, this one is %s): "
+			"its executions cannot be carried over; starting clean", p->pin_dir, de->d_name, de->d_name,
+			p->layout);
+		snprintf(path, sizeof(path), "%s/%s", p->pin_dir, de->d_name);
+		err = remove_pins(path);
+		if (err)
+			break;
+		p->discarded = true;
+	}
+	closedir(d);
+	return err;
+}
+
+/*
+ * Every map but the read-only settings is pinned under PIN_DIR/LAYOUT/ and
+ * reused from there when an earlier daemon of the same layout left it: the
+ * executions it tracked go on being counted in the kernel while no daemon runs.
+ */
+static int pin_prepare(struct probes *p, const char *pin_dir)
+{
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	struct bpf_map *map;
+	struct stat st;
+	int err;
+
+	err = ensure_bpffs();
+	if (err) {
+		ww_err("cannot mount bpffs at %s: %s", BPFFS_ROOT, strerror(-err));
+		return err;
+	}
+	if (strlen(pin_dir) >= sizeof(p->pin_dir) || pin_dir[0] != '/') {
+		ww_err("the pin directory must be an absolute path under %zu characters, not '%s'",
+		       sizeof(p->pin_dir), pin_dir);
+		return -EINVAL;
+	}
+	snprintf(p->pin_dir, sizeof(p->pin_dir), "%s", pin_dir);
+	err = layout_of(p->layout);
+	if (!err && mkdir(p->pin_dir, 0700) && errno != EEXIST)
+		err = -errno;
+	if (!err)
+		err = discard_other_layouts(p);
+	snprintf(dir, sizeof(dir), "%s/%s", p->pin_dir, p->layout);
+	if (!err && mkdir(dir, 0700) && errno != EEXIST)
+		err = -errno;
+	if (err) {
+		ww_err("cannot prepare %s for pinned state: %s", dir, strerror(-err));
+		return err;
+	}
+	bpf_object__for_each_map(map, p->skel->obj) {
+		const char *name = bpf_map__name(map);
+
+		if (strstr(name, ".rodata") || strstr(name, ".kconfig"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		/* bpffs refuses names with a dot (internal maps are "obj.bss") */
+		for (char *c = path + strlen(dir) + 1; *c; c++)
+			if (*c == '.')
+				*c = '_';
+		if (!stat(path, &st))
+			p->adopted = true;
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Links an earlier daemon pinned stay attached: take them over instead of attaching twice. */
+static void adopt_links(struct probes *p)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+	struct stat st;
+	int i;
+
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		if (!tp_name(prog) || (i = tp_index(p, prog)) < 0)
+			continue;
+		link_path(p, prog, path, sizeof(path));
+		if (stat(path, &st))
+			continue;
+		p->links[i] = bpf_link__open(path);
+		if (p->links[i])
+			p->attached = true;
+		else
+			ww_warn("cannot take over %s: %s", path, strerror(errno));
+	}
+}
+
+int probes__unpin_all(struct probes *p)
+{
+	char dir[PATH_MAX];
+	struct bpf_map *map;
+	int err;
+
+	if (!p->pin_dir[0])
+		return 0;
+	probes__detach(p);
+	bpf_object__for_each_map(map, p->skel->obj)
+		if (bpf_map__is_pinned(map))
+			bpf_map__unpin(map, NULL);
+	snprintf(dir, sizeof(dir), "%s/%s", p->pin_dir, p->layout);
+	err = remove_pins(dir);
+	rmdir(p->pin_dir);	/* only when no other layout is left in it */
+	return err;
+}
+
+bool probes__adopted(const struct probes *p)
+{
+	return p->adopted;
+}
+
+bool probes__discarded(const struct probes *p)
+{
+	return p->discarded;
+}
+
 struct probes *probes__load(const struct probes_opts *opts)
 {
 	struct btf *vmlinux = NULL;
@@ -154,6 +373,11 @@ struct probes *probes__load(const struct probes_opts *opts)
 	err = probe_hooks(p, vmlinux);
 	if (err)
 		goto cleanup;
+	if (opts && opts->pin_dir && opts->pin_dir[0]) {
+		err = pin_prepare(p, opts->pin_dir);
+		if (err)
+			goto cleanup;
+	}
 	err = workerwatch_bpf__load(p->skel);
 	if (err) {
 		ww_err("cannot load BPF programs: %s (run with -v for the verifier log)", strerror(-err));
@@ -166,6 +390,8 @@ struct probes *probes__load(const struct probes_opts *opts)
 		ww_err("cannot create task iterators: %s", strerror(-err));
 		goto cleanup;
 	}
+	if (p->pin_dir[0])
+		adopt_links(p);
 cleanup:
 	btf__free(vmlinux);
 	if (err) {
@@ -180,6 +406,9 @@ void probes__free(struct probes *p)
 {
 	if (!p)
 		return;
+	/* a pinned link stays attached: closing our handle keeps the kernel counting */
+	for (int i = 0; i < MAX_LINKS; i++)
+		bpf_link__destroy(p->links[i]);
 	bpf_link__destroy(p->attach_iter);
 	bpf_link__destroy(p->tasks_iter);
 	workerwatch_bpf__destroy(p->skel);
@@ -188,25 +417,48 @@ void probes__free(struct probes *p)
 
 int probes__attach(struct probes *p)
 {
-	int err;
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+	int err = 0, i;
 
 	if (p->attached)
 		return 0;
-	err = workerwatch_bpf__attach(p->skel);
-	if (err) {
-		ww_err("cannot attach BPF programs: %s", strerror(-err));
-		workerwatch_bpf__detach(p->skel);
-		return err;
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		if (!tp_name(prog) || !bpf_program__autoload(prog) || (i = tp_index(p, prog)) < 0 || p->links[i])
+			continue;
+		p->links[i] = bpf_program__attach(prog);
+		if (!p->links[i]) {
+			err = -errno;
+			ww_err("cannot attach BPF program %s: %s", bpf_program__name(prog), strerror(-err));
+			break;
+		}
+		if (!p->pin_dir[0])
+			continue;
+		link_path(p, prog, path, sizeof(path));
+		err = bpf_link__pin(p->links[i], path);
+		if (err) {
+			ww_err("cannot pin %s: %s", path, strerror(-err));
+			break;
+		}
 	}
 	p->attached = true;
-	return 0;
+	if (err)
+		probes__detach(p);
+	return err;
 }
 
 void probes__detach(struct probes *p)
 {
 	if (!p->attached)
 		return;
-	workerwatch_bpf__detach(p->skel);
+	for (int i = 0; i < MAX_LINKS; i++) {
+		if (!p->links[i])
+			continue;
+		if (p->pin_dir[0])
+			bpf_link__unpin(p->links[i]);
+		bpf_link__destroy(p->links[i]);
+		p->links[i] = NULL;
+	}
 	p->attached = false;
 }
 

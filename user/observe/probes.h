@@ -11,13 +11,25 @@ struct workerwatch_bpf;
 
 struct probes_opts {
 	__u64 slow_syscall_ns;	/* 0: the default of 1 s */
+	/*
+	 * Where maps and links are pinned (bpffs, mounted when missing), so the
+	 * kernel keeps counting while no daemon runs; NULL or "": nothing pinned.
+	 */
+	const char *pin_dir;
 };
 
 /* Opens, probes and loads; NULL with errno and a logged reason on failure. */
 struct probes *probes__load(const struct probes_opts *opts);
 void probes__free(struct probes *p);
 
-/* Attaches every loaded program; a no-op when already attached. */
+/* Whether the maps were pinned by an earlier daemon of the same BPF layout (its state is ours now). */
+bool probes__adopted(const struct probes *p);
+/* Whether pinned state of another BPF layout was found and removed (a clean start). */
+bool probes__discarded(const struct probes *p);
+/* Detaches and unpins everything: no program, link or pin is left behind. */
+int probes__unpin_all(struct probes *p);
+
+/* Attaches every loaded program (pinning the links when pinning); a no-op when already attached. */
 int probes__attach(struct probes *p);
 /* Detaches everything, so an idle observer costs nothing. */
 void probes__detach(struct probes *p);

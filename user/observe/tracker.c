@@ -374,6 +374,71 @@ int tracker__adopt(struct tracker *t, struct execution *e)
 	return 0;
 }
 
+int tracker__resume(struct tracker *t, struct execution *e)
+{
+	int fd = bpf_map__fd(t->skel->maps.exec_shared);
+	struct ww_exec_shared sh;
+	int err;
+
+	if (bpf_map_lookup_elem(fd, &e->id, &sh))
+		return -ENOENT;
+	err = tracker__adopt(t, e);
+	if (!err)
+		load_processes(t, e);
+	return err;
+}
+
+int tracker__foreach_kernel_id(struct tracker *t, int (*fn)(__u64 id, __u64 orch_id, void *ctx), void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.exec_shared);
+	__u64 key, next, *prev = NULL, *ids = NULL, *orchs = NULL;
+	struct ww_exec_shared sh;
+	int n = 0, cap = 0, ret = 0;
+
+	/* keys first: fn may delete entries, and deleting while iterating a hash can skip some */
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (tracker__find(t, key) || bpf_map_lookup_elem(fd, &key, &sh))
+			continue;
+		if (n == cap) {
+			__u64 *ni, *no;
+
+			cap = cap ? cap * 2 : 64;
+			ni = realloc(ids, cap * sizeof(*ids));
+			if (ni)
+				ids = ni;
+			no = realloc(orchs, cap * sizeof(*orchs));
+			if (no)
+				orchs = no;
+			if (!ni || !no) {
+				ret = -ENOMEM;
+				goto out;
+			}
+		}
+		ids[n] = key;
+		orchs[n++] = sh.orch_id;
+	}
+	for (int i = 0; i < n && !ret; i++)
+		ret = fn(ids[i], orchs[i], ctx);
+out:
+	free(ids);
+	free(orchs);
+	return ret;
+}
+
+void tracker__forget(struct tracker *t, struct execution *e)
+{
+	remove_exec(t, e);
+}
+
+void tracker__forget_kernel_id(struct tracker *t, __u64 id)
+{
+	struct execution e = { .id = id };
+
+	tracker__finish(t, &e);
+}
+
 int tracker__count(const struct tracker *t)
 {
 	return t->nr_execs;

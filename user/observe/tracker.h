@@ -44,6 +44,19 @@ int tracker__watch_orchestrator(struct tracker *t, __u64 orch_id, pid_t pid, int
 /* Takes an execution the kernel already started (an orchestrator's child) into the tracker. */
 int tracker__adopt(struct tracker *t, struct execution *e);
 
+/*
+ * Takes up e (e->id set) that the kernel has been tracking since an earlier
+ * daemon, with the processes it has now; -ENOENT when the kernel no longer
+ * has it.
+ */
+int tracker__resume(struct tracker *t, struct execution *e);
+/* Calls fn for each execution the kernel has that the tracker does not know, with its orchestrator (0: none). */
+int tracker__foreach_kernel_id(struct tracker *t, int (*fn)(__u64 id, __u64 orch_id, void *ctx), void *ctx);
+/* Stops tracking e here while the kernel goes on (a daemon that stops and keeps its state). */
+void tracker__forget(struct tracker *t, struct execution *e);
+/* Deletes the kernel's entries of an execution the tracker does not know. */
+void tracker__forget_kernel_id(struct tracker *t, __u64 id);
+
 int tracker__count(const struct tracker *t);
 /* The tracked execution with this kernel id, or NULL. */
 struct execution *tracker__find(struct tracker *t, __u64 id);
