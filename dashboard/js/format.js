@@ -141,6 +141,19 @@ export function signalName(n, name) {
 		return `${name} (${n})`;
 	return SIGNALS[n] ? `${SIGNALS[n]} (${n})` : `signal ${n}`;
 }
+// An argv as a shell would take it back: words with spaces or quotes are single-quoted.
+export function fmtArgv(argv) {
+	return (argv || []).map((a) => {
+		const s = String(a);
+		return s && !/[\s'"\\$`!*?;&|<>(){}#~]/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+	}).join(' ');
+}
+// The same, with the program's directory left out: what fits in a table cell.
+export function fmtCommand(argv) {
+	if (!Array.isArray(argv) || !argv.length)
+		return '';
+	return fmtArgv([String(argv[0]).replace(/^.*\//, '') || String(argv[0])].concat(argv.slice(1)));
+}
 export function level(v, [warn, crit]) {
 	if (!isNum(v))
 		return '';

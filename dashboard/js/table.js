@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Keyed tables whose rows are reused across repaints: the executions table, and a general one for the rest.
 import { h, put, setText, paintIf, badge } from './dom.js';
-import { DASH, fmtBytes, fmtByteRate, fmtDuration, fmtPct, fmtRate, fmtTime, fullTime } from './format.js';
+import { DASH, fmtArgv, fmtBytes, fmtByteRate, fmtCommand, fmtDuration, fmtPct, fmtRate, fmtTime, fullTime } from './format.js';
 import { durationMs, ratesOf, rssOf } from './state.js';
 
 // The columns of every executions table, in order; val is what the column sorts by.
@@ -10,6 +10,8 @@ const EXEC_COLS = [
 	{ key: 'session', label: 'Session', val: (e) => e.session || '', trunc: true },
 	{ key: 'agent', label: 'Agent', val: (e) => e.agent || '', trunc: true },
 	{ key: 'task', label: 'Task', val: (e) => e.task || '', trunc: true },
+	{ key: 'command', label: 'Command', val: (e) => fmtCommand(e.command), trunc: true, mono: true,
+		title: 'the root process\'s command line; hover a cell for the whole of it' },
 	{ key: 'status', label: 'Status', val: (e) => e.status },
 	{ key: 'started', label: 'Started', val: (e) => Date.parse(e.started_at) || 0 },
 	{ key: 'duration', label: 'Duration', num: true, val: (e) => durationMs(e) },
@@ -21,7 +23,7 @@ const EXEC_COLS = [
 		val: (e) => { const r = ratesOf(e); return r ? (r.tx || 0) + (r.rx || 0) : null; } },
 ];
 // Text columns sort A to Z first; numbers and times newest or largest first.
-const ASCENDING_FIRST = ['session', 'agent', 'task', 'status'];
+const ASCENDING_FIRST = ['session', 'agent', 'task', 'command', 'status'];
 
 function paintCell(td, key, e) {
 	const r = (key === 'cpu' || key === 'syscalls' || key === 'network') ? ratesOf(e) : null;
@@ -42,6 +44,7 @@ function paintCell(td, key, e) {
 	case 'session': text = e.session || ''; title = text; break;
 	case 'agent': text = e.agent || ''; title = text; break;
 	case 'task': text = e.task || ''; title = text; break;
+	case 'command': text = fmtCommand(e.command) || DASH; title = fmtArgv(e.command); break;
 	case 'started': text = fmtTime(e.started_at); title = fullTime(e.started_at); break;
 	case 'duration': text = fmtDuration(durationMs(e)); break;
 	case 'cpu': text = r ? fmtPct(r.cpu) : DASH; title = r ? r.basis : ''; break;

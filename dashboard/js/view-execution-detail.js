@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // One execution (#/executions/ID): failure evidence, totals, charts, process tree, syscalls, run-queue.
 import { h, put, setText, badge, panel, tile } from './dom.js';
-import { DASH, enc, isNum, fmtAgo, fmtByteRate, fmtBytes, fmtCount, fmtDecade, fmtDuration, fmtInt, fmtNs, fmtPct, fmtRate,
+import { DASH, enc, isNum, fmtAgo, fmtArgv, fmtByteRate, fmtBytes, fmtCount, fmtDecade, fmtDuration, fmtInt, fmtNs, fmtPct, fmtRate,
 	fmtTime, fullTime, signalName } from './format.js';
 import { API, api, apiSays, errorBox } from './api.js';
 import { durationMs, stamp } from './state.js';
@@ -257,7 +257,7 @@ function renderMeta(box, d) {
 		item('Earlier failed attempts', String(d.retry_count || 0)),
 		progress ? item('Progress', progress) : null,
 		labels.length ? item('Labels', labels.map(([k, val]) => h('span', { class: 'label-chip' }, `${k}=${val}`)), 'wide') : null,
-		item('Command', h('span', { class: 'mono' }, (d.command || []).join(' ') || DASH), 'wide'));
+		item('Command', h('span', { class: 'mono' }, fmtArgv(d.command) || DASH), 'wide'));
 }
 
 function renderFailure(box, d) {
