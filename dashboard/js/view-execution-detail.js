@@ -308,14 +308,25 @@ function renderFailure(box, d) {
 }
 const ev = (k, val) => h('div', null, h('dt', null, k), h('dd', null, val));
 
+// Run-queue wait as a share of the execution's wall time (its duration), in %. The wait is
+// summed over the tree's tasks, so several waiting at once make it more than 100%.
+function runqueueShare(d) {
+	const m = d.metrics || {};
+	const wallNs = (durationMs(d) || 0) * 1e6;
+	return isNum(m.runqueue_wait_ns) && wallNs > 0 ? (m.runqueue_wait_ns / wallNs) * 100 : null;
+}
+const RUNQUEUE_TITLE = 'Time the tree\'s tasks were runnable but waited for a CPU, summed over its tasks, ' +
+	'as a share of the execution\'s wall time (its duration). Over 100%: more than one task waited at a time.';
+
 function renderSummary(box, d) {
 	const m = d.metrics || {};
 	const sec = (durationMs(d) || 0) / 1000;
 	const avgCpu = sec > 0 && isNum(m.on_cpu_ns) ? m.on_cpu_ns / 1e7 / sec : null;
-	const rq = isNum(m.runqueue_wait_ns) && m.on_cpu_ns > 0 ? (m.runqueue_wait_ns / m.on_cpu_ns) * 100 : null;
+	const rq = runqueueShare(d);
 	put(box,
 		tile('CPU time', fmtNs(m.on_cpu_ns), { detail: `avg ${fmtPct(avgCpu)} of a core` }),
-		tile('Run-queue wait', fmtNs(m.runqueue_wait_ns), { detail: rq == null ? 'waiting for a CPU' : `${fmtPct(rq)} of CPU time` }),
+		tile('Run-queue wait', fmtNs(m.runqueue_wait_ns), { figure: 'runqueue-wait', title: RUNQUEUE_TITLE,
+			detail: rq == null ? 'waiting for a CPU' : `${fmtPct(rq)} of wall time` }),
 		tile('Peak RSS', fmtBytes(m.peak_rss_bytes), { detail: 'file+anon+shmem' }),
 		tile('Page faults', fmtCount(m.minor_faults), { detail: `minor; ${fmtInt(m.major_faults)} major` }),
 		tile('Syscalls', fmtCount(m.syscalls), { detail: `${fmtInt(m.syscall_errors)} errors` }),
@@ -504,11 +515,12 @@ function renderLatency(box, d, v) {
 
 function renderRunqueue(box, d) {
 	const m = d.metrics || {};
+	const rq = runqueueShare(d);
 	const rql = d.runqueue_latency || (d.cpu && d.cpu.runqueue_latency);
 	const parts = [h('div', { class: 'tiles small' },
-		tile('Total wait', fmtNs(m.runqueue_wait_ns), { detail: 'runnable, not running' }),
-		tile('Share of CPU time', m.on_cpu_ns > 0 && isNum(m.runqueue_wait_ns) ? fmtPct((m.runqueue_wait_ns / m.on_cpu_ns) * 100) : DASH,
-			{ detail: 'wait ÷ on-CPU time' }))];
+		tile('Total wait', fmtNs(m.runqueue_wait_ns), { figure: 'runqueue-total', detail: 'runnable, not running' }),
+		tile('Share of wall time', fmtPct(rq), { figure: 'runqueue-share', title: RUNQUEUE_TITLE,
+			detail: rq > 100 ? `wait ÷ duration: ${(rq / 100).toFixed(1)} tasks waiting on average` : 'wait ÷ duration' }))];
 	if (rql && Array.isArray(rql.buckets) && rql.buckets.length) {
 		parts.push(h('p', { class: 'hint' }, `${fmtInt(rql.count)} waits · p50 ${fmtNs(rql.p50_ns)} · p90 ${fmtNs(rql.p90_ns)} · p99 ${fmtNs(rql.p99_ns)}`),
 			histBars('runqueue-histogram', rql.buckets));
