@@ -5,12 +5,14 @@ const RETRY_MS = 3000;			// after a drop, as EventSource would
 const UNAUTHORIZED_RETRY_MS = 15000;	// after a 401: until the token changes, no need to insist
 
 /*
- * Opens url and keeps it open: reconnects after a drop, and at once when the token changes.
+ * Opens url and keeps it open: reconnects after a drop. A new token is used at the next
+ * connection; at once when the stream is not open (refused, or waiting to retry). An open
+ * stream was accepted: the daemon checks the token when a stream opens, not after.
  * on: {open(), event(name, data), error(), unauthorized({what, status, error})}.
  * Returns {setToken(token), close()}; nothing is requested before the first setToken().
  */
 export function openStream(url, on) {
-	let token = null, ctrl = null, timer = null, closed = false;
+	let token = null, ctrl = null, timer = null, closed = false, open = false;
 
 	// Dispatches the events of one response body as they come (the text/event-stream format).
 	async function read(body) {
@@ -71,11 +73,14 @@ export function openStream(url, on) {
 			} else if (!res.ok || !res.body || !type.startsWith('text/event-stream')) {
 				on.error();
 			} else {
+				open = true;
 				on.open();
 				await read(res.body);
+				open = false;
 				on.error();
 			}
 		} catch (e) {
+			open = false;
 			if (mine.signal.aborted)
 				return;	// closed, or replaced by a connection with a new token
 			on.error();
@@ -89,6 +94,8 @@ export function openStream(url, on) {
 			if (closed || t === token)
 				return;
 			token = t;
+			if (open)
+				return;
 			if (ctrl)
 				ctrl.abort();
 			clearTimeout(timer);
