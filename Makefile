@@ -18,7 +18,8 @@ USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 USER_DIRS := $(sort $(dir $(USER_OBJS)))
 # The dashboard, with the pinned uPlot fetched from npm, embedded in the binary.
-DASHBOARD_FILES := $(sort $(wildcard dashboard/*.html dashboard/*.js dashboard/*.css dashboard/*.svg))
+# dashboard/js/ holds its ES modules, served beside the other files (tools/embed-assets.sh).
+DASHBOARD_FILES := $(sort $(wildcard dashboard/*.html dashboard/*.css dashboard/*.svg dashboard/js/*.js))
 VENDOR_FILES := $(OUTPUT)/vendor/uPlot.iife.min.js $(OUTPUT)/vendor/uPlot.min.css $(OUTPUT)/vendor/uPlot.LICENSE
 ASSETS_OBJ := $(OUTPUT)/assets_data.o
 # Everything but main.c, so tests can link the modules.
@@ -82,7 +83,8 @@ $(VENDOR_FILES) &:
 	$(call msg,FETCH,uplot)
 	$(Q)tools/fetch-uplot.sh $(OUTPUT)/vendor
 
-$(OUTPUT)/assets_data.c: $(DASHBOARD_FILES) $(VENDOR_FILES) tools/embed-assets.sh | $(OUTPUT)
+# The folders too: a removed or renamed file changes no file, only its folder.
+$(OUTPUT)/assets_data.c: $(DASHBOARD_FILES) dashboard dashboard/js $(VENDOR_FILES) tools/embed-assets.sh | $(OUTPUT)
 	$(call msg,EMBED,$@)
 	$(Q)tools/embed-assets.sh $@ $(DASHBOARD_FILES) $(VENDOR_FILES)
 

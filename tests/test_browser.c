@@ -86,7 +86,7 @@ out:
 KERNEL_TEST(browser_dashboard_shows_workers_failures_and_charts)
 {
 	static const char *const shots[] = { "overview.png", "detail.png", "failure.png", "detail-completed.png",
-					     "alerts.png" };
+					     "alerts.png", "executions.png" };
 	char art[300], url[64], token[300], shot[400], log[400];
 	char fifo_busy[300], fifo_fail[300], fifo_crash[300], fifo_hot[300], config[300];
 	char arg_busy[400], arg_fail[400], arg_crash[400], arg_hot[400], cmd[1200];
@@ -163,6 +163,8 @@ KERNEL_TEST(browser_dashboard_shows_workers_failures_and_charts)
 	snprintf(shot, sizeof(shot), "%s/detail.png", art);
 	check_png(shot, 1280, 800, 8000);
 	snprintf(shot, sizeof(shot), "%s/alerts.png", art);
+	check_png(shot, 1280, 800, 8000);
+	snprintf(shot, sizeof(shot), "%s/executions.png", art);
 	check_png(shot, 1280, 800, 8000);
 
 	reap(busy);

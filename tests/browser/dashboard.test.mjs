@@ -8,11 +8,13 @@
 // script ends it: the daemon's config (tests/test_browser.c writes it) has a rule "cpu-hot" that
 // fires on it, and receivers "hook" (works) and "down" (cannot be reached). Prints one line per check
 // ("ok N - ..." or "not ok N - ..."), saves overview.png, detail.png, failure.png,
-// detail-completed.png and alerts.png in ARTIFACT_DIR, and exits 0 when every check passed, 1 when
-// one failed, 2 when it could not run.
+// detail-completed.png, alerts.png, executions.png and auth-required.png in ARTIFACT_DIR, and exits 0 when every check passed, 1 when
+// one failed, 2 when it could not run. The dashboard's modules are read from dashboard/js beside
+// this script's folder, to check that the daemon serves each of them as it is.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const SESSION = 'browser-e2e';
 const ROW_DEADLINE_MS = 2000;
@@ -21,6 +23,7 @@ const LOAD_TRIES = 3;
 const WATCHDOG_MS = 110000;
 const ALERT_FIRING_DEADLINE_MS = 20000;	// "for" 1s over a 2s window, evaluated every second
 const TOKEN_KEY = 'workerwatch.token';	// where the dashboard keeps the API token
+const MODULE_DIR = fileURLToPath(new URL('../../dashboard/js/', import.meta.url));
 const CHECK_TIMEOUT_MS = 30000;
 const CHROMIUM = '/usr/bin/chromium';
 // No network beyond loopback, nothing the browser would fetch for itself.
@@ -168,6 +171,11 @@ async function check(title, fn) {
 // Console errors, uncaught exceptions and failed requests of every page, while recording.
 const problems = [];
 let recording = true;
+// Refusals a check provokes on purpose: URLs (substrings) whose 401 is no problem, nor the console's note of it.
+const expected401 = new Set();
+const refusalExpected = (url) => [...expected401].some((u) => url.includes(u));
+// Every /assets/ path a watched page loaded with 200.
+const assetsLoaded = new Set();
 
 // Each distinct problem once, with how often it happened.
 function summarize(list) {
@@ -180,14 +188,20 @@ function summarize(list) {
 
 function watch(page, name) {
 	page.on('console', (m) => {
-		if (recording && m.type() === 'error')
-			problems.push(`${name}: console error: ${m.text()} (${m.location().url || 'no URL'})`);
+		const url = m.location().url || '';
+		if (recording && m.type() === 'error' && !(/status of 401/.test(m.text()) && refusalExpected(url)))
+			problems.push(`${name}: console error: ${m.text()} (${url || 'no URL'})`);
 	});
 	page.on('pageerror', (e) => recording && problems.push(`${name}: uncaught ${e.message.split('\n')[0]}`));
 	page.on('requestfailed', (r) => recording &&
 		problems.push(`${name}: ${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`));
-	page.on('response', (r) => recording && r.status() >= 400 &&
-		problems.push(`${name}: ${r.request().method()} ${r.url()} answered ${r.status()}`));
+	page.on('response', (r) => {
+		const u = new URL(r.url());
+		if (r.status() === 200 && u.pathname.startsWith('/assets/'))
+			assetsLoaded.add(u.pathname);
+		if (recording && r.status() >= 400 && !(r.status() === 401 && refusalExpected(r.url())))
+			problems.push(`${name}: ${r.request().method()} ${r.url()} answered ${r.status()}`);
+	});
 }
 
 async function goHash(page, hash) {
@@ -355,6 +369,51 @@ async function main() {
 		return `${took}, no console errors, no failed requests`;
 	});
 
+	await check('opened with #token=…, the page keeps the token, takes it out of the address bar and sends it on every request', async () => {
+		const seen = [];
+		const onRequest = (r) => {
+			const u = new URL(r.url());
+			if (u.pathname.startsWith('/api/') || u.pathname === '/health' || u.pathname === '/metrics')
+				seen.push({ path: u.pathname + u.search, auth: r.headers().authorization ?? null });
+		};
+		recording = false;	// leaving the page aborts its event stream: not the page's fault
+		await page.goto('about:blank');
+		recording = true;
+		page.on('request', onRequest);
+		try {
+			await page.goto(`${opts.base}/#token=${encodeURIComponent(token)}`, { waitUntil: 'load' });
+			await need(page, 'section#overview', '#/');
+			// Live: the event stream answered, so its request went out too.
+			let st = {};
+			await poll(async () => {
+				st = await page.evaluate((k) => ({ href: location.href, hash: location.hash, stored: localStorage.getItem(k),
+					conn: document.querySelector('#conn')?.textContent.trim(), html: document.documentElement.outerHTML }), TOKEN_KEY);
+				return st.conn === 'live' && seen.some((x) => x.path.startsWith('/api/v1/stream'));
+			}, 5000, 100);
+			if (st.href.includes(token) || /token=/.test(st.href))
+				throw new Error(`the address bar still says ${st.href.replace(token, 'TOKEN')}`);
+			if (st.hash !== '#/')
+				throw new Error(`the address's fragment is ${JSON.stringify(st.hash)}, wanted "#/" once the token is taken out`);
+			if (st.stored !== token)
+				throw new Error(`localStorage["${TOKEN_KEY}"] is ${st.stored === null ? 'not set' : 'another value'}, wanted the token`);
+			if (st.html.includes(token))
+				throw new Error('the token is written into the page');
+			if (st.conn !== 'live')
+				throw new Error(`the connection indicator says ${JSON.stringify(st.conn)}, wanted "live"`);
+			const streams = seen.filter((x) => x.path.startsWith('/api/v1/stream'));
+			if (!streams.length)
+				throw new Error(`no request for /api/v1/stream among ${seen.length} requests: ${seen.map((x) => x.path).join(', ')}`);
+			const bare = seen.filter((x) => x.auth !== `Bearer ${token}`);
+			if (bare.length)
+				throw new Error(`${bare.length} of ${seen.length} requests went without "Authorization: Bearer TOKEN": ` +
+					bare.slice(0, 4).map((x) => `${x.path} (${x.auth === null ? 'none' : 'another value'})`).join(', '));
+			return `${seen.length} requests (${streams.length} of /api/v1/stream) all with Authorization: Bearer; ` +
+				`address ${st.href.slice(opts.base.length)}; the token in localStorage`;
+		} finally {
+			page.off('request', onRequest);
+		}
+	});
+
 	await check('a worker attached while #/executions is open appears within 2 s, without reload', async () => {
 		await goHash(page, '#/executions');
 		// The list has rendered (empty, so maybe with no height) before the worker exists.
@@ -393,7 +452,22 @@ async function main() {
 				throw new Error(`td[data-col="${col}"] says ${JSON.stringify(cells[col])}, wanted "${want}"`);
 		if (!/running/i.test(cells.status))
 			throw new Error(`td[data-col="status"] says ${JSON.stringify(cells.status)} for a running worker`);
-		return `row ${busyEx.id} after ${ms} ms: ${cells.session} / ${cells.agent} / ${cells.task} / ${cells.status}`;
+		// The command as the API gives it now (the held shell execs the worker): the program
+		// without its folder and its arguments (quoted where a shell would need it), the whole
+		// command in the tooltip.
+		const cmdCell = page.locator(`${row} td[data-col="command"]`).first();
+		let cmd = {};
+		const cmdOk = await poll(async () => {
+			const argv = (await execution(busyEx.id)).command ?? [];
+			cmd = { argv, text: ((await cmdCell.textContent()) ?? '').trim(), title: (await cmdCell.getAttribute('title')) ?? '' };
+			const unquote = (t) => t.replace(/'/g, '');
+			return argv.length && unquote(cmd.text) === [path.basename(argv[0]), ...argv.slice(1)].join(' ') &&
+				unquote(cmd.title) === argv.join(' ');
+		}, 3000, 200);
+		if (!cmdOk)
+			throw new Error(`td[data-col="command"] says ${JSON.stringify(cmd.text)} (title ${JSON.stringify(cmd.title)}), ` +
+				`the API's command is ${JSON.stringify(cmd.argv)}`);
+		return `row ${busyEx.id} after ${ms} ms: ${cells.session} / ${cells.agent} / ${cells.task} / ${cells.status} / ${cmd.text}`;
 	});
 
 	await check('clicking the row opens #/executions/ID with its process tree', async () => {
@@ -564,12 +638,44 @@ async function main() {
 				`threshold ${cells.threshold}; #alert-count ${shown}`;
 		});
 
-		await check('Acknowledge, with the token set, acknowledges the alert in the API and the row says so', async () => {
+		await check('with a wrong token, Acknowledge is refused (401) and the page says to open the address the daemon prints', async () => {
 			if (!alertId)
 				throw new Error('no firing alert to acknowledge');
-			await page.evaluate(([k, t]) => localStorage.setItem(k, t), [TOKEN_KEY, token]);
+			const wrong = 'not-the-daemons-token-0123456789';
+			expected401.add(`/api/v1/alerts/${alertId}/ack`);
+			// A link with another token, followed while the page is open: the new token wins.
+			await goHash(page, `#token=${wrong}&/alerts`);
+			let st = {};
+			await poll(async () => {
+				st = await page.evaluate((k) => ({ hash: location.hash, stored: localStorage.getItem(k) }), TOKEN_KEY);
+				return st.hash === '#/alerts' && st.stored === wrong;
+			}, 3000, 100);
+			if (st.hash !== '#/alerts' || st.stored !== wrong)
+				throw new Error(`after #token=WRONG&/alerts the fragment is ${JSON.stringify(st.hash)} and the stored token ` +
+					`${st.stored === wrong ? 'the wrong one' : st.stored === token ? 'still the right one' : JSON.stringify(st.stored)}`);
+			const row = `section#alerts table#alerts-table tr[data-alert-id="${alertId}"]`;
+			await need(page, `${row} button[data-ack="${alertId}"]`, '#/alerts');
+			await page.locator(`${row} button[data-ack="${alertId}"]`).click();
+			await need(page, '#auth-required', '#/alerts');
+			const says = (await page.locator('#auth-required').innerText()).replace(/\s+/g, ' ').trim();
+			if (!says.includes('workerwatch daemon') || !says.includes('#token=') || !says.includes('401'))
+				throw new Error(`#auth-required says ${JSON.stringify(says)}: it should name workerwatch daemon's address (#token=…) and the 401`);
+			const truth = (await api('GET', `/api/v1/alerts/${alertId}`)).json;
+			if (truth?.acknowledged)
+				throw new Error('the API says the alert is acknowledged: the wrong token was accepted');
+			await page.screenshot({ path: path.join(opts.artifacts, 'auth-required.png') });
+			return `#auth-required says ${JSON.stringify(says.slice(0, 160))}; the API says not acknowledged; auth-required.png saved`;
+		});
+
+		await check('Acknowledge, with the token from the address, acknowledges the alert in the API and the row says so', async () => {
+			if (!alertId)
+				throw new Error('no firing alert to acknowledge');
+			await goHash(page, `#token=${encodeURIComponent(token)}&/alerts`);
 			const row = `section#alerts table#alerts-table tr[data-alert-id="${alertId}"]`;
 			await need(page, row, '#/alerts');
+			const cleared = await poll(() => page.evaluate(() => document.querySelector('#auth-required')?.hidden === true), 3000, 100);
+			if (!cleared)
+				throw new Error('#auth-required is still shown after a new token came in the address');
 			await page.locator(`${row} button[data-ack="${alertId}"]`).click();
 			let truth = null;
 			const acked = await poll(async () => {
@@ -698,6 +804,44 @@ async function main() {
 		return 'no #failure-reason shown; detail-completed.png saved';
 	});
 
+	await check('run-queue wait is a time and a share of wall time, as the API\'s figures make it', async () => {
+		if (!busyEx)
+			throw new Error('the busy worker was not attached');
+		const truth = await execution(busyEx.id);
+		const waitNs = truth.metrics?.runqueue_wait_ns;
+		if (typeof waitNs !== 'number' || !(truth.duration_ms > 0))
+			throw new Error(`the API gives runqueue_wait_ns ${waitNs} and duration_ms ${truth.duration_ms}`);
+		const want = (waitNs / (truth.duration_ms * 1e6)) * 100;
+		const route = `#/executions/${busyEx.id}`;
+		if (!(await page.evaluate(() => location.hash)).startsWith(route))
+			await goHash(page, route);
+		await need(page, '[data-figure="runqueue-wait"]', route);
+		await need(page, '[data-figure="runqueue-share"]', route);
+		const tileText = async (f) => (await page.locator(`[data-figure="${f}"]`).first().innerText()).replace(/\s+/g, ' ').trim();
+		const wait = await tileText('runqueue-wait'), share = await tileText('runqueue-share');
+		const detail = await page.locator('section#execution-detail').first().innerText();
+		if (/of CPU time/i.test(detail))
+			throw new Error('the detail page still gives a share "of CPU time"');
+		if (!/of wall time/.test(wait))
+			throw new Error(`the Run-queue wait tile says ${JSON.stringify(wait)}, without "of wall time"`);
+		// As the page rounds: whole percents from 10%, tenths below, one digit below 0.1%.
+		const tol = want >= 10 ? 0.5 : want >= 0.1 ? 0.05 : want * 0.5;
+		for (const [f, t] of [['runqueue-wait', wait], ['runqueue-share', share]]) {
+			const m = /(\d+(?:\.\d+)?)%/.exec(t);
+			if (!m || Math.abs(Number(m[1]) - want) > tol + 1e-9)
+				throw new Error(`[data-figure="${f}"] says ${JSON.stringify(t)}; the API's ${waitNs} ns over ${truth.duration_ms} ms ` +
+					`are ${want.toFixed(3)}%`);
+		}
+		// The time itself, three significant digits.
+		const units = { ns: 1, 'µs': 1e3, ms: 1e6, s: 1e9 };
+		const tm = /(\d+(?:\.\d+)?) (ns|µs|ms|s)\b/.exec(wait), mm = /(\d+)m (\d+)s/.exec(wait);
+		const shownNs = mm ? (Number(mm[1]) * 60 + Number(mm[2])) * 1e9 : tm ? Number(tm[1]) * units[tm[2]] : NaN;
+		const slack = mm ? 1e9 : waitNs * 0.01 + 1;
+		if (!(Math.abs(shownNs - waitNs) <= slack))
+			throw new Error(`the Run-queue wait tile says ${JSON.stringify(wait)}, the API ${waitNs} ns`);
+		return `"${wait}" and "${share}"; the API: ${waitNs} ns over ${truth.duration_ms} ms = ${want.toFixed(3)}%`;
+	});
+
 	await check('#/orchestrations lists the session and #/alerts renders', async () => {
 		await goHash(page, '#/orchestrations');
 		await need(page, 'table#orchestrations', '#/orchestrations');
@@ -705,6 +849,44 @@ async function main() {
 		await goHash(page, '#/alerts');
 		await need(page, 'section#alerts', '#/alerts');
 		return `session ${SESSION} listed`;
+	});
+
+	await check('every module in dashboard/js is served as it is, as text/javascript, and loaded; every view mounts', async () => {
+		const files = fs.readdirSync(MODULE_DIR).filter((f) => f.endsWith('.js')).sort();
+		if (!files.includes('main.js'))
+			throw new Error(`no main.js in ${MODULE_DIR}`);
+		for (const f of files) {
+			const res = await fetch(`${opts.base}/assets/${f}`, { signal: AbortSignal.timeout(10000) });
+			const type = res.headers.get('content-type') ?? '';
+			const body = await res.text();
+			if (res.status !== 200 || !type.startsWith('text/javascript'))
+				throw new Error(`GET /assets/${f} answered ${res.status} ${type}`);
+			if (body !== fs.readFileSync(path.join(MODULE_DIR, f), 'utf8'))
+				throw new Error(`GET /assets/${f} differs from dashboard/js/${f} (an old build?)`);
+		}
+		// The worker's own script does not pass through the page's responses: it runs as the page's worker.
+		const workers = page.workers().map((w) => new URL(w.url()).pathname);
+		const unused = files.filter((f) => !assetsLoaded.has(`/assets/${f}`) && !workers.includes(`/assets/${f}`));
+		if (unused.length)
+			throw new Error(`never loaded by the page: ${unused.join(', ')} (loaded: ${[...assetsLoaded].join(', ')}; workers: ${workers.join(', ')})`);
+		const routes = [['#/', 'section#overview'], ['#/executions', 'table#executions'],
+			['#/orchestrations', 'table#orchestrations'], [`#/orchestrations/${SESSION}`, `section#orchestration-detail[data-session="${SESSION}"]`],
+			['#/alerts', 'section#alerts']];
+		if (busyEx)
+			routes.push([`#/executions/${busyEx.id}`, `section#execution-detail[data-execution-id="${busyEx.id}"] #process-tree-panel`]);
+		for (const [route, sel] of routes) {
+			await goHash(page, route);
+			await need(page, sel, route);
+			if (route === '#/executions')
+				await page.screenshot({ path: path.join(opts.artifacts, 'executions.png'), fullPage: true });
+		}
+		await goHash(page, '#/no-such-view');
+		await need(page, '#app .banner.info', '#/no-such-view');
+		const says = await text(page, '#app .banner.info');
+		if (!says.includes('No view at #/no-such-view'))
+			throw new Error(`#/no-such-view says ${JSON.stringify(says)}`);
+		await goHash(page, '#/');
+		return `${files.length} modules (${files.join(' ')}); ${routes.length} views and the unknown-route message; executions.png saved`;
 	});
 
 	await check('no console errors, uncaught exceptions or failed requests on any page', async () => {
