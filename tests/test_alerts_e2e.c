@@ -267,7 +267,7 @@ static cJSON *find_alert(struct fixture *f, const char *alertname, const char *l
 	char path[64];
 
 	snprintf(path, sizeof(path), "labels.%s", label);
-	if (api(f, "GET", "/api/v1/alerts", NULL, false, &list) == 200)
+	if (api(f, "GET", "/api/v1/alerts", NULL, true, &list) == 200)
 		cJSON_ArrayForEach(a, list)
 			if (!strcmp(jstr(a, "alertname"), alertname) && !strcmp(jstr(a, path), value) &&
 			    (!state || !strcmp(jstr(a, "state"), state))) {
@@ -299,7 +299,7 @@ static cJSON *wait_alert_state(struct fixture *f, const char *id, const char *st
 	for (__u64 end = mono_ms() + timeout_ms;; wwd_sleep_ms(POLL_MS)) {
 		cJSON_Delete(a);
 		a = NULL;
-		if (api(f, "GET", path, NULL, false, &a) == 200 && !strcmp(jstr(a, "state"), state))
+		if (api(f, "GET", path, NULL, true, &a) == 200 && !strcmp(jstr(a, "state"), state))
 			return a;
 		if (mono_ms() > end)
 			return a;
@@ -314,7 +314,7 @@ static cJSON *notifications(struct fixture *f, const char *receiver, const char 
 
 	snprintf(path, sizeof(path), "/api/v1/notifications?receiver=%s%s%s", receiver, state ? "&state=" : "",
 		 state ? state : "");
-	CHECK(api(f, "GET", path, NULL, false, &j) == 200 && cJSON_IsArray(j), "GET %s failed", path);
+	CHECK(api(f, "GET", path, NULL, true, &j) == 200 && cJSON_IsArray(j), "GET %s failed", path);
 	return j;
 }
 
@@ -748,7 +748,7 @@ static void crash_body(struct fixture *f)
 	ASSERT(start_daemon(f, rule, receivers, FAST_ROUTE("\"hook\"")), "no daemon after kill -9");
 
 	snprintf(path, sizeof(path), "/api/v1/alerts/%s", id);
-	CHECK(api(f, "GET", path, NULL, false, &alert) == 200, "the alert is gone after the restart");
+	CHECK(api(f, "GET", path, NULL, true, &alert) == 200, "the alert is gone after the restart");
 	CHECK_STR(jstr(alert, "fired_at"), fired_at);
 	cJSON_Delete(alert);
 	for (__u64 end = mono_ms() + 15000; !sent && mono_ms() < end; wwd_sleep_ms(POLL_MS))
@@ -1125,7 +1125,7 @@ static void oom_body(struct fixture *f)
 	for (__u64 end = mono_ms() + 15000; !ended && mono_ms() < end; wwd_sleep_ms(POLL_MS)) {
 		cJSON_Delete(ex);
 		ex = NULL;
-		ended = api(f, "GET", path, NULL, false, &ex) == 200 && strcmp(jstr(ex, "status"), "running");
+		ended = api(f, "GET", path, NULL, true, &ex) == 200 && strcmp(jstr(ex, "status"), "running");
 	}
 	CHECK_STR(jstr(ex, "status"), "failed");
 	CHECK_STR(jstr(ex, "failure.category"), "oom");
@@ -1189,8 +1189,8 @@ static void errors_body(struct fixture *f)
 	expect_error(f, "POST", "/api/v1/alerts/not-an-alert-id/ack", NULL, true, 400, NULL);
 	expect_error(f, "POST", "/api/v1/alerts/0123456789ABCDEF/ack", NULL, true, 400, NULL);
 	expect_error(f, "POST", "/api/v1/alerts/0123456789abcdef/resolve", NULL, true, 404, NULL);
-	expect_error(f, "GET", "/api/v1/alerts/0123456789abcdef", NULL, false, 404, NULL);
-	expect_error(f, "GET", "/api/v1/alerts?state=burning", NULL, false, 400, NULL);
+	expect_error(f, "GET", "/api/v1/alerts/0123456789abcdef", NULL, true, 404, NULL);
+	expect_error(f, "GET", "/api/v1/alerts?state=burning", NULL, true, 400, NULL);
 	/* the rules stayed as they were */
 	CHECK(api(f, "GET", "/api/v1/rules", NULL, false, &rules) == 200, "GET /api/v1/rules failed");
 	{

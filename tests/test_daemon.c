@@ -38,7 +38,7 @@ static cJSON *wait_ended(struct wwd *d, double id)
 	for (int i = 0; i < 300; i++) {
 		cJSON_Delete(j);
 		j = NULL;
-		if (api(d, "GET", path, NULL, false, &j) == 200 &&
+		if (api(d, "GET", path, NULL, true, &j) == 200 &&
 		    strcmp(harness__str(j, "status") ?: "", "running"))
 			return j;
 		wwd_sleep_ms(50);
@@ -153,7 +153,7 @@ KERNEL_TEST(orchestrator_children_become_executions)
 
 	for (int i = 0; i < 200; i++) {	/* until all 20 ended */
 		cJSON_Delete(j);
-		api(&d, "GET", "/api/v1/orchestrations/fanout", NULL, false, &j);
+		api(&d, "GET", "/api/v1/orchestrations/fanout", NULL, true, &j);
 		/* the last child's events may still be on their way when the orchestrator has exited */
 		if (cJSON_GetArraySize(harness__get(j, "executions")) == 20 &&
 		    strcmp(harness__str(j, "status") ?: "running", "running"))
@@ -228,12 +228,12 @@ KERNEL_TEST(history_survives_restart_and_kill_9)
 	harness__wait(hang, 10);
 	ASSERT(wwd_start(&d), "no daemon after the crash");
 	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", done_id);
-	CHECK(api(&d, "GET", path, NULL, false, &j) == 200, "finished execution lost");
+	CHECK(api(&d, "GET", path, NULL, true, &j) == 200, "finished execution lost");
 	CHECK_STR(harness__str(j, "status"), "completed");
 	cJSON_Delete(j);
 	/* the kernel went on tracking it while no daemon ran: its end is known, not lost */
 	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", running_id);
-	CHECK(api(&d, "GET", path, NULL, false, &j) == 200, "running execution lost");
+	CHECK(api(&d, "GET", path, NULL, true, &j) == 200, "running execution lost");
 	CHECK_STR(harness__str(j, "status"), "failed");
 	CHECK_STR(harness__str(j, "failure.category"), "killed");
 	CHECK_EQ(harness__num(j, "signal"), SIGKILL);
@@ -241,12 +241,43 @@ KERNEL_TEST(history_survives_restart_and_kill_9)
 	cJSON_Delete(j);
 	wwd_stop(&d, SIGTERM);
 	ASSERT(wwd_start(&d), "no daemon after a clean stop");
-	CHECK(api(&d, "GET", "/api/v1/executions?session=durable", NULL, false, &j) == 200, "list failed");
+	CHECK(api(&d, "GET", "/api/v1/executions?session=durable", NULL, true, &j) == 200, "list failed");
 	CHECK_EQ(cJSON_GetArraySize(j), 2);
 	cJSON_Delete(j);
 	wwd_stop(&d, SIGTERM);
 	snprintf(db, sizeof(db), "sqlite3 %s/history.db 'PRAGMA integrity_check' | grep -qx ok", d.dir);
 	CHECK(system(db) == 0, "integrity_check failed");
+}
+
+/*
+ * A request with one extra header (a Host or an Origin a browser would
+ * send); POST with the token and a JSON body when the path is the
+ * orchestrators'. The HTTP status.
+ */
+static int curl_status(struct wwd *d, const char *path, const char *header)
+{
+	char url[256], auth[200], tok[128] = "";
+	struct cmd_result r;
+	bool post = strstr(path, "orchestrators") != NULL;
+	FILE *f = fopen(d->token, "r");
+	int status;
+
+	if (f) {
+		if (!fgets(tok, sizeof(tok), f))
+			tok[0] = 0;
+		tok[strcspn(tok, "\n")] = 0;
+		fclose(f);
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", d->port, path);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+	harness__run(post ? (char *[]){ "/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+					(char *)header, "-H", auth, "--data-binary", "{\"pid\": 2, \"session\": \"s\"}",
+					url, NULL }
+			  : (char *[]){ "/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+					(char *)header, url, NULL }, 30, &r);
+	status = r.out ? atoi(r.out) : 0;
+	harness__free_result(&r);
+	return status;
 }
 
 static void expect_error(struct wwd *d, const char *method, const char *path, const char *body,
@@ -278,14 +309,24 @@ KERNEL_TEST(daemon_answers_bad_requests_with_4xx)
 	snprintf(pidbody, sizeof(pidbody), "{\"pid\": %d, \"session\": \"s\", \"agent\": \"\"}", getpid());
 	expect_error(&d, "POST", "/api/v1/executions", pidbody, true, 400);
 	expect_error(&d, "POST", "/api/v1/executions", "{\"pid\": 2, \"session\": \"s\", \"agent\": \"a\"}", true, 400);
-	expect_error(&d, "GET", "/api/v1/executions/99999", NULL, false, 404);
-	expect_error(&d, "GET", "/api/v1/executions/abc", NULL, false, 400);
+	expect_error(&d, "GET", "/api/v1/executions/99999", NULL, true, 404);
+	expect_error(&d, "GET", "/api/v1/executions/abc", NULL, true, 400);
 	expect_error(&d, "DELETE", "/api/v1/executions/99999", NULL, true, 404);
 	expect_error(&d, "PATCH", "/api/v1/executions/99999", "{\"completed_steps\": 1}", true, 404);
 	expect_error(&d, "PATCH", "/api/v1/executions/1", "{\"status\": \"maybe\"}", true, 400);
-	expect_error(&d, "GET", "/api/v1/executions?limit=0", NULL, false, 400);
-	expect_error(&d, "GET", "/api/v1/executions?since=yesterday", NULL, false, 400);
-	expect_error(&d, "GET", "/api/v1/orchestrations/nope", NULL, false, 404);
+	expect_error(&d, "GET", "/api/v1/executions?limit=0", NULL, true, 400);
+	expect_error(&d, "GET", "/api/v1/executions?since=yesterday", NULL, true, 400);
+	expect_error(&d, "GET", "/api/v1/executions?since=-5", NULL, true, 400);
+	expect_error(&d, "GET", "/api/v1/executions?status=runing", NULL, true, 400);
+	expect_error(&d, "GET", "/api/v1/notifications?state=lost", NULL, true, 400);
+	/* private reads need the token, from loopback too; health and metrics do not */
+	expect_error(&d, "GET", "/api/v1/executions", NULL, false, 401);
+	expect_error(&d, "GET", "/api/v1/orchestrations", NULL, false, 401);
+	expect_error(&d, "GET", "/api/v1/notifications", NULL, false, 401);
+	CHECK(api(&d, "GET", "/metrics", NULL, false, NULL) == 200, "/metrics needs a token on loopback");
+	CHECK_EQ(curl_status(&d, "/health", "Host: rebound.example"), 421);
+	CHECK_EQ(curl_status(&d, "/api/v1/orchestrators", "Origin: http://evil.example"), 403);
+	expect_error(&d, "GET", "/api/v1/orchestrations/nope", NULL, true, 404);
 	expect_error(&d, "GET", "/api/v1/nothing", NULL, false, 404);
 	expect_error(&d, "PUT", "/api/v1/executions", "{}", true, 405);
 	snprintf(big, sizeof(big), "%s/big.json", d.dir);
@@ -322,7 +363,7 @@ KERNEL_TEST(run_registers_with_a_running_daemon)
 	harness__free_result(&r);
 	for (int i = 0; i < 100; i++) {
 		cJSON_Delete(list);
-		api(&d, "GET", "/api/v1/executions?session=via-run", NULL, false, &list);
+		api(&d, "GET", "/api/v1/executions?session=via-run", NULL, true, &list);
 		e = cJSON_GetArrayItem(list, 0);
 		if (e && strcmp(harness__str(e, "status") ?: "", "running"))
 			break;
@@ -373,7 +414,7 @@ KERNEL_TEST(daemon_labels_retries_progress_detach_and_stream)
 		cJSON_Delete(wait_ended(&d, i == 0 ? first : second));
 	}
 	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", second);
-	api(&d, "GET", path, NULL, false, &j);
+	api(&d, "GET", path, NULL, true, &j);
 	CHECK_STR(harness__str(j, "status"), "failed");
 	CHECK_EQ(harness__num(j, "retry_count"), 1);
 	CHECK_STR(harness__str(j, "labels.GITHUB_RUN_ID"), "run-77");

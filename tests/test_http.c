@@ -105,15 +105,16 @@ static void conflict(void *ctx, const struct http_request *req, struct http_resp
 }
 
 static const struct http_route routes[] = {
-	{ "GET", "/api/v1/executions", echo, false },
-	{ "GET", "/api/v1/executions/{id}", echo, false },
-	{ "DELETE", "/api/v1/executions/{id}", echo, true },
-	{ "GET", "/api/v1/executions/{id}/samples/{kind}", echo, false },
-	{ "POST", "/api/v1/things", echo, true },
-	{ "GET", "/api/v1/slow", slow, false },
-	{ "GET", "/api/v1/text", text, false },
-	{ "GET", "/api/v1/conflict/{id}", conflict, false },
-	{ "GET", "/", echo, false },
+	{ "GET", "/api/v1/executions", echo, false, false },
+	{ "GET", "/api/v1/executions/{id}", echo, false, false },
+	{ "DELETE", "/api/v1/executions/{id}", echo, true, false },
+	{ "GET", "/api/v1/executions/{id}/samples/{kind}", echo, false, false },
+	{ "POST", "/api/v1/things", echo, true, false },
+	{ "GET", "/api/v1/slow", slow, false, false },
+	{ "GET", "/api/v1/text", text, false, false },
+	{ "GET", "/api/v1/conflict/{id}", conflict, false, false },
+	{ "GET", "/", echo, false, false },
+	{ "GET", "/api/v1/private", echo, false, true },
 };
 
 static atomic_int calls;
@@ -617,7 +618,7 @@ TEST(http_listen_addresses)
 	http__stop(s);
 	/* a bad route table */
 	{
-		const struct http_route bad[] = { { "GET", "no-slash", echo, false } };
+		const struct http_route bad[] = { { "GET", "no-slash", echo, false, false } };
 
 		o = (struct http_opts){ .routes = bad, .nroutes = 1 };
 		s = http__start(&o);
@@ -642,6 +643,7 @@ static long rss_kb(void)
 TEST(http_body_limits)
 {
 	struct http_opts o = { .token = TOKEN, .max_body = 1024 };
+	bool ok;
 	struct http_server *s = start(&o);
 	char body[1026];
 	struct reply r;
@@ -662,9 +664,10 @@ TEST(http_body_limits)
 	if (request("POST", url("127.0.0.1", port, "/api/v1/things"), "Bearer " TOKEN, body, &r))
 		CHECK(is_json_error(&r, 413), "1025 bytes: %ld %s", r.status, r.body);
 	reply_free(&r);
-	/* without a Content-Length the limit holds while the chunks come in */
-	if (upload(url("127.0.0.1", port, "/api/v1/things"), "Bearer " TOKEN, 1025, true, &r))
-		CHECK(is_json_error(&r, 413), "chunked 1025 bytes: %ld %s", r.status, r.body);
+	/* without a Content-Length the limit holds while the chunks come in: past it, the connection closes */
+	ok = request_full("POST", url("127.0.0.1", port, "/api/v1/things"), "Bearer " TOKEN, NULL, 1025, true, &r);
+	CHECK(!ok && r.status < 200, "chunked 1025 bytes: %s, status %ld %s", curl_easy_strerror(r.rc), r.status,
+	      r.body ?: "");
 	reply_free(&r);
 	if (upload(url("127.0.0.1", port, "/api/v1/things"), "Bearer " TOKEN, 1000, true, &r)) {
 		CHECK_EQ(r.status, 200);
@@ -730,6 +733,7 @@ static size_t raw_read_all(int fd, char **buf, int timeout_ms)
 TEST(http_ten_megabytes_refused_without_buffering)
 {
 	struct http_opts o = { .token = TOKEN };
+	bool ok;
 	struct http_server *s = start(&o);
 	const size_t big = 10 << 20;
 	long rss_before, rss_after;
@@ -749,16 +753,17 @@ TEST(http_ten_megabytes_refused_without_buffering)
 	/* a raw client that does not wait: the answer comes before any of the body is sent */
 	fd = raw_connect(port, 0);
 	ASSERT(fd >= 0, "connect: %s", strerror(errno));
-	snprintf(head, sizeof(head), "POST /api/v1/things HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+	snprintf(head, sizeof(head), "POST /api/v1/things HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
 		 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n", TOKEN, big);
 	CHECK(raw_send(fd, head, strlen(head)), "send");
 	raw_read_all(fd, &resp, 2000);
 	CHECK(resp && !strncmp(resp, "HTTP/1.1 413 ", 13) && strstr(resp, "\"status\": 413"), "raw: %s", resp);
 	free(resp);
 	close(fd);
-	/* chunked: read and dropped as it comes, then refused */
-	if (upload(url("127.0.0.1", port, "/api/v1/things"), "Bearer " TOKEN, big, true, &r))
-		CHECK(is_json_error(&r, 413), "chunked 10 MB: %ld %s", r.status, r.body);
+	/* chunked: cut off once past the limit, not read to its end */
+	ok = request_full("POST", url("127.0.0.1", port, "/api/v1/things"), "Bearer " TOKEN, NULL, big, true, &r);
+	CHECK(!ok, "chunked 10 MB was read to its end: %ld", r.status);
+	CHECK((size_t)r.uploaded < big / 2, "curl uploaded %ld of %zu bytes", (long)r.uploaded, big);
 	reply_free(&r);
 	rss_after = rss_kb();
 	CHECK(rss_after - rss_before < 4096, "RSS grew by %ld kB", rss_after - rss_before);
@@ -772,17 +777,17 @@ TEST(http_malformed_requests_do_not_crash)
 		"\x00\x01\x02\xff\xfe\r\n\r\n",
 		"GET\r\n\r\n",
 		"GET /api/v1/executions\r\n\r\n",
-		"GET /api/v1/executions HTTP/9.9\r\nHost: x\r\n\r\n",
-		"GET /api/v1/executions HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
-		"GET /api/v1/executions HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
-		"GET /api/v1/executions HTTP/1.1\r\nHost: x\r\nContent-Length: 12abc\r\n\r\n",
-		"POST /api/v1/things HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " TOKEN
+		"GET /api/v1/executions HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n",
+		"GET /api/v1/executions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n",
+		"GET /api/v1/executions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+		"GET /api/v1/executions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 12abc\r\n\r\n",
+		"POST /api/v1/things HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " TOKEN
 			"\r\nTransfer-Encoding: chunked\r\n\r\nzzz\r\nxx\r\n\r\n",
-		"POST /api/v1/things HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " TOKEN
+		"POST /api/v1/things HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " TOKEN
 			"\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n",
 		"GET /api/v1/executions HTTP/1.1\r\nno colon here\r\n\r\n",
-		"GET /api/v1/%zz%00%ff HTTP/1.1\r\nHost: x\r\n\r\n",
-		"GET http://evil/api/v1/executions?\x01 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /api/v1/%zz%00%ff HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+		"GET http://evil/api/v1/executions?\x01 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
 		"GET /api/v1/exec",
 		"",
 	};
@@ -924,7 +929,8 @@ static void sse_init(struct sse_reader *rd)
 /* Opens a stream over HTTP/1.0 (no chunking) and reads up to ": connected". */
 static int raw_stream(int port, int rcvbuf, struct sse_reader *rd)
 {
-	static const char req[] = "GET /api/v1/stream HTTP/1.0\r\n\r\n";
+	/* the stream carries private data: it takes the token */
+	static const char req[] = "GET /api/v1/stream HTTP/1.0\r\nAuthorization: Bearer " TOKEN "\r\n\r\n";
 	char *head = NULL, *end, buf[4096];
 	size_t hlen = 0;
 	long t0 = now_ms();
@@ -1009,9 +1015,11 @@ static size_t on_stream(char *data, size_t size, size_t n, void *cs_)
 static void *curl_stream_thread(void *cs_)
 {
 	struct curl_stream *cs = cs_;
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Authorization: Bearer " TOKEN);
 	CURL *c = curl_easy_init();
 
 	curl_easy_setopt(c, CURLOPT_URL, url("127.0.0.1", cs->port, "/api/v1/stream"));
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_stream);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, cs);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -1021,6 +1029,7 @@ static void *curl_stream_thread(void *cs_)
 	cs->r.rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &cs->r.status);
 	curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
 	return NULL;
 }
 
@@ -1042,7 +1051,7 @@ static bool curl_stream_wait(struct curl_stream *cs, int *field, int value, int 
 
 TEST(http_stream_delivers_broadcasts_in_order)
 {
-	struct http_opts o = {};
+	struct http_opts o = { .token = TOKEN };
 	struct http_server *s = start(&o);
 	struct curl_stream cs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	pthread_t thread;
@@ -1087,7 +1096,7 @@ TEST(http_stream_delivers_broadcasts_in_order)
 
 TEST(http_stream_keepalive)
 {
-	struct http_opts o = { .stream_keepalive_ms = 100 };
+	struct http_opts o = { .token = TOKEN, .stream_keepalive_ms = 100 };
 	struct http_server *s = start(&o);
 	struct sse_reader rd;
 	int fd;
@@ -1107,7 +1116,7 @@ TEST(http_stream_keepalive)
 
 TEST(http_slow_stream_client_is_dropped)
 {
-	struct http_opts o = {};
+	struct http_opts o = { .token = TOKEN };
 	struct http_server *s = start(&o);
 	struct sse_reader slow_rd, good_rd;
 	int slow_fd = -1, good_fd = -1, dropped_at = -1, i;
@@ -1168,7 +1177,7 @@ cleanup:
 
 TEST(http_stream_client_limit)
 {
-	struct http_opts o = { .max_stream_clients = 2 };
+	struct http_opts o = { .token = TOKEN, .max_stream_clients = 2 };
 	struct http_server *s = start(&o);
 	struct sse_reader rd[3];
 	int fd[3] = { -1, -1, -1 };
@@ -1179,7 +1188,7 @@ TEST(http_stream_client_limit)
 	ASSERT(s, "no server");
 	fd[0] = raw_stream(http__port(s), 0, &rd[0]);
 	fd[1] = raw_stream(http__port(s), 0, &rd[1]);
-	if (request("GET", url("127.0.0.1", http__port(s), "/api/v1/stream"), NULL, NULL, &r))
+	if (request("GET", url("127.0.0.1", http__port(s), "/api/v1/stream"), "Bearer " TOKEN, NULL, &r))
 		CHECK(is_json_error(&r, 503), "third client: %ld %s", r.status, r.body);
 	reply_free(&r);
 	/* a client that leaves is noticed at the next write, and its place is free again */
@@ -1198,5 +1207,191 @@ TEST(http_stream_client_limit)
 			close(fd[i]);
 		free(rd[i].buf);
 	}
+	http__stop(s);
+}
+
+/* --- Host, Origin, private reads, slow clients ---------------------------------------------------- */
+
+/* One raw request (the whole text); the status of the answer, 0 when none came. */
+static int raw_status(int port, const char *text)
+{
+	char *resp = NULL;
+	int status = 0, fd = raw_connect(port, 0);
+
+	if (fd < 0)
+		return 0;
+	if (raw_send(fd, text, strlen(text)))
+		raw_read_all(fd, &resp, 2000);
+	if (resp && !strncmp(resp, "HTTP/1.1 ", 9))
+		status = atoi(resp + 9);
+	free(resp);
+	close(fd);
+	return status;
+}
+
+static int raw_get(int port, const char *path, const char *host)
+{
+	char req[512];
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, host);
+	return raw_status(port, req);
+}
+
+static int raw_post(int port, const char *origin)
+{
+	char req[512], org[256] = "";
+
+	if (origin)
+		snprintf(org, sizeof(org), "Origin: %s\r\n", origin);
+	snprintf(req, sizeof(req), "POST /api/v1/things HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer "
+		 TOKEN "\r\n%sContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+		 port, org);
+	return raw_status(port, req);
+}
+
+TEST(http_host_and_origin_are_checked)
+{
+	struct http_opts o = { .token = TOKEN, .allowed_hosts = "ww.example,other.example" };
+	struct http_server *s = start(&o);
+	char hp[64], origin[128];
+	int port;
+
+	ASSERT(s, "no server");
+	port = http__port(s);
+	/* a page whose name resolves to 127.0.0.1 (DNS rebinding) sends its own name */
+	CHECK_RET(raw_get(port, "/api/v1/executions", "evil.example"), 421);
+	CHECK_RET(raw_get(port, "/api/v1/executions", "evil.example:80"), 421);
+	CHECK_RET(raw_get(port, "/", "localhost.evil.example"), 421);
+	snprintf(hp, sizeof(hp), "localhost:%d", port);
+	CHECK_RET(raw_get(port, "/api/v1/executions", hp), 200);
+	snprintf(hp, sizeof(hp), "127.0.0.1:%d", port);
+	CHECK_RET(raw_get(port, "/api/v1/executions", hp), 200);
+	snprintf(hp, sizeof(hp), "[::1]:%d", port);
+	CHECK_RET(raw_get(port, "/api/v1/executions", hp), 200);
+	CHECK_RET(raw_get(port, "/api/v1/executions", "ww.example"), 200);
+	CHECK_RET(raw_get(port, "/api/v1/executions", "OTHER.example:9470"), 200);
+
+	/* writes from another site's page are refused, token or not; clients without a page send no Origin */
+	CHECK_RET(raw_post(port, NULL), 200);
+	CHECK_RET(raw_post(port, "http://evil.example"), 403);
+	CHECK_RET(raw_post(port, "null"), 403);
+	CHECK_RET(raw_post(port, "http://127.0.0.1:1"), 403);
+	snprintf(origin, sizeof(origin), "http://127.0.0.1:%d", port);
+	CHECK_RET(raw_post(port, origin), 200);
+	snprintf(origin, sizeof(origin), "http://localhost:%d", port);
+	CHECK_RET(raw_post(port, origin), 200);
+	CHECK_RET(raw_post(port, "https://ww.example"), 200);
+	http__stop(s);
+}
+
+TEST(http_private_reads_need_the_token)
+{
+	struct http_opts o = { .token = TOKEN };
+	struct http_server *s = start(&o);
+	struct reply r;
+	int port;
+
+	ASSERT(s, "no server");
+	port = http__port(s);
+	/* the default: private data needs the token even from loopback; public data does not */
+	if (request("GET", url("127.0.0.1", port, "/api/v1/private"), NULL, NULL, &r))
+		CHECK(is_json_error(&r, 401), "private read without token: %ld %s", r.status, r.body);
+	reply_free(&r);
+	if (request("GET", url("127.0.0.1", port, "/api/v1/private"), "Bearer " TOKEN, NULL, &r))
+		CHECK_EQ(r.status, 200);
+	reply_free(&r);
+	if (request("GET", url("127.0.0.1", port, "/api/v1/executions"), NULL, NULL, &r))
+		CHECK_EQ(r.status, 200);
+	reply_free(&r);
+	CHECK_RET(raw_get(port, HTTP_STREAM_PATH, "127.0.0.1"), 401);
+	http__stop(s);
+
+	/* an operator may open private reads on loopback */
+	o = (struct http_opts){ .token = TOKEN, .read_auth = HTTP_READ_AUTH_REMOTE };
+	s = start(&o);
+	ASSERT(s, "no server");
+	if (request("GET", url("127.0.0.1", http__port(s), "/api/v1/private"), NULL, NULL, &r))
+		CHECK_EQ(r.status, 200);
+	reply_free(&r);
+	http__stop(s);
+}
+
+/* A socket from 127.0.0.2 (another client than 127.0.0.1) to the server, or -1. */
+static int connect_from(const char *src, int port)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET }, to = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	inet_pton(AF_INET, src, &from.sin_addr);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&from, sizeof(from)) || connect(fd, (struct sockaddr *)&to, sizeof(to))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Whether the server closed fd (EOF or reset), waiting up to timeout_ms. */
+static bool closed_by_server(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[256];
+
+	for (long end = now_ms() + timeout_ms; now_ms() < end;) {
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0)
+			return n == 0 || errno != EAGAIN;
+	}
+	return false;
+}
+
+/*
+ * 300 connections from one client that send a header line now and then
+ * and never finish: another client is still answered, and each of them is
+ * closed at the whole-request deadline although it never went idle.
+ */
+TEST(http_slow_clients_cannot_lock_others_out)
+{
+	struct http_opts o = { .token = TOKEN, .request_timeout_s = 3, .per_client_connections = 16 };
+	struct http_server *s = start(&o);
+	enum { SLOW = 300 };
+	int fds[SLOW], port, opened = 0, closed = 0;
+	struct reply r;
+
+	ASSERT(s, "no server");
+	port = http__port(s);
+	for (int i = 0; i < SLOW; i++) {
+		fds[i] = connect_from("127.0.0.2", port);
+		if (fds[i] >= 0 && raw_send(fds[i], "GET /api/v1/executions HTTP/1.1\r\nHost: 127.0.0.1\r\n", 51))
+			opened++;
+	}
+	CHECK_EQ(opened, SLOW);
+	sleep_ms(500);
+	for (int i = 0; i < SLOW; i++)
+		if (fds[i] >= 0)
+			raw_send(fds[i], "X-Slow: 1\r\n", 11);	/* not idle: MHD's own timeout would never fire */
+	/* a client of its own is answered while they are held */
+	if (request("GET", url("127.0.0.1", port, "/api/v1/executions"), NULL, NULL, &r))
+		CHECK_EQ(r.status, 200);
+	reply_free(&r);
+	for (int round = 0; round < 3; round++) {
+		sleep_ms(1000);
+		for (int i = 0; i < SLOW; i++)
+			if (fds[i] >= 0)
+				raw_send(fds[i], "X-Slow: 1\r\n", 11);
+	}
+	for (int i = 0; i < SLOW; i++) {
+		if (fds[i] < 0)
+			continue;
+		closed += closed_by_server(fds[i], closed ? 100 : 3000);
+		close(fds[i]);
+	}
+	CHECK_EQ(closed, SLOW);
 	http__stop(s);
 }

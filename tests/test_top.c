@@ -568,7 +568,8 @@ cleanup:
 KERNEL_TEST(top_once_has_no_leaks_under_valgrind)
 {
 	char *argv[] = { VALGRIND, "-q", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect,possible",
-			 "--error-exitcode=99", (char *)wwd_bin("workerwatch"), "top", "--once", "--server", NULL, NULL };
+			 "--error-exitcode=99", (char *)wwd_bin("workerwatch"), "top", "--once", "--server", NULL,
+			 "--token-file", NULL, NULL };
 	struct cmd_result r = {};
 	struct wwd d = {};
 	struct burner worker = { -1, -1 };
@@ -579,6 +580,7 @@ KERNEL_TEST(top_once_has_no_leaks_under_valgrind)
 	}
 	ASSERT(wwd_start(&d), "no daemon");
 	argv[9] = d.url;
+	argv[11] = d.token;
 	if (!start_burner(&d, "top-valgrind", "vgburner", "spin", &worker))
 		goto cleanup;
 	harness__run(argv, 120, &r);

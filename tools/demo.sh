@@ -76,7 +76,7 @@ cat <<MSG
 
 workerwatch is watching a demo orchestration (session "demo").
 
-  Dashboard:   $server/
+  Dashboard:   $server/#token=$(cat "$token")
   Terminal:    $ww top
   Alerts:      $ww alerts
   API:         curl -s $server/api/v1/executions

@@ -874,7 +874,7 @@ static void usage(FILE *out)
 		"  --once               print one plain-text snapshot (two readings %d ms apart) and exit\n"
 		"  --interval SECONDS   seconds between refreshes, %d to %d (default %d)\n"
 		"  --server URL         the daemon (default %s)\n"
-		"  --token-file PATH    the token, when the daemon wants one for reads (default %s)\n"
+		"  --token-file PATH    the token, which the daemon wants for reads of executions (default %s)\n"
 		"  -h, --help           this help\n\n"
 		"Keys: c sort by CPU, m by memory, d by duration, n by name, r reverse, / filter on\n"
 		"session, agent or task (Enter applies, Esc clears), ? help, q or Ctrl-C quit.\n",

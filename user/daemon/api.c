@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The daemon's JSON API: validates every input, then acts under the daemon's lock. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -325,7 +326,8 @@ static bool since_param(const char *s, __u64 *ms, struct http_response *resp)
 		return true;
 	errno = 0;
 	*ms = strtoull(s, &end, 10);
-	if (!errno && end != s && !*end)
+	/* strtoull takes "-5" as a huge number */
+	if (!errno && end != s && !*end && isdigit((unsigned char)s[0]))
 		return true;
 	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
 	if (end && (!*end || !strcmp(end, "Z"))) {
@@ -377,6 +379,16 @@ static void list_executions(void *ctx, const struct http_request *req, struct ht
 	struct exec_record *rows = NULL;
 	int n = 0, err;
 
+	static const char *const statuses[] = { "running", "completed", "failed", "detached", NULL };
+	const char *status = http_request__query(req, "status");
+	bool known = !status || !status[0];
+
+	for (int i = 0; !known && statuses[i]; i++)
+		known = !strcmp(status, statuses[i]);
+	if (!known) {
+		http__error(resp, 400, "'status' must be one of running, completed, failed, detached");
+		return;
+	}
 	if (!copy_param(req, "status", f.status, sizeof(f.status), resp) ||
 	    !copy_param(req, "session", f.session, sizeof(f.session), resp) ||
 	    !copy_param(req, "agent", f.agent, sizeof(f.agent), resp) ||
@@ -722,22 +734,23 @@ static void get_asset(void *ctx, const struct http_request *req, struct http_res
 	serve_asset(req->params[0], resp);
 }
 
+/* method, path, handler, mutating (needs the token), private (a read of command lines, labels, payloads) */
 const struct http_route daemon_routes[] = {
-	{ "GET", "/", get_index, false },
-	{ "GET", "/assets/{name}", get_asset, false },
-	{ "GET", "/health", get_health, false },
-	{ "GET", "/api/v1/info", get_info, false },
-	{ "GET", "/metrics", get_metrics, false },
-	{ "GET", "/api/v1/executions", list_executions, false },
-	{ "POST", "/api/v1/executions", post_execution, true },
-	{ "GET", "/api/v1/executions/{id}", get_execution, false },
-	{ "DELETE", "/api/v1/executions/{id}", delete_execution, true },
-	{ "PATCH", "/api/v1/executions/{id}", patch_execution, true },
-	{ "POST", "/api/v1/orchestrators", post_orchestrator, true },
-	{ "GET", "/api/v1/orchestrations", list_orchestrations, false },
-	{ "GET", "/api/v1/orchestrations/{session}", get_orchestration, false },
-	{ "GET", "/api/v1/performance", get_performance, false },
-	{ "GET", "/api/v1/failures", get_failures, false },
+	{ "GET", "/", get_index, false, false },
+	{ "GET", "/assets/{name}", get_asset, false, false },
+	{ "GET", "/health", get_health, false, false },
+	{ "GET", "/api/v1/info", get_info, false, false },
+	{ "GET", "/metrics", get_metrics, false, false },
+	{ "GET", "/api/v1/executions", list_executions, false, true },
+	{ "POST", "/api/v1/executions", post_execution, true, false },
+	{ "GET", "/api/v1/executions/{id}", get_execution, false, true },
+	{ "DELETE", "/api/v1/executions/{id}", delete_execution, true, false },
+	{ "PATCH", "/api/v1/executions/{id}", patch_execution, true, false },
+	{ "POST", "/api/v1/orchestrators", post_orchestrator, true, false },
+	{ "GET", "/api/v1/orchestrations", list_orchestrations, false, true },
+	{ "GET", "/api/v1/orchestrations/{session}", get_orchestration, false, true },
+	{ "GET", "/api/v1/performance", get_performance, false, false },
+	{ "GET", "/api/v1/failures", get_failures, false, true },
 	API_ALERT_ROUTES
 };
 

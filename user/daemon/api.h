@@ -36,18 +36,18 @@ void api_alerts__test_receiver(void *ctx, const struct http_request *req, struct
 void api_alerts__notifications(void *ctx, const struct http_request *req, struct http_response *resp);
 
 #define API_ALERT_ROUTES								\
-	{ "GET", "/api/v1/alerts", api_alerts__list, false },				\
-	{ "GET", "/api/v1/alerts/{id}", api_alerts__get, false },			\
-	{ "POST", "/api/v1/alerts/{id}/ack", api_alerts__ack, true },			\
-	{ "POST", "/api/v1/alerts/{id}/unack", api_alerts__unack, true },		\
-	{ "POST", "/api/v1/alerts/{id}/resolve", api_alerts__resolve, true },		\
-	{ "GET", "/api/v1/rules", api_alerts__get_rules, false },			\
-	{ "PUT", "/api/v1/rules", api_alerts__put_rules, true },			\
-	{ "GET", "/api/v1/silences", api_alerts__silences, false },			\
-	{ "POST", "/api/v1/silences", api_alerts__add_silence, true },			\
-	{ "DELETE", "/api/v1/silences/{id}", api_alerts__expire_silence, true },	\
-	{ "GET", "/api/v1/receivers", api_alerts__receivers, false },			\
-	{ "POST", "/api/v1/receivers/{name}/test", api_alerts__test_receiver, true },	\
-	{ "GET", "/api/v1/notifications", api_alerts__notifications, false },
+	{ "GET", "/api/v1/alerts", api_alerts__list, false, true },				\
+	{ "GET", "/api/v1/alerts/{id}", api_alerts__get, false, true },			\
+	{ "POST", "/api/v1/alerts/{id}/ack", api_alerts__ack, true, false },			\
+	{ "POST", "/api/v1/alerts/{id}/unack", api_alerts__unack, true, false },		\
+	{ "POST", "/api/v1/alerts/{id}/resolve", api_alerts__resolve, true, false },		\
+	{ "GET", "/api/v1/rules", api_alerts__get_rules, false, false },			\
+	{ "PUT", "/api/v1/rules", api_alerts__put_rules, true, false },			\
+	{ "GET", "/api/v1/silences", api_alerts__silences, false, false },			\
+	{ "POST", "/api/v1/silences", api_alerts__add_silence, true, false },			\
+	{ "DELETE", "/api/v1/silences/{id}", api_alerts__expire_silence, true, false },	\
+	{ "GET", "/api/v1/receivers", api_alerts__receivers, false, true },			\
+	{ "POST", "/api/v1/receivers/{name}/test", api_alerts__test_receiver, true, false },	\
+	{ "GET", "/api/v1/notifications", api_alerts__notifications, false, true },
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <cjson/cJSON.h>
 #include "alerts/alerts.h"
 #include "daemon/api.h"
@@ -330,6 +331,36 @@ void api_alerts__test_receiver(void *ctx, const struct http_request *req, struct
 	api__reply(resp, 202, out);
 }
 
+/* Keys whose values are credentials, in any payload a receiver is sent. */
+static bool secret_key(const char *k)
+{
+	static const char *const secrets[] = { "routing_key", "token", "secret", "password", "authorization",
+					       "api_key", "apikey", "service_key", NULL };
+
+	for (int i = 0; k && secrets[i]; i++)
+		if (!strcasecmp(k, secrets[i]))
+			return true;
+	return false;
+}
+
+/* Masks credentials in a payload as /api/v1/receivers does: "***" and the last 4 characters. */
+static void mask_secrets(cJSON *node)
+{
+	cJSON *it;
+
+	cJSON_ArrayForEach(it, node) {
+		if (cJSON_IsString(it) && secret_key(it->string)) {
+			size_t len = strlen(it->valuestring);
+			char masked[16];
+
+			snprintf(masked, sizeof(masked), "***%s", len > 12 ? it->valuestring + len - 4 : "");
+			cJSON_SetValuestring(it, masked);
+		} else if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+			mask_secrets(it);
+		}
+	}
+}
+
 void api_alerts__notifications(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	struct daemon *d = ctx;
@@ -370,10 +401,13 @@ void api_alerts__notifications(void *ctx, const struct http_request *req, struct
 			report__rfc3339(rows[i].done_ms * 1000000ULL, ts, sizeof(ts));
 			cJSON_AddStringToObject(o, "done_at", ts);
 		}
-		if (payload)
+		if (payload) {
+			mask_secrets(payload);
 			cJSON_AddItemToObject(o, "payload", payload);
-		else
+		} else {
+			/* not JSON (an email): it carries no credentials */
 			cJSON_AddStringToObject(o, "payload", rows[i].payload);
+		}
 		cJSON_AddItemToArray(out, o);
 	}
 	outbox_rows__free(rows, n);

@@ -39,7 +39,10 @@ static const struct option_desc options[] = {
 	U64(max_body_bytes, 1024, 16 << 20, "65536", "largest request body accepted"),
 	U64(log_max_mb, 1, 102400, "100", "event log size before rotation"),
 	U64(log_retention_days, 1, 3650, "30", "days rotated event logs are kept"),
-	U64(reads_need_token, 0, 1, "0", "require the token for reads from loopback too"),
+	U64(reads_need_token, 0, 1, "0", "require the token for every read (read-access token)"),
+	STR(read_access, "private", "which reads need the token: private (command lines, labels, payloads; the "
+	    "default), loopback (none from loopback), token (all), open (none)"),
+	STR(allowed_hosts, "", "Host names requests may carry besides localhost and address literals (comma-separated)"),
 	STR(pin_dir, "/sys/fs/bpf/workerwatch", "bpffs directory where the kernel state is pinned, so tracking outlives a restart"),
 };
 

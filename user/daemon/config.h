@@ -22,7 +22,9 @@ struct config {
 	__u64 max_body_bytes;
 	__u64 log_max_mb;
 	__u64 log_retention_days;
-	__u64 reads_need_token;		/* 0 or 1 */
+	__u64 reads_need_token;		/* 0 or 1: every read needs the token (read_access "token") */
+	char read_access[16];		/* "private", "loopback", "token" or "open" */
+	char allowed_hosts[512];	/* Host names besides localhost and address literals */
 	char pin_dir[256];		/* bpffs directory of the kernel state that outlives the daemon */
 	char config_file[CONFIG_PATH_LEN];
 	bool detach_all;		/* --detach-all: stop tracking for good, leave nothing in the kernel */

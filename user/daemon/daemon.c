@@ -984,6 +984,27 @@ static int stop_running_daemon(struct daemon *d)
 	return 0;
 }
 
+/* As Jupyter does: the page takes the token from the fragment, which no request carries. */
+static void print_dashboard_url(const struct daemon *d, const char *addr)
+{
+	bool any = !strcmp(addr, "0.0.0.0") || !strcmp(addr, "::");
+	bool v6 = !any && strchr(addr, ':');
+
+	ww_log(LOG_ERROR, "dashboard: http://%s%s%s:%d/#token=%s", v6 ? "[" : "", any ? "127.0.0.1" : addr,
+	       v6 ? "]" : "", http__port(d->http), d->token);
+}
+
+static enum http_read_auth read_auth_of(const struct config *c)
+{
+	if (c->reads_need_token || !strcmp(c->read_access, "token"))
+		return HTTP_READ_AUTH_ALWAYS;
+	if (!strcmp(c->read_access, "loopback"))
+		return HTTP_READ_AUTH_REMOTE;
+	if (!strcmp(c->read_access, "open"))
+		return HTTP_READ_AUTH_NEVER;
+	return HTTP_READ_AUTH_PRIVATE;
+}
+
 int daemon__run(struct daemon *d)
 {
 	struct eventlog_opts lopts = {};
@@ -999,6 +1020,11 @@ int daemon__run(struct daemon *d)
 	parse_env_names(d);
 	if (config__listen_addr(&d->cfg, addr, sizeof(addr), &port)) {
 		ww_err("--listen wants ADDR:PORT, not '%s'", d->cfg.listen);
+		return 2;
+	}
+	if (strcmp(d->cfg.read_access, "private") && strcmp(d->cfg.read_access, "loopback") &&
+	    strcmp(d->cfg.read_access, "token") && strcmp(d->cfg.read_access, "open")) {
+		ww_err("--read-access wants private, loopback, token or open, not '%s'", d->cfg.read_access);
 		return 2;
 	}
 	if (d->cfg.detach_all && stop_running_daemon(d))
@@ -1039,7 +1065,8 @@ int daemon__run(struct daemon *d)
 	hopts.port = port;
 	hopts.token = d->token;
 	hopts.max_body = d->cfg.max_body_bytes;
-	hopts.read_auth = d->cfg.reads_need_token ? HTTP_READ_AUTH_ALWAYS : HTTP_READ_AUTH_REMOTE;
+	hopts.read_auth = read_auth_of(&d->cfg);
+	hopts.allowed_hosts = d->cfg.allowed_hosts;
 	hopts.routes = daemon_routes;
 	hopts.nroutes = daemon_nroutes;
 	hopts.ctx = d;
@@ -1052,6 +1079,7 @@ int daemon__run(struct daemon *d)
 	signal(SIGPIPE, SIG_IGN);
 	ww_log(LOG_ERROR, "listening on http://%s:%d (history %s, events %s)", addr,
 	       http__port(d->http), d->cfg.db, d->cfg.log_dir);
+	print_dashboard_url(d, addr);
 	d->last_sample_ms = daemon__now_ms();
 
 	while (!stop_requested) {

@@ -48,10 +48,27 @@ struct stream_client {
 	bool dropped;
 };
 
+/* A connection as the slow-client watchdog sees it. */
+struct conn_watch {
+	struct conn_watch *next, **pprev;
+	int fd;
+	struct timespec since;	/* CLOCK_MONOTONIC: accepted, or its last answer sent */
+	bool busy;		/* a handler or a stream runs: no deadline */
+	bool cut;		/* shut down by the watchdog */
+};
+
 struct http_server {
 	struct MHD_Daemon *mhd;
 	int port;
 	char *token;
+	char listen_addr[64];	/* the literal it listens on, a Host it answers to */
+	char *allowed_hosts;	/* comma-separated, or NULL */
+	int request_timeout_s;
+	pthread_mutex_t watch_lock;	/* the connections below */
+	struct conn_watch *watched;
+	pthread_t watchdog;
+	bool watchdog_running;
+	pthread_cond_t watchdog_wake;
 	size_t max_body;
 	enum http_read_auth read_auth;
 	const struct http_route *routes;
@@ -266,16 +283,118 @@ static void add_allowed(char *allow, size_t size, const char *method)
 	snprintf(allow + len, size - len, "%s%s", len ? ", " : "", method);
 }
 
+static const char *printable(const char *in, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < size; i++)
+		buf[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
+	buf[i] = 0;
+	return buf;
+}
+
+/* Whether name is in the operator's --allowed-hosts ("*": any). */
+static bool host_configured(const struct http_server *s, const char *name, size_t len)
+{
+	for (const char *p = s->allowed_hosts; p && *p;) {
+		const char *end = strchrnul(p, ',');
+
+		if ((end - p == 1 && *p == '*') || ((size_t)(end - p) == len && !strncasecmp(p, name, len)))
+			return true;
+		p = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+/*
+ * Whether host (a Host or Origin name, without port or brackets) is one this
+ * daemon answers to: localhost, an address literal (a page that reached us
+ * through a name it controls, DNS rebinding, sends that name instead), the
+ * listen address, or a configured name.
+ */
+static bool host_allowed(const struct http_server *s, const char *host, size_t len)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	char name[256];
+
+	if (!len || len >= sizeof(name))
+		return false;
+	memcpy(name, host, len);
+	name[len] = 0;
+	return !strcasecmp(name, "localhost") || !strcasecmp(name, s->listen_addr) ||
+	       inet_pton(AF_INET, name, &a4) == 1 || inet_pton(AF_INET6, name, &a6) == 1 ||
+	       host_configured(s, name, len);
+}
+
+/* Splits "name", "name:port", "[v6]" or "[v6]:port"; port is NULL when absent. */
+static bool split_hostport(const char *hp, const char **name, size_t *len, const char **port)
+{
+	const char *end;
+
+	*port = NULL;
+	if (hp[0] == '[') {
+		end = strchr(hp, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			return false;
+		*name = hp + 1;
+		*len = end - hp - 1;
+		*port = end[1] ? end + 2 : NULL;
+		return true;
+	}
+	end = strchr(hp, ':');
+	*name = hp;
+	*len = end ? (size_t)(end - hp) : strlen(hp);
+	*port = end ? end + 1 : NULL;
+	return true;
+}
+
+static bool hostport_allowed(const struct http_server *s, const char *hp)
+{
+	const char *name, *port;
+	size_t len;
+
+	return split_hostport(hp, &name, &len, &port) && host_allowed(s, name, len);
+}
+
+/*
+ * An Origin ("scheme://host[:port]") of a page this daemon served: an
+ * allowed host on this daemon's port, or a configured name on any (a proxy).
+ */
+static bool origin_allowed(const struct http_server *s, const char *origin)
+{
+	const char *hp = strstr(origin, "://"), *name, *port;
+	size_t len;
+
+	if (!hp || strncmp(origin, "http", 4))
+		return false;	/* "null" (sandboxed frames, file:) and other schemes */
+	hp += 3;
+	if (strchr(hp, '/') || !split_hostport(hp, &name, &len, &port))
+		return false;
+	if (host_configured(s, name, len))
+		return true;
+	return host_allowed(s, name, len) && port && atoi(port) == s->port;
+}
+
 /* Decides, from the request line and headers alone, where the request goes or why it cannot. */
 static void classify(struct http_server *s, struct MHD_Connection *conn, const char *url,
 		     const char *method, struct request_state *rq)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	bool known_path = false, mutating, needs_token;
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+	bool known_path = false, mutating, private, needs_token;
 	const char *cl;
+	char pbuf[64];
 
 	rq->from_loopback = ci && addr_is_loopback(ci->client_addr);
 	rq->authorized = has_valid_token(s, conn);
+	/* a page of another site that resolves its name to us (DNS rebinding) sends its own Host */
+	if (host && !hostport_allowed(s, host)) {
+		set_error(rq, MHD_HTTP_MISDIRECTED_REQUEST, "host '%s' is not one this daemon answers to "
+			  "(see --allowed-hosts)", printable(host, pbuf, sizeof(pbuf)));
+		return;
+	}
 
 	if (route_match(HTTP_STREAM_PATH, url, NULL)) {
 		known_path = true;
@@ -303,12 +422,32 @@ static void classify(struct http_server *s, struct MHD_Connection *conn, const c
 		return;
 	}
 	mutating = rq->route && rq->route->mutating;
-	needs_token = mutating || s->read_auth == HTTP_READ_AUTH_ALWAYS ||
-		      (s->read_auth == HTTP_READ_AUTH_REMOTE && !rq->from_loopback);
+	/* the stream carries what executions start with: their command lines */
+	private = rq->stream || (rq->route && rq->route->private);
+	switch (s->read_auth) {
+	case HTTP_READ_AUTH_PRIVATE:
+		needs_token = mutating || private || !rq->from_loopback;
+		break;
+	case HTTP_READ_AUTH_REMOTE:
+		needs_token = mutating || !rq->from_loopback;
+		break;
+	case HTTP_READ_AUTH_ALWAYS:
+		needs_token = true;
+		break;
+	default:
+		needs_token = mutating;
+		break;
+	}
 	if (needs_token && !rq->authorized) {
 		set_error(rq, MHD_HTTP_UNAUTHORIZED, "a valid bearer token is required");
 		rq->extra_header = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
 		rq->extra_value = "Bearer realm=\"workerwatch\"";
+		return;
+	}
+	/* a browser sends its page's Origin: a write from another site's page is refused, token or not */
+	if (mutating && origin && !origin_allowed(s, origin)) {
+		set_error(rq, MHD_HTTP_FORBIDDEN, "a write from origin '%s' is refused",
+			  printable(origin, pbuf, sizeof(pbuf)));
 		return;
 	}
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -362,16 +501,6 @@ static void take_body(struct http_server *s, struct request_state *rq, const cha
 	memcpy(rq->body + rq->body_len, data, len);
 	rq->body_len += len;
 	rq->body[rq->body_len] = 0;
-}
-
-static const char *printable(const char *in, char *buf, size_t size)
-{
-	size_t i;
-
-	for (i = 0; in[i] && i + 1 < size; i++)
-		buf[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
-	buf[i] = 0;
-	return buf;
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, const char *method, const char *url,
@@ -642,6 +771,92 @@ int http__stream_clients(struct http_server *s)
 	return n;
 }
 
+/* --- slow clients -------------------------------------------------------------------------- */
+
+static struct conn_watch *watch_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* A handler or a stream runs (busy), or the connection waits for its next request. */
+static void watch_set_busy(struct http_server *s, struct MHD_Connection *conn, bool busy)
+{
+	struct conn_watch *w = watch_of(conn);
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&s->watch_lock);
+	w->busy = busy;
+	now_mono(&w->since);
+	pthread_mutex_unlock(&s->watch_lock);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn_watch *w;
+
+	pthread_mutex_lock(&s->watch_lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		w = ci ? calloc(1, sizeof(*w)) : NULL;
+		if (w) {
+			w->fd = ci->connect_fd;
+			now_mono(&w->since);
+			w->next = s->watched;
+			if (w->next)
+				w->next->pprev = &w->next;
+			w->pprev = &s->watched;
+			s->watched = w;
+		}
+		*socket_context = w;
+	} else if ((w = *socket_context)) {
+		/* before MHD closes the fd: the watchdog must never shut down a reused one */
+		*w->pprev = w->next;
+		if (w->next)
+			w->next->pprev = w->pprev;
+		free(w);
+		*socket_context = NULL;
+	}
+	pthread_mutex_unlock(&s->watch_lock);
+}
+
+/*
+ * Closes connections whose request has not arrived whole within the
+ * deadline: MHD's own timeout is an idle one, which a client that trickles a
+ * header line now and then never reaches, so such clients could hold every
+ * connection slot.
+ */
+static void *watchdog_main(void *arg)
+{
+	struct http_server *s = arg;
+	struct timespec now, tick;
+
+	pthread_mutex_lock(&s->watch_lock);
+	while (s->watchdog_running) {
+		now_mono(&now);
+		for (struct conn_watch *w = s->watched; w; w = w->next) {
+			if (w->busy || w->cut || now.tv_sec - w->since.tv_sec < s->request_timeout_s)
+				continue;
+			w->cut = true;
+			shutdown(w->fd, SHUT_RDWR);
+		}
+		now_mono(&tick);
+		tick.tv_nsec += 250 * 1000000L;
+		if (tick.tv_nsec >= 1000000000L) {
+			tick.tv_sec++;
+			tick.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->watchdog_wake, &s->watch_lock, &tick);
+	}
+	pthread_mutex_unlock(&s->watch_lock);
+	return NULL;
+}
+
 /* --- MHD callbacks ------------------------------------------------------------------------- */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -669,10 +884,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_data_size) {
 		take_body(s, rq, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		return MHD_YES;
+		/* an answer cannot be queued mid-body: past the limit, the connection is closed */
+		return rq->status == MHD_HTTP_CONTENT_TOO_LARGE ? MHD_NO : MHD_YES;
 	}
 	if (rq->status)
 		return send_error(conn, method, url, rq);
+	watch_set_busy(s, conn, true);
 	if (rq->stream)
 		return start_stream(s, conn, method, url, rq);
 
@@ -695,9 +912,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
 	struct request_state *rq = *req_cls;
 
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	/* a kept-alive connection's next request has the same deadline */
+	watch_set_busy(cls, conn, false);
 	if (rq) {
 		free(rq->body);
 		free(rq);
@@ -800,6 +1017,17 @@ cleanup:
 	return err;
 }
 
+static void stop_watchdog(struct http_server *s)
+{
+	if (!s->watchdog_running)
+		return;
+	pthread_mutex_lock(&s->watch_lock);
+	s->watchdog_running = false;
+	pthread_cond_signal(&s->watchdog_wake);
+	pthread_mutex_unlock(&s->watch_lock);
+	pthread_join(s->watchdog, NULL);
+}
+
 struct http_server *http__start(const struct http_opts *o)
 {
 	const char *addr = o->addr ? o->addr : HTTP_DEFAULT_ADDR;
@@ -833,6 +1061,19 @@ struct http_server *http__start(const struct http_opts *o)
 			goto cleanup;
 		}
 	}
+	if (o->allowed_hosts && *o->allowed_hosts) {
+		s->allowed_hosts = strdup(o->allowed_hosts);
+		if (!s->allowed_hosts) {
+			err = -ENOMEM;
+			ww_err("cannot start the HTTP server: %s", strerror(-err));
+			goto cleanup;
+		}
+	}
+	/* the listen address is a Host this daemon answers to ("[::1]" as "::1") */
+	snprintf(s->listen_addr, sizeof(s->listen_addr), "%.*s",
+		 addr[0] == '[' && strlen(addr) >= 2 ? (int)strlen(addr) - 2 : (int)strlen(addr),
+		 addr[0] == '[' ? addr + 1 : addr);
+	s->request_timeout_s = o->request_timeout_s > 0 ? o->request_timeout_s : HTTP_REQUEST_TIMEOUT_S;
 	s->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;
 	s->read_auth = o->read_auth;
 	s->routes = o->routes;
@@ -844,7 +1085,16 @@ struct http_server *http__start(const struct http_opts *o)
 	if (s->keepalive_ms > CONNECTION_TIMEOUT_S * 1000 / 2)
 		s->keepalive_ms = CONNECTION_TIMEOUT_S * 1000 / 2;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->watch_lock, NULL);
+	pthread_cond_init(&s->watchdog_wake, NULL);
 	locked = true;
+	s->watchdog_running = true;
+	err = -pthread_create(&s->watchdog, NULL, watchdog_main, s);
+	if (err) {
+		s->watchdog_running = false;
+		ww_err("cannot start the HTTP server: %s", strerror(-err));
+		goto cleanup;
+	}
 
 	fd = listen_on(addr, o->port, &s->port);
 	if (fd < 0) {
@@ -862,7 +1112,11 @@ struct http_server *http__start(const struct http_opts *o)
 				  0, NULL, NULL, on_request, s,
 				  MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				  (unsigned int)(o->per_client_connections > 0 ? o->per_client_connections
+									  : HTTP_PER_CLIENT_CONNECTIONS),
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 				  MHD_OPTION_END);
@@ -879,8 +1133,13 @@ cleanup:
 		if (fd >= 0)
 			close(fd);
 		if (s) {
-			if (locked)
+			stop_watchdog(s);
+			if (locked) {
 				pthread_mutex_destroy(&s->lock);
+				pthread_mutex_destroy(&s->watch_lock);
+				pthread_cond_destroy(&s->watchdog_wake);
+			}
+			free(s->allowed_hosts);
 			free(s->token);
 			free(s);
 		}
@@ -907,7 +1166,11 @@ void http__stop(struct http_server *s)
 	pthread_mutex_unlock(&s->lock);
 	/* closes every connection and joins every connection thread */
 	MHD_stop_daemon(s->mhd);
+	stop_watchdog(s);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->watch_lock);
+	pthread_cond_destroy(&s->watchdog_wake);
+	free(s->allowed_hosts);
 	if (s->token) {
 		explicit_bzero(s->token, strlen(s->token));
 		free(s->token);

@@ -14,16 +14,25 @@
  * only delays its own client), and stream clients never hold up requests
  * or each other. http__broadcast() is safe from any thread, handlers too.
  *
- * Before a handler runs, the layer answers with a JSON error itself: 404
- * unknown path, 405 known path but not this method (with Allow), 401 a
- * token is needed and missing or wrong (see enum http_read_auth), 413 body
- * over max_body. A Content-Length over the limit is refused before the body
- * is read; a chunked body is read to its end but never kept past the limit.
+ * Before a handler runs, the layer answers with a JSON error itself: 421
+ * a Host that is not this daemon's (DNS rebinding), 404 unknown path, 405
+ * known path but not this method (with Allow), 401 a token is needed and
+ * missing or wrong (see enum http_read_auth), 403 a write from a foreign
+ * Origin, 413 body over max_body. A Content-Length over the limit is refused
+ * before the body is read; a chunked body is cut off (the connection closed)
+ * as soon as it passes the limit.
+ *
+ * Slow clients: a request must arrive whole (headers and body) within
+ * request_timeout_s of its connection, or of the previous answer on a
+ * kept-alive connection, or the connection is closed; one client address
+ * holds at most per_client_connections connections.
  */
 
 #define HTTP_DEFAULT_ADDR	"127.0.0.1"
 #define HTTP_DEFAULT_PORT	9470
 #define HTTP_MAX_CONNECTIONS	256
+#define HTTP_PER_CLIENT_CONNECTIONS	32
+#define HTTP_REQUEST_TIMEOUT_S	10
 #define HTTP_MAX_PARAMS		4
 #define HTTP_MAX_PARAM_LEN	128
 /* Built-in route: GET, server-sent events, same auth rules as any read. */
@@ -60,11 +69,17 @@ struct http_route {
 	const char *pattern;		/* "/api/v1/executions/{id}": up to HTTP_MAX_PARAMS placeholders */
 	http_handler_fn fn;
 	bool mutating;			/* always needs the bearer token */
+	bool private;			/* a read of private data: command lines, labels, payloads */
 };
 
 enum http_read_auth {
-	/* Reads need the token unless the client is on loopback (the default). */
-	HTTP_READ_AUTH_REMOTE = 0,
+	/*
+	 * Private reads need the token; public ones (health, metrics, the
+	 * dashboard's files) only from other hosts. The default.
+	 */
+	HTTP_READ_AUTH_PRIVATE = 0,
+	/* Reads need the token unless the client is on loopback. */
+	HTTP_READ_AUTH_REMOTE,
 	/* Every read needs the token. */
 	HTTP_READ_AUTH_ALWAYS,
 	/* Reads never need it, e.g. a dashboard on a trusted LAN. */
@@ -82,6 +97,13 @@ struct http_opts {
 	void *ctx;			/* passed to every handler */
 	int max_stream_clients;		/* 0: 64 */
 	int stream_keepalive_ms;	/* 0: 15000; the idle comment that keeps proxies and timeouts at bay */
+	/*
+	 * Host names (comma-separated) requests may carry besides localhost,
+	 * loopback addresses and the listen address itself; "*" allows any.
+	 */
+	const char *allowed_hosts;
+	int request_timeout_s;		/* 0: HTTP_REQUEST_TIMEOUT_S */
+	int per_client_connections;	/* 0: HTTP_PER_CLIENT_CONNECTIONS */
 };
 
 struct http_server;
