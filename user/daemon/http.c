@@ -1032,6 +1032,7 @@ struct http_server *http__start(const struct http_opts *o)
 {
 	const char *addr = o->addr ? o->addr : HTTP_DEFAULT_ADDR;
 	struct http_server *s = NULL;
+	pthread_condattr_t cattr;
 	bool locked = false;
 	int fd = -1, err = 0;
 
@@ -1086,7 +1087,11 @@ struct http_server *http__start(const struct http_opts *o)
 		s->keepalive_ms = CONNECTION_TIMEOUT_S * 1000 / 2;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->watch_lock, NULL);
-	pthread_cond_init(&s->watchdog_wake, NULL);
+	/* the watchdog's deadlines are CLOCK_MONOTONIC, like the connections' times */
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->watchdog_wake, &cattr);
+	pthread_condattr_destroy(&cattr);
 	locked = true;
 	s->watchdog_running = true;
 	err = -pthread_create(&s->watchdog, NULL, watchdog_main, s);
