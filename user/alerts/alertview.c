@@ -6,12 +6,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "alerts/alerts_int.h"
-#include "observe/report.h"
-
-static void rfc3339(__u64 ms, char *buf, size_t size)
-{
-	report__rfc3339(ms * 1000000ULL, buf, size);
-}
+#include "lib/clock.h"
 
 void json__time(cJSON *o, const char *key, __u64 ms)
 {
@@ -21,7 +16,7 @@ void json__time(cJSON *o, const char *key, __u64 ms)
 		cJSON_AddNullToObject(o, key);
 		return;
 	}
-	rfc3339(ms, ts, sizeof(ts));
+	clock__rfc3339_ms(ms, ts, sizeof(ts));
 	cJSON_AddStringToObject(o, key, ts);
 }
 

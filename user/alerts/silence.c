@@ -7,6 +7,7 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "alerts/alerts_int.h"
+#include "lib/clock.h"
 
 bool silence__active(const struct silence *s, __u64 now_ms)
 {
@@ -64,17 +65,13 @@ static int parse_silence_matcher(const cJSON *m, struct matcher *out, char *err,
 
 static __u64 time_of(const cJSON *v, __u64 fallback)
 {
-	struct tm tm = {};
-	char *end;
+	__u64 ms;
 
 	if (cJSON_IsNumber(v) && v->valuedouble > 0)
 		return (__u64)v->valuedouble;
 	if (!cJSON_IsString(v))
 		return fallback;
-	end = strptime(v->valuestring, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end)
-		return 0;
-	return (__u64)timegm(&tm) * 1000;
+	return clock__parse_rfc3339(v->valuestring, &ms) ? ms : 0;
 }
 
 int silence__parse(const cJSON *body, struct silence *s, __u64 now_ms, char *err, size_t errlen)

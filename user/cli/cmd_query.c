@@ -9,8 +9,8 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "cli/cmd.h"
+#include "lib/clock.h"
 #include "lib/log.h"
-#include "observe/report.h"
 #include "history/store.h"
 #include "history/views.h"
 
@@ -66,14 +66,6 @@ static void usage(FILE *out)
 }
 
 /* ---- formatting ---- */
-
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-}
 
 static const char *fmt_time(__u64 ms, char *buf, size_t size)
 {
@@ -669,7 +661,7 @@ static int cmd_health(struct store *s, struct query *q)
 {
 	struct exec_filter f = { .limit = -1 };
 	struct health h = {};
-	__u64 now = now_ms();
+	__u64 now = clock__now_ms();
 	int finished, err;
 	char since[40], rate[16];
 
@@ -682,7 +674,7 @@ static int cmd_health(struct store *s, struct query *q)
 	if (q->json) {
 		cJSON *v = cJSON_CreateObject(), *cats;
 
-		report__rfc3339(f.since_ms * 1000000ULL, since, sizeof(since));
+		clock__rfc3339_ms(f.since_ms, since, sizeof(since));
 		cJSON_AddNumberToObject(v, "hours", (double)q->num);
 		cJSON_AddStringToObject(v, "since", since);
 		cJSON_AddNumberToObject(v, "executions", h.total);
@@ -886,7 +878,7 @@ static int cmd_export(struct store *s, struct query *q)
 	} else if (store__orchestrations(s, -1, &o, &n)) {
 		return store_error();
 	}
-	report__rfc3339(now_ms() * 1000000ULL, now, sizeof(now));
+	clock__rfc3339_ms(clock__now_ms(), now, sizeof(now));
 	printf("{\"schema\":1,\"exported_at\":\"%s\",\"orchestrations\":[", now);
 	err = 0;
 	for (int i = 0; i < n && !err; i++)
@@ -901,7 +893,7 @@ static int cmd_export(struct store *s, struct query *q)
 
 static int cmd_cleanup(struct store *s, struct query *q)
 {
-	__u64 now = now_ms(), age = (__u64)q->num * DAY_MS;
+	__u64 now = clock__now_ms(), age = (__u64)q->num * DAY_MS;
 	__u64 cutoff = now > age ? now - age : 0;
 	char when[40];
 	int n;
@@ -912,7 +904,7 @@ static int cmd_cleanup(struct store *s, struct query *q)
 	if (q->json) {
 		cJSON *v = cJSON_CreateObject();
 
-		report__rfc3339(cutoff * 1000000ULL, when, sizeof(when));
+		clock__rfc3339_ms(cutoff, when, sizeof(when));
 		cJSON_AddNumberToObject(v, "days", (double)q->num);
 		cJSON_AddStringToObject(v, "cutoff", when);
 		cJSON_AddNumberToObject(v, "deleted_executions", n);

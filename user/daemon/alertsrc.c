@@ -13,6 +13,7 @@
 #include "daemon/alertsrc.h"
 #include "alerts/recent.h"
 #include "daemon/daemon.h"
+#include "lib/clock.h"
 #include "observe/hist.h"
 #include "observe/host.h"
 #include "lib/log.h"
@@ -603,7 +604,7 @@ void alertsrc__stop(struct daemon *d)
 
 void alertsrc__tick(struct daemon *d)
 {
-	__u64 now = daemon__now_ms();
+	__u64 now = clock__now_ms();
 
 	if (!d->alerts)
 		return;
@@ -636,7 +637,7 @@ static void event_point(struct alert_point *p, const char *metric, const char *p
 void alertsrc__ended(struct daemon *d, const struct execution *e, const struct exec_record *r)
 {
 	struct alert_point p;
-	__u64 now = daemon__now_ms();
+	__u64 now = clock__now_ms();
 	char sig[32];
 
 	if (!d->alerts || strcmp(r->status, "failed"))
@@ -659,5 +660,5 @@ void alertsrc__oom(struct daemon *d, const struct execution *e)
 	if (!d->alerts)
 		return;
 	event_point(&p, "oom_kill", NULL, e);
-	alerts__event(d->alerts, daemon__now_ms(), &p);
+	alerts__event(d->alerts, clock__now_ms(), &p);
 }

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include "daemon/api.h"
 #include "daemon/assets.h"
+#include "lib/clock.h"
 #include "lib/version.h"
 #include "daemon/daemon.h"
 #include "daemon/health.h"
@@ -319,7 +320,7 @@ cleanup:
 
 static bool since_param(const char *s, __u64 *ms, struct http_response *resp)
 {
-	struct tm tm = {};
+	const char *rest;
 	char *end;
 
 	if (!s)
@@ -329,11 +330,9 @@ static bool since_param(const char *s, __u64 *ms, struct http_response *resp)
 	/* strtoull takes "-5" as a huge number */
 	if (!errno && end != s && !*end && isdigit((unsigned char)s[0]))
 		return true;
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end && (!*end || !strcmp(end, "Z"))) {
-		*ms = (__u64)timegm(&tm) * 1000;
+	rest = clock__parse_rfc3339(s, ms);
+	if (rest && (!*rest || !strcmp(rest, "Z")))
 		return true;
-	}
 	http__error(resp, 400, "'since' wants epoch milliseconds or YYYY-MM-DDTHH:MM:SSZ");
 	return false;
 }
@@ -558,7 +557,7 @@ static void patch_execution(void *ctx, const struct http_request *req, struct ht
 		if (status[0])
 			snprintf(e->status_override, sizeof(e->status_override), "%s", status);
 		if (done != -2 || total != -2 || cJSON_GetObjectItemCaseSensitive(body, "current_step"))
-			e->progress_at_ms = daemon__now_ms();
+			e->progress_at_ms = clock__now_ms();
 		daemon__save(d, e);
 		out = live_view(d, e, NULL, 0, NULL);
 	} else if (!store__get_execution(d->store, id, &r)) {

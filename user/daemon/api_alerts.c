@@ -10,7 +10,7 @@
 #include "alerts/alerts.h"
 #include "daemon/api.h"
 #include "daemon/daemon.h"
-#include "observe/report.h"
+#include "lib/clock.h"
 #include "history/store.h"
 
 static const char *const states[] = { "pending", "firing", "resolving", "resolved", "active", NULL };
@@ -77,7 +77,7 @@ void api_alerts__list(void *ctx, const struct http_request *req, struct http_res
 		return;
 	}
 	pthread_mutex_lock(&d->lock);
-	out = alerts__list_json(d->alerts, state, severity, rule, daemon__now_ms());
+	out = alerts__list_json(d->alerts, state, severity, rule, clock__now_ms());
 	pthread_mutex_unlock(&d->lock);
 	api__reply(resp, 200, out);
 }
@@ -90,7 +90,7 @@ void api_alerts__get(void *ctx, const struct http_request *req, struct http_resp
 	if (!alert_id(req, resp) || !have_alerts(d, resp))
 		return;
 	pthread_mutex_lock(&d->lock);
-	out = alerts__get_json(d->alerts, req->params[0], daemon__now_ms());
+	out = alerts__get_json(d->alerts, req->params[0], clock__now_ms());
 	pthread_mutex_unlock(&d->lock);
 	if (!out) {
 		http__error(resp, 404, "no alert %s", req->params[0]);
@@ -112,7 +112,7 @@ static void answer(struct daemon *d, const char *id, int err, const char *why, s
 		http__error(resp, 409, "%s", why);
 		return;
 	}
-	out = alerts__get_json(d->alerts, id, daemon__now_ms());
+	out = alerts__get_json(d->alerts, id, clock__now_ms());
 	api__reply(resp, 200, out);
 }
 
@@ -148,7 +148,7 @@ void api_alerts__ack(void *ctx, const struct http_request *req, struct http_resp
 		goto out;
 	}
 	pthread_mutex_lock(&d->lock);
-	now = daemon__now_ms();
+	now = clock__now_ms();
 	if (ttl_ms)
 		expires = now + ttl_ms;
 	err = alerts__ack(d->alerts, req->params[0], by, comment, expires, now, why, sizeof(why));
@@ -167,7 +167,7 @@ void api_alerts__unack(void *ctx, const struct http_request *req, struct http_re
 	if (!alert_id(req, resp) || !have_alerts(d, resp))
 		return;
 	pthread_mutex_lock(&d->lock);
-	err = alerts__unack(d->alerts, req->params[0], daemon__now_ms(), why, sizeof(why));
+	err = alerts__unack(d->alerts, req->params[0], clock__now_ms(), why, sizeof(why));
 	answer(d, req->params[0], err, why, resp);
 	pthread_mutex_unlock(&d->lock);
 }
@@ -189,7 +189,7 @@ void api_alerts__resolve(void *ctx, const struct http_request *req, struct http_
 	    !api__string_field(body, "comment", false, comment, sizeof(comment), resp))
 		goto out;
 	pthread_mutex_lock(&d->lock);
-	err = alerts__resolve(d->alerts, req->params[0], by, daemon__now_ms(), why, sizeof(why));
+	err = alerts__resolve(d->alerts, req->params[0], by, clock__now_ms(), why, sizeof(why));
 	answer(d, req->params[0], err, why, resp);
 	pthread_mutex_unlock(&d->lock);
 out:
@@ -248,7 +248,7 @@ void api_alerts__silences(void *ctx, const struct http_request *req, struct http
 	if (!have_alerts(d, resp))
 		return;
 	pthread_mutex_lock(&d->lock);
-	out = alerts__silences_json(d->alerts, daemon__now_ms());
+	out = alerts__silences_json(d->alerts, clock__now_ms());
 	pthread_mutex_unlock(&d->lock);
 	api__reply(resp, 200, out);
 }
@@ -268,7 +268,7 @@ void api_alerts__add_silence(void *ctx, const struct http_request *req, struct h
 	if (!body)
 		return;
 	pthread_mutex_lock(&d->lock);
-	err = alerts__add_silence(d->alerts, body, daemon__now_ms(), id, sizeof(id), why, sizeof(why));
+	err = alerts__add_silence(d->alerts, body, clock__now_ms(), id, sizeof(id), why, sizeof(why));
 	pthread_mutex_unlock(&d->lock);
 	cJSON_Delete(body);
 	if (err) {
@@ -288,7 +288,7 @@ void api_alerts__expire_silence(void *ctx, const struct http_request *req, struc
 	if (!have_alerts(d, resp))
 		return;
 	pthread_mutex_lock(&d->lock);
-	err = alerts__expire_silence(d->alerts, req->params[0], daemon__now_ms());
+	err = alerts__expire_silence(d->alerts, req->params[0], clock__now_ms());
 	pthread_mutex_unlock(&d->lock);
 	if (err) {
 		http__error(resp, 404, "no silence %.64s", req->params[0]);
@@ -320,7 +320,7 @@ void api_alerts__test_receiver(void *ctx, const struct http_request *req, struct
 	if (!have_alerts(d, resp))
 		return;
 	pthread_mutex_lock(&d->lock);
-	err = alerts__test_receiver(d->alerts, req->params[0], daemon__now_ms());
+	err = alerts__test_receiver(d->alerts, req->params[0], clock__now_ms());
 	pthread_mutex_unlock(&d->lock);
 	if (err) {
 		http__error(resp, 404, "no receiver %.64s", req->params[0]);
@@ -395,10 +395,10 @@ void api_alerts__notifications(void *ctx, const struct http_request *req, struct
 		cJSON_AddNumberToObject(o, "attempts", rows[i].attempts);
 		cJSON_AddNumberToObject(o, "last_status", rows[i].last_status);
 		cJSON_AddStringToObject(o, "last_error", rows[i].last_error);
-		report__rfc3339(rows[i].created_ms * 1000000ULL, ts, sizeof(ts));
+		clock__rfc3339_ms(rows[i].created_ms, ts, sizeof(ts));
 		cJSON_AddStringToObject(o, "created_at", ts);
 		if (rows[i].done_ms) {
-			report__rfc3339(rows[i].done_ms * 1000000ULL, ts, sizeof(ts));
+			clock__rfc3339_ms(rows[i].done_ms, ts, sizeof(ts));
 			cJSON_AddStringToObject(o, "done_at", ts);
 		}
 		if (payload) {

@@ -19,6 +19,7 @@
 #include "daemon/resume.h"
 #include "daemon/alertsrc.h"
 #include "daemon/eventlog.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "observe/probes.h"
 #include "observe/report.h"
@@ -50,14 +51,6 @@ static volatile sig_atomic_t stop_requested;
 static void on_stop(int sig)
 {
 	stop_requested = sig == SIGUSR1 ? STOP_DETACH_ALL : STOP_KEEP;
-}
-
-__u64 daemon__now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int daemon__foreach_live(struct daemon *d, int (*fn)(struct execution *e, void *ctx), void *ctx)
@@ -288,7 +281,7 @@ int daemon__watch_orchestrator(struct daemon *d, const struct orch_registration 
 
 int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char *session, __u64 *id)
 {
-	struct orch_registration reg = { .id = d->next_orch_id + 1, .pid = pid, .registered_ms = daemon__now_ms() };
+	struct orch_registration reg = { .id = d->next_orch_id + 1, .pid = pid, .registered_ms = clock__now_ms() };
 	int err;
 
 	reg.start_ticks = daemon__start_ticks(pid);
@@ -601,7 +594,7 @@ static int sample_one(struct execution *e, void *ctx)
 	row = &x->rows[x->used++];
 	snapshot__sample(e, x->now_ms, row);
 	ev = exec_ref(e);
-	report__rfc3339(x->now_ms * 1000000ULL, ts, sizeof(ts));
+	clock__rfc3339_ms(x->now_ms, ts, sizeof(ts));
 	cJSON_AddStringToObject(ev, "ts", ts);
 	cJSON_AddNumberToObject(ev, "on_cpu_ns", (double)row->on_cpu_ns);
 	cJSON_AddNumberToObject(ev, "rss_bytes", (double)row->rss_bytes);
@@ -739,7 +732,7 @@ static void check_gone(struct daemon *d)
 /* One round of the loop; returns how long the next poll may wait: up to 200 ms, less when an ended execution settles sooner. */
 static int tick(struct daemon *d)
 {
-	__u64 now_ms = daemon__now_ms();
+	__u64 now_ms = clock__now_ms();
 	struct settling x = { .d = d, .now = tracker__now_mono(), .wait_ns = 200 * 1000000ULL };
 
 	tracker__poll(d->tracker, 0);
@@ -815,27 +808,16 @@ static void parse_env_names(struct daemon *d)
 		snprintf(d->env_names[d->nr_env_names++], sizeof(d->env_names[0]), "%s", name);
 }
 
-/* Unix ms of an event log "ts" ("2026-11-21T06:20:01.123Z"), 0 when unreadable. */
-static __u64 log_ts_ms(const char *ts)
-{
-	struct tm tm = {};
-	const char *rest = ts ? strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	int ms = 0;
-
-	if (!rest)
-		return 0;
-	if (*rest == '.')
-		ms = atoi(rest + 1);
-	return (__u64)timegm(&tm) * 1000 + ms;
-}
-
 /* An ended execution's outcome from its root's EXIT line, as far as the line tells it. */
 static void finish_from_exit_line(struct exec_record *r, const cJSON *line)
 {
 	const cJSON *code = cJSON_GetObjectItemCaseSensitive(line, "exit_code");
 	const cJSON *sig = cJSON_GetObjectItemCaseSensitive(line, "signal");
-	__u64 end_ms = log_ts_ms(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "ts")));
+	__u64 end_ms = 0;
 
+	/* the line's "ts", 2026-11-21T06:20:01.123Z; 0 when unreadable */
+	if (!clock__parse_rfc3339(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "ts")), &end_ms))
+		end_ms = 0;
 	r->ended_at_ms = end_ms > r->started_at_ms ? end_ms : r->started_at_ms;
 	r->duration_ms = r->ended_at_ms - r->started_at_ms;
 	r->failure_category[0] = r->failure_reason[0] = 0;
@@ -1080,7 +1062,7 @@ int daemon__run(struct daemon *d)
 	ww_log(LOG_ERROR, "listening on http://%s:%d (history %s, events %s)", addr,
 	       http__port(d->http), d->cfg.db, d->cfg.log_dir);
 	print_dashboard_url(d, addr);
-	d->last_sample_ms = daemon__now_ms();
+	d->last_sample_ms = clock__now_ms();
 
 	while (!stop_requested) {
 		struct pollfd p = { .fd = tracker__fd(d->tracker), .events = POLLIN };

@@ -110,7 +110,6 @@ void daemon__detach_if_idle(struct daemon *d);
 void daemon__finalize(struct daemon *d, struct execution *e);
 /* Writes e's current snapshot to history; 0 or -EIO. */
 int daemon__save(struct daemon *d, struct execution *e);
-__u64 daemon__now_ms(void);
 /* A process's argv from /proc (NULL-terminated, at most 64 words); "pid N" when unreadable. */
 char **daemon__cmdline(pid_t pid);
 /* Broadcasts a JSON object to stream clients and writes it to the event log. */

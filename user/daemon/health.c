@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include "alerts/alerts.h"
 #include "daemon/daemon.h"
+#include "lib/clock.h"
 #include "daemon/health.h"
 #include "observe/host.h"
 #include "observe/probes.h"
@@ -121,7 +122,7 @@ static void add_pressure(cJSON *host)
 cJSON *health__report(struct daemon *d, bool *healthy)
 {
 	cJSON *out = cJSON_CreateObject(), *checks, *c, *host;
-	__u64 cnt[WW_CNT_MAX] = {}, lost, now = daemon__now_ms();
+	__u64 cnt[WW_CNT_MAX] = {}, lost, now = clock__now_ms();
 	int running = tracker__count(d->tracker);
 	bool recent_loss;
 

@@ -12,6 +12,7 @@
 #include "daemon/daemon.h"
 #include "daemon/resume.h"
 #include "history/store.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "observe/probes.h"
 #include "observe/tracker.h"
@@ -274,7 +275,7 @@ int resume__start(struct daemon *d)
 	if (adopted)
 		tracker__foreach_kernel_id(d->tracker, resume_unknown, &unknown);
 	daemon__finish_from_event_log(d);
-	store__mark_running_as_lost(d->store, daemon__now_ms());
+	store__mark_running_as_lost(d->store, clock__now_ms());
 	if (resumed || watched || drained || unknown.found)
 		ww_info("took over %d running executions and %d orchestrators; %d events while no daemon ran; "
 			"%d executions found only in the kernel (%d of them ended unseen)", resumed, watched, drained,

@@ -2,10 +2,9 @@
 /* JSON views of history records, shared by the HTTP API and the CLI's --json. */
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "observe/report.h"
+#include "lib/clock.h"
 #include "history/views.h"
 
-#define MS_NS 1000000ULL
 
 static void add_u64(cJSON *obj, const char *name, __u64 v)
 {
@@ -16,7 +15,7 @@ static void add_time(cJSON *obj, const char *name, __u64 ms)
 {
 	char ts[40];
 
-	report__rfc3339(ms * MS_NS, ts, sizeof(ts));
+	clock__rfc3339_ms(ms, ts, sizeof(ts));
 	cJSON_AddStringToObject(obj, name, ts);
 }
 

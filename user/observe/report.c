@@ -8,23 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "lib/clock.h"
 #include "observe/hist.h"
 #include "observe/syscalls.h"
 #include "observe/report.h"
 
 static const char *const net_names[WW_NET_MAX] = { "tcp", "udp", "unix", "other" };
-
-void report__rfc3339(__u64 realtime_ns, char *buf, size_t size)
-{
-	time_t secs = realtime_ns / 1000000000ULL;
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&secs, &tm);
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, size - n, ".%03lluZ",
-		 (unsigned long long)(realtime_ns % 1000000000ULL / 1000000));
-}
 
 /* Event timestamps are CLOCK_MONOTONIC; the execution knows both clocks at its start. */
 static __u64 realtime_of(const struct execution *e, __u64 mono_ns)
@@ -127,10 +116,10 @@ static cJSON *execution_json(const struct execution *e)
 		add_status_fields(obj, e->exit_status, e->ended);
 	}
 	cJSON_AddItemToObject(obj, "failure", failure_json(e, &f));
-	report__rfc3339(e->start_realtime_ns, ts, sizeof(ts));
+	clock__rfc3339(e->start_realtime_ns, ts, sizeof(ts));
 	cJSON_AddStringToObject(obj, "started_at", ts);
 	if (e->ended) {
-		report__rfc3339(e->end_realtime_ns, ts, sizeof(ts));
+		clock__rfc3339(e->end_realtime_ns, ts, sizeof(ts));
 		cJSON_AddStringToObject(obj, "ended_at", ts);
 	} else {
 		cJSON_AddNullToObject(obj, "ended_at");
@@ -224,7 +213,7 @@ cJSON *report__slow_json(const struct execution *e)
 		cJSON_AddStringToObject(ev, "syscall", syscall__name(s->nr, buf, sizeof(buf)));
 		add_u64(ev, "duration_ns", s->duration_ns);
 		cJSON_AddNumberToObject(ev, "ret", (double)s->ret);
-		report__rfc3339(realtime_of(e, s->ts_ns), ts, sizeof(ts));
+		clock__rfc3339(realtime_of(e, s->ts_ns), ts, sizeof(ts));
 		cJSON_AddStringToObject(ev, "ended_at", ts);
 		cJSON_AddItemToArray(events, ev);
 	}
