@@ -10,9 +10,8 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "alerts/alerts.h"
-#include "daemon/alertsrc.h"
 #include "alerts/recent.h"
-#include "daemon/daemon.h"
+#include "daemon/alertsrc.h"
 #include "lib/clock.h"
 #include "observe/hist.h"
 #include "observe/host.h"
@@ -48,7 +47,8 @@ struct prev {
 };
 
 struct alertsrc {
-	struct daemon *d;
+	struct alertsrc_deps deps;
+	struct alerts *alerts;
 	struct prev *prev;		/* PREV_MAX slots, by db id */
 	__u64 evals;
 	struct host_cpu host_cpu;
@@ -57,8 +57,6 @@ struct alertsrc {
 	struct recent *recent;		/* executions of the recent past, kept from history writes */
 	__u64 recent_keep_ms;		/* the longest look back a rule asked for */
 };
-
-static struct alertsrc src_state;
 
 static void point(struct alert_point **pts, int *n, int *cap, const char *metric, const char *param,
 		  const struct execution *e, double v)
@@ -320,14 +318,14 @@ static void host_points(struct alertsrc *s, __u64 now_ms, struct alert_point **p
 		if (!host__pressure(psi[i][1], &some, &full) && some.present)
 			point(pts, n, cap, psi[i][0], NULL, NULL, some.avg10);
 	}
-	probes__counters(s->d->probes, cnt);
+	probes__counters(s->deps.probes, cnt);
 	lost = probes__lost_total(cnt);
 	if (s->host_primed && now_ms > s->host_prev_ms)
 		point(pts, n, cap, "lost_events_rate", NULL, NULL, (lost - s->lost_prev) * 1e3 / (now_ms - s->host_prev_ms));
 	s->lost_prev = lost;
 	s->host_prev_ms = now_ms;
 	s->host_primed = true;
-	nst = alerts__receiver_stats(s->d->alerts, st, RECEIVERS_MAX);
+	nst = alerts__receiver_stats(s->alerts, st, RECEIVERS_MAX);
 	for (int i = 0; i < nst; i++)
 		dead += st[i].dead;
 	point(pts, n, cap, "notifications_dead", NULL, NULL, dead);
@@ -370,16 +368,16 @@ static int gauges(void *ctx, __u64 now_ms, const struct alert_rule *rules, int n
 		exec_level |= rules[i].level == LEVEL_EXECUTION;
 		host_level |= rules[i].level == LEVEL_HOST;
 	}
-	if (exec_level && tracker__count(s->d->tracker)) {
+	if (exec_level && tracker__count(s->deps.tracker)) {
 		struct gauge_walk w = { .s = s, .rules = rules, .nr = nr, .now_ms = now_ms,
 					.now_mono = now_mono, .pts = &pts, .n = &n, .cap = &cap };
 
 		/* one pass of the task iterator: uncharged CPU and the threads blocked in a syscall */
 		tasks = calloc(MAX_TASKS, sizeof(*tasks));
-		ntasks = tracker__collect_live(s->d->tracker, NULL, tasks, tasks ? MAX_TASKS : 0);
+		ntasks = tracker__collect_live(s->deps.tracker, NULL, tasks, tasks ? MAX_TASKS : 0);
 		w.tasks = tasks;
 		w.ntasks = ntasks < 0 ? 0 : ntasks;
-		daemon__foreach_live(s->d, exec_points_of, &w);
+		s->deps.foreach_live(s->deps.ctx, exec_points_of, &w);
 	}
 	if (host_level)
 		host_points(s, now_ms, &pts, &n, &cap);
@@ -409,8 +407,8 @@ static void read_recent(struct alertsrc *s, __u64 need_ms, __u64 now_ms)
 	if (recent__since(s->recent) && recent__since(s->recent) <= since)
 		return;
 	f.since_ms = since;
-	if (store__foreach_execution(s->d->store, &f, put_recent, s->recent))
-		ww_warn("alerts: cannot read recent executions: %s", store__errmsg(s->d->store));
+	if (store__foreach_execution(s->deps.store, &f, put_recent, s->recent))
+		ww_warn("alerts: cannot read recent executions: %s", store__errmsg(s->deps.store));
 	recent__set_since(s->recent, since);
 }
 
@@ -557,67 +555,78 @@ static void changed(void *ctx, const cJSON *alert)
 {
 	struct alertsrc *s = ctx;
 
-	daemon__publish(s->d, "ALERT", "alert", (cJSON *)alert);
+	s->deps.publish(s->deps.ctx, "ALERT", "alert", alert);
 }
 
-int alertsrc__start(struct daemon *d)
+struct alertsrc *alertsrc__start(const struct alertsrc_deps *deps, const char *config_file, const char *listen)
 {
 	struct alert_config *cfg = calloc(1, sizeof(*cfg));
-	struct alert_source src = { .ctx = &src_state, .gauges = gauges, .aggregate = aggregate, .changed = changed };
+	struct alertsrc *s = calloc(1, sizeof(*s));
+	struct alert_source src = { .ctx = s, .gauges = gauges, .aggregate = aggregate, .changed = changed };
 	char err[512];
-	int ret = -EINVAL;
 
-	memset(&src_state, 0, sizeof(src_state));
-	src_state.d = d;
-	src_state.prev = calloc(PREV_MAX, sizeof(*src_state.prev));
-	src_state.recent = recent__new();
-	if (!cfg || !src_state.prev || !src_state.recent) {
-		ww_err("alerts: out of memory");
-		goto out;
-	}
-	if (alert_config__load(d->cfg.config_file, cfg, err, sizeof(err))) {
-		ww_err("--config %s: %s", d->cfg.config_file, err);
-		goto out;
+	if (!cfg || !s)
+		goto nomem;
+	s->deps = *deps;
+	s->prev = calloc(PREV_MAX, sizeof(*s->prev));
+	s->recent = recent__new();
+	if (!s->prev || !s->recent)
+		goto nomem;
+	if (alert_config__load(config_file, cfg, err, sizeof(err))) {
+		ww_err("--config %s: %s", config_file, err);
+		goto fail;
 	}
 	if (!cfg->external_url[0])
-		snprintf(cfg->external_url, sizeof(cfg->external_url), "http://%s", d->cfg.listen);
-	d->alerts = alerts__new(cfg, d->store, &src, err, sizeof(err));
-	if (!d->alerts) {
+		snprintf(cfg->external_url, sizeof(cfg->external_url), "http://%s", listen);
+	s->alerts = alerts__new(cfg, deps->store, &src, err, sizeof(err));
+	if (!s->alerts) {
 		ww_err("alerts: %s", err);
 		alert_config__free(cfg);
-		goto out;
+		goto fail;
 	}
-	ret = 0;
-out:
 	free(cfg);
-	return ret;
+	return s;
+nomem:
+	ww_err("alerts: out of memory");
+fail:
+	free(cfg);
+	alertsrc__stop(s);
+	return NULL;
 }
 
-void alertsrc__stop(struct daemon *d)
+void alertsrc__stop(struct alertsrc *s)
 {
-	alerts__free(d->alerts);
-	d->alerts = NULL;
-	free(src_state.prev);
-	recent__free(src_state.recent);
-	memset(&src_state, 0, sizeof(src_state));
+	if (!s)
+		return;
+	alerts__free(s->alerts);
+	for (int i = 0; s->prev && i < PREV_MAX; i++)
+		free(s->prev[i].watch);
+	free(s->prev);
+	recent__free(s->recent);
+	free(s);
 }
 
-void alertsrc__tick(struct daemon *d)
+struct alerts *alertsrc__alerts(const struct alertsrc *s)
+{
+	return s ? s->alerts : NULL;
+}
+
+void alertsrc__tick(struct alertsrc *s)
 {
 	__u64 now = clock__now_ms();
 
-	if (!d->alerts)
+	if (!s)
 		return;
-	if (src_state.recent_keep_ms && now > src_state.recent_keep_ms)
-		recent__expire(src_state.recent, now - src_state.recent_keep_ms);
-	alerts__tick(d->alerts, now);
+	if (s->recent_keep_ms && now > s->recent_keep_ms)
+		recent__expire(s->recent, now - s->recent_keep_ms);
+	alerts__tick(s->alerts, now);
 }
 
-void alertsrc__saved(struct daemon *d, const struct exec_record *r)
+void alertsrc__saved(struct alertsrc *s, const struct exec_record *r)
 {
 	/* before the first agent rule ran, history itself is read then */
-	if (d->alerts && src_state.recent && recent__since(src_state.recent))
-		recent__put(src_state.recent, r);
+	if (s && recent__since(s->recent))
+		recent__put(s->recent, r);
 }
 
 static void event_point(struct alert_point *p, const char *metric, const char *param,
@@ -634,31 +643,31 @@ static void event_point(struct alert_point *p, const char *metric, const char *p
 	p->value = 1;
 }
 
-void alertsrc__ended(struct daemon *d, const struct execution *e, const struct exec_record *r)
+void alertsrc__ended(struct alertsrc *s, const struct execution *e, const struct exec_record *r)
 {
 	struct alert_point p;
 	__u64 now = clock__now_ms();
 	char sig[32];
 
-	if (!d->alerts || strcmp(r->status, "failed"))
+	if (!s || strcmp(r->status, "failed"))
 		return;
 	event_point(&p, "execution_failed", r->failure_category, e);
 	p.value = r->has_exit_code ? r->exit_code : r->has_signal ? r->signal : 1;
-	alerts__event(d->alerts, now, &p);
+	alerts__event(s->alerts, now, &p);
 	if (r->has_signal) {
 		snprintf(sig, sizeof(sig), "SIG%s", sigabbrev_np(r->signal) ? sigabbrev_np(r->signal) : "UNKNOWN");
 		event_point(&p, "fatal_signal", sig, e);
 		p.value = r->signal;
-		alerts__event(d->alerts, now, &p);
+		alerts__event(s->alerts, now, &p);
 	}
 }
 
-void alertsrc__oom(struct daemon *d, const struct execution *e)
+void alertsrc__oom(struct alertsrc *s, const struct execution *e)
 {
 	struct alert_point p;
 
-	if (!d->alerts)
+	if (!s)
 		return;
 	event_point(&p, "oom_kill", NULL, e);
-	alerts__event(d->alerts, clock__now_ms(), &p);
+	alerts__event(s->alerts, clock__now_ms(), &p);
 }

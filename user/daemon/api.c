@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The daemon's JSON API: validates every input, then acts under the daemon's lock. */
+/* The daemon's JSON API: validates every input and acts; the HTTP layer holds the daemon's lock around each handler. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,18 +12,16 @@
 #include <cjson/cJSON.h>
 #include "daemon/api.h"
 #include "daemon/assets.h"
-#include "lib/clock.h"
-#include "lib/version.h"
+#include "daemon/config.h"
 #include "daemon/daemon.h"
-#include "daemon/health.h"
-#include "daemon/metrics.h"
-#include "observe/probes.h"
-#include "observe/report.h"
 #include "history/snapshot.h"
 #include "history/store.h"
+#include "history/views.h"
+#include "lib/clock.h"
+#include "lib/version.h"
+#include "observe/report.h"
 #include "observe/syscalls.h"
 #include "observe/tracker.h"
-#include "history/views.h"
 
 #define MAX_PID		4194304	/* PID_MAX_LIMIT */
 #define MAX_LIMIT	1000
@@ -212,7 +210,7 @@ static cJSON *live_view(struct daemon *d, struct execution *e, struct ww_task_in
 			int *ntasks)
 {
 	struct exec_record r;
-	int n = tracker__collect_live(d->tracker, e, tasks, max);
+	int n = tracker__collect_live(daemon__tracker(d), e, tasks, max);
 
 	if (ntasks)
 		*ntasks = n > 0 ? n : 0;
@@ -242,10 +240,8 @@ static void post_execution(void *ctx, const struct http_request *req, struct htt
 	e->pid = (pid_t)pid;
 	e->completed_steps = e->total_steps = -1;
 	e->argv = daemon__cmdline((pid_t)pid);
-	pthread_mutex_lock(&d->lock);
 	err = daemon__start_execution(d, e, pidfd);
 	if (err) {
-		pthread_mutex_unlock(&d->lock);
 		http__error(resp, errno_status(err), err == -EBUSY ? "pid %ld is already tracked" :
 			    err == -ESRCH ? "pid %ld exited" :
 			    err == -ECHILD ? "pid %ld has already exited (a zombie its parent has not reaped)" :
@@ -254,7 +250,6 @@ static void post_execution(void *ctx, const struct http_request *req, struct htt
 	}
 	reply(resp, 201, live_view(d, e, NULL, 0, NULL));
 	e = NULL;	/* the tracker owns it now */
-	pthread_mutex_unlock(&d->lock);
 cleanup:
 	if (pidfd >= 0)
 		close(pidfd);
@@ -279,9 +274,7 @@ static void post_orchestrator(void *ctx, const struct http_request *req, struct 
 	pidfd = open_target(pid, resp);
 	if (pidfd < 0)
 		goto cleanup;
-	pthread_mutex_lock(&d->lock);
 	err = daemon__add_orchestrator(d, (pid_t)pid, pidfd, session, &id);
-	pthread_mutex_unlock(&d->lock);
 	if (err) {
 		http__error(resp, errno_status(err), "cannot watch pid %ld: %s", pid,
 			    err == -EBUSY ? "it is already tracked" :
@@ -394,9 +387,7 @@ static void list_executions(void *ctx, const struct http_request *req, struct ht
 	    !since_param(http_request__query(req, "since"), &f.since_ms, resp) ||
 	    !limit_param(req, 100, &f.limit, resp))
 		return;
-	pthread_mutex_lock(&d->lock);
-	err = store__list_executions(d->store, &f, &rows, &n);
-	pthread_mutex_unlock(&d->lock);
+	err = store__list_executions(daemon__store(d), &f, &rows, &n);
 	REPLY_ROWS(resp, err, rows, n, views__exec);
 }
 
@@ -432,12 +423,12 @@ static void add_live_detail(struct execution *e, const struct ww_task_info *task
 	}
 }
 
-static void add_extra(struct daemon *d, __u64 id, const char *key, cJSON *out)
+static void add_extra(struct store *store, __u64 id, const char *key, cJSON *out)
 {
 	char *text = NULL;
 	cJSON *doc;
 
-	if (store__get_extra(d->store, id, key, &text))
+	if (store__get_extra(store, id, key, &text))
 		return;
 	doc = cJSON_Parse(text);
 	if (doc)
@@ -448,6 +439,7 @@ static void add_extra(struct daemon *d, __u64 id, const char *key, cJSON *out)
 static void get_execution(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	struct daemon *d = ctx;
+	struct store *store = daemon__store(d);
 	struct syscall_row *sys = NULL;
 	struct sample_row *samples = NULL;
 	struct ww_task_info *tasks = NULL;
@@ -459,7 +451,6 @@ static void get_execution(void *ctx, const struct http_request *req, struct http
 
 	if (!id_param(req, &id, resp))
 		return;
-	pthread_mutex_lock(&d->lock);
 	e = daemon__find_live(d, id);
 	if (e) {
 		/* one pass of the task iterator serves both the uncharged CPU and the blocked threads */
@@ -470,16 +461,15 @@ static void get_execution(void *ctx, const struct http_request *req, struct http
 		cJSON_AddItemToObject(out, "runqueue_latency", report__hist_json(e->totals.rq_hist, 0));
 		cJSON_AddItemToObject(out, "slow_syscalls", report__slow_json(e));
 		cJSON_AddItemToObject(out, "syscall_histograms", report__syscall_histograms(e));
-	} else if (!store__get_execution(d->store, id, &r)) {
+	} else if (!store__get_execution(store, id, &r)) {
 		out = views__exec(&r);
-		store__syscalls(d->store, id, &sys, &nsys);
-		add_extra(d, id, "runqueue_latency", out);
-		add_extra(d, id, "slow_syscalls", out);
-		add_extra(d, id, "syscall_histograms", out);
+		store__syscalls(store, id, &sys, &nsys);
+		add_extra(store, id, "runqueue_latency", out);
+		add_extra(store, id, "slow_syscalls", out);
+		add_extra(store, id, "syscall_histograms", out);
 	}
 	if (out)
-		store__samples(d->store, id, &samples, &nsamples);
-	pthread_mutex_unlock(&d->lock);
+		store__samples(store, id, &samples, &nsamples);
 	free(tasks);
 	if (!out) {
 		http__error(resp, 404, "no execution %llu", (unsigned long long)id);
@@ -502,15 +492,13 @@ static void delete_execution(void *ctx, const struct http_request *req, struct h
 
 	if (!id_param(req, &id, resp))
 		return;
-	pthread_mutex_lock(&d->lock);
 	e = daemon__find_live(d, id);
-	known = e || !store__get_execution(d->store, id, &r);
+	known = e || !store__get_execution(daemon__store(d), id, &r);
 	if (e) {
 		e->detached = true;
 		daemon__finalize(d, e);
-		saved = !store__get_execution(d->store, id, &r) && !strcmp(r.status, "detached");
+		saved = !store__get_execution(daemon__store(d), id, &r) && !strcmp(r.status, "detached");
 	}
-	pthread_mutex_unlock(&d->lock);
 	if (!known)
 		http__error(resp, 404, "no execution %llu", (unsigned long long)id);
 	else if (!e)
@@ -545,7 +533,6 @@ static void patch_execution(void *ctx, const struct http_request *req, struct ht
 		http__error(resp, 400, "'status' must be \"completed\" or \"failed\"");
 		goto cleanup;
 	}
-	pthread_mutex_lock(&d->lock);
 	e = daemon__find_live(d, id);
 	if (e) {
 		if (done != -2)
@@ -560,7 +547,7 @@ static void patch_execution(void *ctx, const struct http_request *req, struct ht
 			e->progress_at_ms = clock__now_ms();
 		daemon__save(d, e);
 		out = live_view(d, e, NULL, 0, NULL);
-	} else if (!store__get_execution(d->store, id, &r)) {
+	} else if (!store__get_execution(daemon__store(d), id, &r)) {
 		if (done != -2)
 			r.completed_steps = (int)done;
 		if (total != -2)
@@ -569,10 +556,9 @@ static void patch_execution(void *ctx, const struct http_request *req, struct ht
 			snprintf(r.current_step, sizeof(r.current_step), "%s", step);
 		if (status[0] && strcmp(r.status, "running"))
 			snprintf(r.status, sizeof(r.status), "%s", status);
-		if (!store__upsert_execution(d->store, &r, NULL, 0))
+		if (!store__upsert_execution(daemon__store(d), &r, NULL, 0))
 			out = views__exec(&r);
 	}
-	pthread_mutex_unlock(&d->lock);
 	if (out)
 		reply(resp, 200, out);
 	else
@@ -589,9 +575,7 @@ static void list_orchestrations(void *ctx, const struct http_request *req, struc
 
 	if (!limit_param(req, 100, &limit, resp))
 		return;
-	pthread_mutex_lock(&d->lock);
-	err = store__orchestrations(d->store, limit, &rows, &n);
-	pthread_mutex_unlock(&d->lock);
+	err = store__orchestrations(daemon__store(d), limit, &rows, &n);
 	REPLY_ROWS(resp, err, rows, n, views__orch);
 }
 
@@ -605,11 +589,9 @@ static void get_orchestration(void *ctx, const struct http_request *req, struct 
 	int n = 0, err;
 
 	snprintf(f.session, sizeof(f.session), "%s", req->params[0]);
-	pthread_mutex_lock(&d->lock);
-	err = store__orchestration(d->store, req->params[0], &o);
+	err = store__orchestration(daemon__store(d), req->params[0], &o);
 	if (!err)
-		err = store__list_executions(d->store, &f, &rows, &n);
-	pthread_mutex_unlock(&d->lock);
+		err = store__list_executions(daemon__store(d), &f, &rows, &n);
 	if (err) {
 		http__error(resp, err == -ENOENT ? 404 : 500, err == -ENOENT ? "no orchestration '%s'" :
 			    "cannot read history for '%s'", req->params[0]);
@@ -632,9 +614,7 @@ static void get_performance(void *ctx, const struct http_request *req, struct ht
 
 	if (!since_param(http_request__query(req, "since"), &since, resp))
 		return;
-	pthread_mutex_lock(&d->lock);
-	err = store__performance(d->store, since, &rows, &n);
-	pthread_mutex_unlock(&d->lock);
+	err = store__performance(daemon__store(d), since, &rows, &n);
 	REPLY_ROWS(resp, err, rows, n, views__perf);
 }
 
@@ -646,33 +626,24 @@ static void get_failures(void *ctx, const struct http_request *req, struct http_
 
 	if (!limit_param(req, 20, &limit, resp))
 		return;
-	pthread_mutex_lock(&d->lock);
-	err = store__failures(d->store, limit, &rows, &n);
-	pthread_mutex_unlock(&d->lock);
+	err = store__failures(daemon__store(d), limit, &rows, &n);
 	REPLY_ROWS(resp, err, rows, n, views__exec);
 }
 
 static void get_health(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
 	bool healthy;
 	cJSON *out;
 
 	(void)req;
-	pthread_mutex_lock(&d->lock);
-	out = health__report(d, &healthy);
-	pthread_mutex_unlock(&d->lock);
+	out = daemon__health(ctx, &healthy);
 	reply(resp, healthy ? 200 : 503, out);
 }
 
 static void get_metrics(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
-
 	(void)req;
-	pthread_mutex_lock(&d->lock);
-	resp->body = metrics__render(d);
-	pthread_mutex_unlock(&d->lock);
+	resp->body = daemon__metrics(ctx);
 	if (!resp->body) {
 		http__error(resp, 500, "cannot render metrics");
 		return;
@@ -685,18 +656,17 @@ static void get_metrics(void *ctx, const struct http_request *req, struct http_r
 static void get_info(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	struct daemon *d = ctx;
+	const struct config *cfg = daemon__config(d);
 	cJSON *out = cJSON_CreateObject(), *features;
 
 	(void)req;
 	cJSON_AddStringToObject(out, "name", "workerwatch");
 	cJSON_AddStringToObject(out, "version", WORKERWATCH_VERSION);
-	pthread_mutex_lock(&d->lock);
-	cJSON_AddNumberToObject(out, "sample_interval_s", (double)d->cfg.sample_interval_s);
-	cJSON_AddNumberToObject(out, "slow_syscall_ms", (double)d->cfg.slow_syscall_ms);
-	pthread_mutex_unlock(&d->lock);
+	cJSON_AddNumberToObject(out, "sample_interval_s", (double)cfg->sample_interval_s);
+	cJSON_AddNumberToObject(out, "slow_syscall_ms", (double)cfg->slow_syscall_ms);
 	features = cJSON_AddObjectToObject(out, "features");
 	cJSON_AddBoolToObject(features, "stream", true);
-	cJSON_AddBoolToObject(features, "alerts", d->alerts != NULL);
+	cJSON_AddBoolToObject(features, "alerts", daemon__alerts(d) != NULL);
 	reply(resp, 200, out);
 }
 
@@ -734,7 +704,7 @@ static void get_asset(void *ctx, const struct http_request *req, struct http_res
 }
 
 /* method, path, handler, mutating (needs the token), private (a read of command lines, labels, payloads) */
-const struct http_route daemon_routes[] = {
+const struct http_route api_routes[] = {
 	{ "GET", "/", get_index, false, false },
 	{ "GET", "/assets/{name}", get_asset, false, false },
 	{ "GET", "/health", get_health, false, false },
@@ -753,7 +723,7 @@ const struct http_route daemon_routes[] = {
 	API_ALERT_ROUTES
 };
 
-const int daemon_nroutes = sizeof(daemon_routes) / sizeof(daemon_routes[0]);
+const int api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
 
 /* For the other API modules. */
 void api__reply(struct http_response *resp, int status, cJSON *obj)

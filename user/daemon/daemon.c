@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,19 +16,26 @@
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
-#include "daemon/daemon.h"
-#include "daemon/resume.h"
+#include "daemon/agent_totals.h"
 #include "daemon/alertsrc.h"
+#include "daemon/api.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
 #include "daemon/eventlog.h"
+#include "daemon/health.h"
+#include "daemon/http.h"
+#include "daemon/metrics.h"
+#include "daemon/resume.h"
+#include "daemon/status.h"
+#include "history/snapshot.h"
+#include "history/store.h"
+#include "history/views.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "observe/probes.h"
 #include "observe/report.h"
-#include "history/snapshot.h"
-#include "history/store.h"
 #include "observe/syscalls.h"
 #include "observe/tracker.h"
-#include "history/views.h"
 
 #define SETTLE_NS	(20 * 1000000ULL)	/* lets a root's final context switch land */
 #define PRUNE_EVERY_MS	(3600 * 1000ULL)
@@ -35,14 +43,37 @@
 #define GONE_CHECK_MS	1000	/* how often roots are checked for an exit no event told of */
 #define GONE_TASKS_MAX	65536
 
-const double daemon_duration_bounds[DAEMON_HIST_BOUNDS] = {
-	0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400 };
-const double daemon_cpu_bounds[DAEMON_HIST_BOUNDS] = {
-	0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600 };
-const double daemon_rss_bounds[DAEMON_HIST_BOUNDS] = {
-	1 << 20, 4 << 20, 16 << 20, 64 << 20, 128 << 20, 256 << 20, 512 << 20,
-	1024.0 * (1 << 20), 2048.0 * (1 << 20), 4096.0 * (1 << 20), 8192.0 * (1 << 20),
-	16384.0 * (1 << 20) };
+#define MAX_ORCHS	64
+
+struct daemon {
+	struct config cfg;
+	pthread_mutex_t lock;		/* everything below; HTTP handlers run on their own threads */
+	struct probes *probes;
+	struct tracker *tracker;
+	struct store *store;
+	struct eventlog *log;
+	struct http_server *http;
+	struct alertsrc *alertsrc;	/* rules, alert states and notifications */
+	struct health *health;
+	struct agent_totals *agent_totals;
+	char token[65];
+	char env_names[CONFIG_MAX_ENV_LABELS][64];
+	int nr_env_names;
+
+	struct orchestrator orchs[MAX_ORCHS];
+	int nr_orchs;
+	__u64 next_orch_id;
+
+	__u64 executions_started;
+	__u64 db_errors;
+	bool db_ok;
+	__u64 last_poll_ms;
+	__u64 last_sample_ms;
+	__u64 last_prune_ms;
+	__u64 last_sweep_ms;
+	__u64 last_gone_check_ms;
+	int lock_fd;			/* DB.pid, locked while this daemon runs */
+};
 
 /* SIGTERM and SIGINT keep the kernel state for the next start; SIGUSR1 (--detach-all) does not. */
 enum { STOP_KEEP = 1, STOP_DETACH_ALL = 2 };
@@ -53,9 +84,58 @@ static void on_stop(int sig)
 	stop_requested = sig == SIGUSR1 ? STOP_DETACH_ALL : STOP_KEEP;
 }
 
+const struct config *daemon__config(const struct daemon *d)
+{
+	return &d->cfg;
+}
+
+struct store *daemon__store(struct daemon *d)
+{
+	return d->store;
+}
+
+struct tracker *daemon__tracker(struct daemon *d)
+{
+	return d->tracker;
+}
+
+struct probes *daemon__probes(struct daemon *d)
+{
+	return d->probes;
+}
+
+struct alerts *daemon__alerts(struct daemon *d)
+{
+	return alertsrc__alerts(d->alertsrc);
+}
+
 int daemon__foreach_live(struct daemon *d, int (*fn)(struct execution *e, void *ctx), void *ctx)
 {
 	return tracker__foreach(d->tracker, fn, ctx);
+}
+
+/* The same for the alert feed's hand-ins. */
+static int foreach_live(void *daemon, int (*fn)(struct execution *e, void *ctx), void *ctx)
+{
+	return daemon__foreach_live(daemon, fn, ctx);
+}
+
+const struct orchestrator *daemon__find_orchestrator(struct daemon *d, __u64 id)
+{
+	for (int i = 0; i < d->nr_orchs; i++)
+		if (d->orchs[i].id == id)
+			return &d->orchs[i];
+	return NULL;
+}
+
+void daemon__drop_orchestrators(struct daemon *d, bool forget)
+{
+	for (int i = 0; i < d->nr_orchs; i++) {
+		close(d->orchs[i].pidfd);
+		if (forget)
+			store__forget_orchestrator(d->store, d->orchs[i].id);
+	}
+	d->nr_orchs = 0;
 }
 
 struct find_ctx {
@@ -81,8 +161,44 @@ struct execution *daemon__find_live(struct daemon *d, __u64 db_id)
 	return f.found;
 }
 
-void daemon__publish(struct daemon *d, const char *kind, const char *stream_event, cJSON *obj)
+/* The handles and counters /health and /metrics read. */
+static void status_of(struct daemon *d, struct daemon_status *st)
 {
+	*st = (struct daemon_status){
+		.probes = d->probes,
+		.tracker = d->tracker,
+		.store = d->store,
+		.alerts = alertsrc__alerts(d->alertsrc),
+		.agents = d->agent_totals,
+		.db_path = d->cfg.db,
+		.orchestrators = d->nr_orchs,
+		.executions_started = d->executions_started,
+		.db_errors = d->db_errors,
+		.db_ok = d->db_ok,
+		.last_poll_ms = d->last_poll_ms,
+	};
+}
+
+cJSON *daemon__health(struct daemon *d, bool *healthy)
+{
+	struct daemon_status st;
+
+	status_of(d, &st);
+	return health__report(d->health, &st, healthy);
+}
+
+char *daemon__metrics(struct daemon *d)
+{
+	struct daemon_status st;
+
+	status_of(d, &st);
+	return metrics__render(&st);
+}
+
+/* Broadcasts a JSON object to stream clients and writes it to the event log. */
+static void publish(void *daemon, const char *kind, const char *stream_event, const cJSON *obj)
+{
+	struct daemon *d = daemon;
 	char *text = cJSON_PrintUnformatted(obj);
 
 	if (!text)
@@ -116,7 +232,7 @@ int daemon__save(struct daemon *d, struct execution *e)
 	}
 	d->db_ok = true;
 	e->db_id = r.id;
-	alertsrc__saved(d, &r);
+	alertsrc__saved(d->alertsrc, &r);
 	return 0;
 }
 
@@ -209,7 +325,7 @@ void daemon__announce(struct daemon *d, struct execution *e)
 	cmd = cJSON_AddArrayToObject(ev, "command");
 	for (char **a = e->argv; a && *a; a++)
 		cJSON_AddItemToArray(cmd, cJSON_CreateString(*a));
-	daemon__publish(d, "STARTED", "execution_start", ev);
+	publish(d, "STARTED", "execution_start", ev);
 	cJSON_Delete(ev);
 }
 
@@ -259,7 +375,7 @@ int daemon__watch_orchestrator(struct daemon *d, const struct orch_registration 
 	struct orchestrator *o;
 	int err;
 
-	if (d->nr_orchs == DAEMON_MAX_ORCHS)
+	if (d->nr_orchs == MAX_ORCHS)
 		return -ENOSPC;
 	err = ensure_attached(d);
 	if (err)
@@ -445,7 +561,7 @@ static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *
 		daemon__root_ended(d, e, h->ts_ns, x->exit_status);
 	}
 	if (h->type == WW_EV_OOM)
-		alertsrc__oom(d, e);
+		alertsrc__oom(d->alertsrc, e);
 	if (h->type >= sizeof(event_kinds) / sizeof(event_kinds[0]) || !event_kinds[h->type])
 		return;
 	ev = exec_ref(e);
@@ -473,44 +589,8 @@ static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *
 		cJSON_AddStringToObject(ev, "syscall", syscall__name(s->nr, buf, sizeof(buf)));
 		cJSON_AddNumberToObject(ev, "duration_ns", (double)s->duration_ns);
 	}
-	daemon__publish(d, event_kinds[h->type], NULL, ev);
+	publish(d, event_kinds[h->type], NULL, ev);
 	cJSON_Delete(ev);
-}
-
-static struct agent_stats *agent_stats_of(struct daemon *d, const char *agent)
-{
-	for (int i = 0; i < d->nr_agents; i++)
-		if (!strcmp(d->agents[i].agent, agent))
-			return &d->agents[i];
-	if (d->nr_agents < DAEMON_MAX_AGENTS) {
-		struct agent_stats *a = &d->agents[d->nr_agents++];
-
-		snprintf(a->agent, sizeof(a->agent), "%s", agent);
-		return a;
-	}
-	snprintf(d->agents[DAEMON_MAX_AGENTS].agent, EXEC_NAME_LEN, "other");
-	return &d->agents[DAEMON_MAX_AGENTS];
-}
-
-static void observe(__u64 *buckets, double *sum, const double *bounds, double v)
-{
-	for (int i = 0; i < DAEMON_HIST_BOUNDS; i++)
-		if (v <= bounds[i])
-			buckets[i]++;
-	*sum += v;
-}
-
-static void roll_up(struct daemon *d, const struct execution *e, const struct exec_record *r)
-{
-	struct agent_stats *a = agent_stats_of(d, e->agent);
-	struct failure f;
-
-	execution__classify(e, &f);
-	a->by_outcome[e->detached ? FAILURE_MAX : f.category]++;
-	a->count++;
-	observe(a->duration_buckets, &a->duration_sum, daemon_duration_bounds, r->duration_ms / 1e3);
-	observe(a->cpu_buckets, &a->cpu_sum, daemon_cpu_bounds, r->on_cpu_ns / 1e9);
-	observe(a->rss_buckets, &a->rss_sum, daemon_rss_bounds, (double)r->peak_rss_bytes);
 }
 
 /* What has no column in history: the latency histograms and the slow syscalls. */
@@ -549,9 +629,9 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	daemon__save(d, e);
 	snapshot__record(e, &r);
 	/* before the extras are written: a failure page should not wait for them */
-	alertsrc__ended(d, e, &r);
+	alertsrc__ended(d->alertsrc, e, &r);
 	save_extras(d, e);
-	roll_up(d, e, &r);
+	agent_totals__add(d->agent_totals, e, &r);
 
 	ev = exec_ref(e);
 	cJSON_AddStringToObject(ev, "status", r.status);
@@ -566,7 +646,7 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	cJSON_AddNumberToObject(ev, "duration_ms", (double)r.duration_ms);
 	cJSON_AddNumberToObject(ev, "on_cpu_ns", (double)r.on_cpu_ns);
 	cJSON_AddNumberToObject(ev, "peak_rss_bytes", (double)r.peak_rss_bytes);
-	daemon__publish(d, !strcmp(r.status, "failed") ? "FAILED" : "COMPLETED", "execution_end", ev);
+	publish(d, !strcmp(r.status, "failed") ? "FAILED" : "COMPLETED", "execution_end", ev);
 	cJSON_Delete(ev);
 
 	store__forget_tracking(d->store, e->db_id);
@@ -602,7 +682,7 @@ static int sample_one(struct execution *e, void *ctx)
 	cJSON_AddNumberToObject(ev, "net_sent_bytes", (double)row->net_sent_bytes);
 	cJSON_AddNumberToObject(ev, "net_recv_bytes", (double)row->net_recv_bytes);
 	cJSON_AddNumberToObject(ev, "processes", (double)row->processes);
-	daemon__publish(x->d, NULL, "sample", ev);
+	publish(x->d, NULL, "sample", ev);
 	cJSON_Delete(ev);
 	daemon__save(x->d, e);
 	return 0;
@@ -755,7 +835,7 @@ static int tick(struct daemon *d)
 		tracker__sweep(d->tracker);
 	}
 	reap_orchestrators(d);
-	alertsrc__tick(d);
+	alertsrc__tick(d->alertsrc);
 	return (int)((x.wait_ns + 999999) / 1000000);
 }
 
@@ -894,7 +974,10 @@ static void shutdown_all(struct daemon *d, bool detach_all)
 	pthread_mutex_lock(&d->lock);
 	if (d->tracker)
 		resume__stop(d, detach_all);
-	alertsrc__stop(d);
+	alertsrc__stop(d->alertsrc);
+	d->alertsrc = NULL;
+	health__free(d->health);
+	agent_totals__free(d->agent_totals);
 	tracker__free(d->tracker);
 	probes__free(d->probes);
 	if (d->log)
@@ -987,8 +1070,25 @@ static enum http_read_auth read_auth_of(const struct config *c)
 	return HTTP_READ_AUTH_PRIVATE;
 }
 
-int daemon__run(struct daemon *d)
+/* The alert engine, fed from the tracker, history and the probes, publishing through the daemon. */
+static int start_alerts(struct daemon *d)
 {
+	struct alertsrc_deps deps = {
+		.tracker = d->tracker,
+		.store = d->store,
+		.probes = d->probes,
+		.ctx = d,
+		.foreach_live = foreach_live,
+		.publish = publish,
+	};
+
+	d->alertsrc = alertsrc__start(&deps, d->cfg.config_file, d->cfg.listen);
+	return d->alertsrc ? 0 : -EINVAL;
+}
+
+int daemon__run(const struct config *cfg)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
 	struct eventlog_opts lopts = {};
 	struct probes_opts popts = {};
 	struct tracker_hooks hooks = { .ctx = d, .orch_child = on_orch_child, .event = on_event };
@@ -997,12 +1097,16 @@ int daemon__run(struct daemon *d)
 	char addr[128];
 	int port, err = 1, wait_ms = 200;
 
+	if (!d)
+		return 1;
+	d->cfg = *cfg;
 	d->lock_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	parse_env_names(d);
 	if (config__listen_addr(&d->cfg, addr, sizeof(addr), &port)) {
 		ww_err("--listen wants ADDR:PORT, not '%s'", d->cfg.listen);
-		return 2;
+		err = 2;
+		goto cleanup;
 	}
 	if (strcmp(d->cfg.read_access, "private") && strcmp(d->cfg.read_access, "loopback") &&
 	    strcmp(d->cfg.read_access, "token") && strcmp(d->cfg.read_access, "open")) {
@@ -1012,6 +1116,10 @@ int daemon__run(struct daemon *d)
 	if (d->cfg.detach_all && stop_running_daemon(d))
 		goto cleanup;
 	if (lock_instance(d))
+		goto cleanup;
+	d->health = health__new();
+	d->agent_totals = agent_totals__new();
+	if (!d->health || !d->agent_totals)
 		goto cleanup;
 	d->store = store__open(d->cfg.db, true);
 	if (!d->store) {
@@ -1023,7 +1131,7 @@ int daemon__run(struct daemon *d)
 	lopts.max_bytes = d->cfg.log_max_mb << 20;
 	lopts.retention_days = (int)d->cfg.log_retention_days;
 	d->log = eventlog__open(&lopts);
-	if (!d->log || load_token(d) || alertsrc__start(d))
+	if (!d->log || load_token(d))
 		goto cleanup;
 	popts.slow_syscall_ns = d->cfg.slow_syscall_ms * 1000000ULL;
 	popts.pin_dir = d->cfg.pin_dir;
@@ -1034,7 +1142,7 @@ int daemon__run(struct daemon *d)
 	if (!d->tracker)
 		goto cleanup;
 	tracker__set_hooks(d->tracker, &hooks);
-	if (resume__start(d))
+	if (start_alerts(d) || resume__start(d))
 		goto cleanup;
 	if (d->cfg.detach_all) {
 		/* take up what the kernel still tracks, then end it all as detached */
@@ -1049,9 +1157,10 @@ int daemon__run(struct daemon *d)
 	hopts.max_body = d->cfg.max_body_bytes;
 	hopts.read_auth = read_auth_of(&d->cfg);
 	hopts.allowed_hosts = d->cfg.allowed_hosts;
-	hopts.routes = daemon_routes;
-	hopts.nroutes = daemon_nroutes;
+	hopts.routes = api_routes;
+	hopts.nroutes = api_nroutes;
 	hopts.ctx = d;
+	hopts.lock = &d->lock;
 	d->http = http__start(&hopts);
 	if (!d->http)
 		goto cleanup;
@@ -1077,5 +1186,6 @@ int daemon__run(struct daemon *d)
 cleanup:
 	shutdown_all(d, stop_requested == STOP_DETACH_ALL);
 	pthread_mutex_destroy(&d->lock);
+	free(d);
 	return err;
 }

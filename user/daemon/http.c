@@ -74,6 +74,7 @@ struct http_server {
 	const struct http_route *routes;
 	int nroutes;
 	void *ctx;
+	pthread_mutex_t *handler_lock;	/* the caller's, held around each handler */
 	int max_stream_clients;
 	int keepalive_ms;
 
@@ -903,7 +904,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req.authorized = rq->authorized;
 	req.from_loopback = rq->from_loopback;
 	req.conn = conn;
+	if (s->handler_lock)
+		pthread_mutex_lock(s->handler_lock);
 	rq->route->fn(s->ctx, &req, &resp);
+	if (s->handler_lock)
+		pthread_mutex_unlock(s->handler_lock);
 	return send_response(conn, method, url, &resp, NULL, NULL);
 }
 
@@ -1080,6 +1085,7 @@ struct http_server *http__start(const struct http_opts *o)
 	s->routes = o->routes;
 	s->nroutes = o->nroutes;
 	s->ctx = o->ctx;
+	s->handler_lock = o->lock;
 	s->max_stream_clients = o->max_stream_clients > 0 ? o->max_stream_clients : DEFAULT_STREAM_CLIENTS;
 	s->keepalive_ms = o->stream_keepalive_ms > 0 ? o->stream_keepalive_ms : DEFAULT_KEEPALIVE_MS;
 	/* a keepalive must come well within the connection timeout */
