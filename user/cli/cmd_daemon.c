@@ -11,6 +11,8 @@ int cmd_daemon(int argc, char **argv)
 	struct config cfg;
 	int err;
 
+	/* a daemon says where it listens and when it stops; -v adds debug output */
+	log_verbosity = LOG_INFO;
 	config__defaults(&cfg);
 	err = config__parse(&cfg, argc, argv);
 	if (err)

@@ -1168,7 +1168,7 @@ int daemon__run(const struct config *cfg)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ww_log(LOG_ERROR, "listening on http://%s:%d (history %s, events %s)", addr,
+	ww_info("listening on http://%s:%d (history %s, events %s)", addr,
 	       http__port(d->http), d->cfg.db, d->cfg.log_dir);
 	print_dashboard_url(d, addr);
 	d->last_sample_ms = clock__now_ms();
@@ -1181,7 +1181,7 @@ int daemon__run(const struct config *cfg)
 		wait_ms = tick(d);
 		pthread_mutex_unlock(&d->lock);
 	}
-	ww_log(LOG_ERROR, "stopping%s", stop_requested == STOP_DETACH_ALL ? " and detaching everything" : "");
+	ww_info("stopping%s", stop_requested == STOP_DETACH_ALL ? " and detaching everything" : "");
 	err = 0;
 cleanup:
 	shutdown_all(d, stop_requested == STOP_DETACH_ALL);

@@ -1138,7 +1138,7 @@ struct http_server *http__start(const struct http_opts *o)
 		ww_err("cannot start the HTTP server on %s port %d: %s", addr, s->port, strerror(-err));
 		goto cleanup;
 	}
-	ww_info("http: listening on %s port %d", addr, s->port);
+	ww_debug("http: listening on %s port %d", addr, s->port);
 cleanup:
 	if (err) {
 		if (fd >= 0)
