@@ -484,19 +484,19 @@ static void read_exec(sqlite3_stmt *st, struct exec_record *e)
 	e->files_written = r_u64(&r);
 }
 
-static void read_orch(sqlite3_stmt *st, struct orch_record *o)
+static int read_orch(struct reader *r, void *row)
 {
-	struct reader r = { .st = st };
+	struct orch_record *o = row;
 
-	memset(o, 0, sizeof(*o));
-	R_TEXT(&r, o->session);
-	R_TEXT(&r, o->status);
-	o->executions = r_int(&r);
-	o->running = r_int(&r);
-	o->completed = r_int(&r);
-	o->failed = r_int(&r);
-	o->started_at_ms = r_u64(&r);
-	o->ended_at_ms = r_u64(&r);
+	R_TEXT(r, o->session);
+	R_TEXT(r, o->status);
+	o->executions = r_int(r);
+	o->running = r_int(r);
+	o->completed = r_int(r);
+	o->failed = r_int(r);
+	o->started_at_ms = r_u64(r);
+	o->ended_at_ms = r_u64(r);	/* NULL reads as 0 */
+	return 0;
 }
 
 /* Makes room for one more element of a growing array. */
@@ -516,6 +516,56 @@ static int grow(void **v, int *cap, int n, size_t size)
 	*v = nv;
 	*cap = ncap;
 	return 0;
+}
+
+/* What a list query reads into each element of its array. */
+struct list_def {
+	const char *what;			/* for the error message */
+	size_t size;				/* of one element */
+	/* Reads the current row into row (zeroed); 0 or -errno. */
+	int (*read_row)(struct reader *r, void *row);
+	/* Frees rows[0..n) and the array, for elements that own memory; NULL: free(). */
+	void (*free_rows)(void *rows, int n);
+};
+
+/*
+ * The one list reader: steps st to its end, each row into a new element of
+ * a growing array. On failure it frees what it read and returns -errno with
+ * *out NULL and *n 0.
+ */
+static int read_list(struct store *s, sqlite3_stmt *st, const struct list_def *def, void **out, int *n)
+{
+	void *v = NULL;
+	int err = 0, rc, cnt = 0, cap = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct reader r = { .st = st };
+		void *row;
+
+		err = grow(&v, &cap, cnt, def->size);
+		if (err)
+			goto cleanup;
+		row = (char *)v + (size_t)cnt++ * def->size;
+		memset(row, 0, def->size);
+		/* counted even when it fails, so that cleanup frees what it did get */
+		err = def->read_row(&r, row);
+		if (err)
+			goto cleanup;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail(s, rc, def->what);
+cleanup:
+	if (err) {
+		if (def->free_rows)
+			def->free_rows(v, cnt);
+		else
+			free(v);
+		v = NULL;
+		cnt = 0;
+	}
+	*out = v;
+	*n = cnt;
+	return err;
 }
 
 /* ---- opening ---- */
@@ -1145,129 +1195,80 @@ int store__failures(struct store *s, int limit, struct exec_record **out, int *n
 	return store__list_executions(s, &f, out, n);
 }
 
-int store__syscalls(struct store *s, __u64 id, struct syscall_row **out, int *n)
+static int read_syscall(struct reader *r, void *p)
 {
-	static const char *const what = "cannot read syscall rows";
-	struct syscall_row *v = NULL;
+	struct syscall_row *row = p;
+
+	R_TEXT(r, row->name);
+	row->count = r_u64(r);
+	row->errors = r_u64(r);
+	row->total_ns = r_u64(r);
+	row->p50_ns = r_u64(r);
+	row->p90_ns = r_u64(r);
+	row->p99_ns = r_u64(r);
+	row->max_ns = r_u64(r);
+	return 0;
+}
+
+/* A list query with up to one bound integer, ?1. */
+static int list_query(struct store *s, const char *sql, __u64 arg, const struct list_def *def, void **out, int *n)
+{
 	sqlite3_stmt *st = NULL;
-	int err, rc, cnt = 0, cap = 0;
+	int err;
 
 	lock(s);
-	err = prepare(s, "SELECT name, count, errors, total_ns, p50_ns, p90_ns, p99_ns, max_ns"
-			 " FROM syscalls WHERE exec_id = ?1 ORDER BY total_ns DESC, name", &st, what);
-	if (err)
-		goto cleanup;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct reader r = { .st = st };
-		struct syscall_row *row;
-
-		err = grow((void **)&v, &cap, cnt, sizeof(*v));
-		if (err)
-			goto cleanup;
-		row = &v[cnt++];
-		memset(row, 0, sizeof(*row));
-		R_TEXT(&r, row->name);
-		row->count = r_u64(&r);
-		row->errors = r_u64(&r);
-		row->total_ns = r_u64(&r);
-		row->p50_ns = r_u64(&r);
-		row->p90_ns = r_u64(&r);
-		row->p99_ns = r_u64(&r);
-		row->max_ns = r_u64(&r);
+	err = prepare(s, sql, &st, def->what);
+	if (!err) {
+		if (sqlite3_bind_parameter_count(st))
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)arg);
+		err = read_list(s, st, def, out, n);
+	} else {
+		*out = NULL;
+		*n = 0;
 	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(s, rc, what);
-cleanup:
 	sqlite3_finalize(st);
 	unlock(s);
-	if (err) {
-		free(v);
-		v = NULL;
-		cnt = 0;
-	}
-	*out = v;
-	*n = cnt;
 	return err;
+}
+
+int store__syscalls(struct store *s, __u64 id, struct syscall_row **out, int *n)
+{
+	static const struct list_def def = { "cannot read syscall rows", sizeof(**out), read_syscall, NULL };
+
+	return list_query(s, "SELECT name, count, errors, total_ns, p50_ns, p90_ns, p99_ns, max_ns"
+			  " FROM syscalls WHERE exec_id = ?1 ORDER BY total_ns DESC, name", id, &def, (void **)out, n);
+}
+
+static int read_sample(struct reader *r, void *p)
+{
+	struct sample_row *row = p;
+
+	row->exec_id = r_u64(r);
+	row->ts_ms = r_u64(r);
+	row->on_cpu_ns = r_u64(r);
+	row->rss_bytes = r_u64(r);
+	row->syscalls = r_u64(r);
+	row->net_sent_bytes = r_u64(r);
+	row->net_recv_bytes = r_u64(r);
+	row->processes = r_u64(r);
+	return 0;
 }
 
 int store__samples(struct store *s, __u64 id, struct sample_row **out, int *n)
 {
-	static const char *const what = "cannot read samples";
-	struct sample_row *v = NULL;
-	sqlite3_stmt *st = NULL;
-	int err, rc, cnt = 0, cap = 0;
+	static const struct list_def def = { "cannot read samples", sizeof(**out), read_sample, NULL };
 
-	lock(s);
-	err = prepare(s, "SELECT exec_id, ts_ms, on_cpu_ns, rss_bytes, syscalls, net_sent_bytes,"
-			 " net_recv_bytes, processes FROM samples WHERE exec_id = ?1 ORDER BY ts_ms", &st, what);
-	if (err)
-		goto cleanup;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct reader r = { .st = st };
-		struct sample_row *row;
-
-		err = grow((void **)&v, &cap, cnt, sizeof(*v));
-		if (err)
-			goto cleanup;
-		row = &v[cnt++];
-		row->exec_id = r_u64(&r);
-		row->ts_ms = r_u64(&r);
-		row->on_cpu_ns = r_u64(&r);
-		row->rss_bytes = r_u64(&r);
-		row->syscalls = r_u64(&r);
-		row->net_sent_bytes = r_u64(&r);
-		row->net_recv_bytes = r_u64(&r);
-		row->processes = r_u64(&r);
-	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(s, rc, what);
-cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	if (err) {
-		free(v);
-		v = NULL;
-		cnt = 0;
-	}
-	*out = v;
-	*n = cnt;
-	return err;
+	return list_query(s, "SELECT exec_id, ts_ms, on_cpu_ns, rss_bytes, syscalls, net_sent_bytes,"
+			  " net_recv_bytes, processes FROM samples WHERE exec_id = ?1 ORDER BY ts_ms", id, &def,
+			  (void **)out, n);
 }
 
 int store__orchestrations(struct store *s, int limit, struct orch_record **out, int *n)
 {
-	static const char *const what = "cannot list orchestrations";
-	struct orch_record *v = NULL;
-	sqlite3_stmt *st = NULL;
-	int err, rc, cnt = 0, cap = 0;
+	static const struct list_def def = { "cannot list orchestrations", sizeof(**out), read_orch, NULL };
 
-	lock(s);
-	err = prepare(s, "SELECT " ORCH_COLS " FROM orchestrations"
-			 " ORDER BY last_started_at_ms DESC, session LIMIT ?1", &st, what);
-	if (err)
-		goto cleanup;
-	sqlite3_bind_int(st, 1, limit_of(limit));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		err = grow((void **)&v, &cap, cnt, sizeof(*v));
-		if (err)
-			goto cleanup;
-		read_orch(st, &v[cnt++]);
-	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(s, rc, what);
-cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	if (err) {
-		free(v);
-		v = NULL;
-		cnt = 0;
-	}
-	*out = v;
-	*n = cnt;
-	return err;
+	return list_query(s, "SELECT " ORCH_COLS " FROM orchestrations ORDER BY last_started_at_ms DESC, session"
+			  " LIMIT ?1", (__u64)(__s64)limit_of(limit), &def, (void **)out, n);
 }
 
 int store__orchestration(struct store *s, const char *session, struct orch_record *out)
@@ -1283,7 +1284,8 @@ int store__orchestration(struct store *s, const char *session, struct orch_recor
 	sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		read_orch(st, out);
+		memset(out, 0, sizeof(*out));
+		read_orch(&(struct reader){ .st = st }, out);
 	} else if (rc == SQLITE_DONE) {
 		set_msg("no orchestration '%s'", session);
 		err = -ENOENT;
@@ -1588,26 +1590,25 @@ void outbox_rows__free(struct outbox_row *rows, int n)
 	free(rows);
 }
 
-static int read_outbox(sqlite3_stmt *st, struct outbox_row *o)
+static int read_outbox(struct reader *r, void *row)
 {
-	struct reader r = { .st = st };
+	struct outbox_row *o = row;
 	const unsigned char *payload;
 
-	memset(o, 0, sizeof(*o));
-	o->id = r_u64(&r);
-	R_TEXT(&r, o->receiver);
-	R_TEXT(&r, o->group_key);
-	R_TEXT(&r, o->kind);
-	payload = sqlite3_column_text(st, r.i++);
+	o->id = r_u64(r);
+	R_TEXT(r, o->receiver);
+	R_TEXT(r, o->group_key);
+	R_TEXT(r, o->kind);
+	payload = sqlite3_column_text(r->st, r->i++);
 	o->payload = strdup(payload ? (const char *)payload : "");
-	R_TEXT(&r, o->delivery_id);
-	o->created_ms = r_u64(&r);
-	o->attempts = r_int(&r);
-	o->next_attempt_ms = r_u64(&r);
-	R_TEXT(&r, o->state);
-	o->last_status = r_int(&r);
-	R_TEXT(&r, o->last_error);
-	o->done_ms = r_u64(&r);
+	R_TEXT(r, o->delivery_id);
+	o->created_ms = r_u64(r);
+	o->attempts = r_int(r);
+	o->next_attempt_ms = r_u64(r);
+	R_TEXT(r, o->state);
+	o->last_status = r_int(r);
+	R_TEXT(r, o->last_error);
+	o->done_ms = r_u64(r);
 	if (!o->payload) {
 		set_msg("out of memory");
 		return -ENOMEM;
@@ -1615,52 +1616,18 @@ static int read_outbox(sqlite3_stmt *st, struct outbox_row *o)
 	return 0;
 }
 
-/* Runs a prepared query of OUTBOX_COLS into a new array. */
-static int collect_outbox(struct store *s, sqlite3_stmt *st, const char *what,
-			  struct outbox_row **out, int *n)
+static void free_outbox(void *rows, int n)
 {
-	struct outbox_row *v = NULL;
-	int err = 0, rc, cnt = 0, cap = 0;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		err = grow((void **)&v, &cap, cnt, sizeof(*v));
-		if (err)
-			goto cleanup;
-		/* counted even when it fails, so that cleanup frees what it did get */
-		err = read_outbox(st, &v[cnt++]);
-		if (err)
-			goto cleanup;
-	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(s, rc, what);
-cleanup:
-	if (err) {
-		outbox_rows__free(v, cnt);
-		v = NULL;
-		cnt = 0;
-	}
-	*out = v;
-	*n = cnt;
-	return err;
+	outbox_rows__free(rows, n);
 }
 
 int store__outbox_heads(struct store *s, struct outbox_row **out, int *n)
 {
-	static const char *const what = "cannot read the outbox";
-	sqlite3_stmt *st = NULL;
-	int err;
+	static const struct list_def def = { "cannot read the outbox", sizeof(**out), read_outbox, free_outbox };
 
-	*out = NULL;
-	*n = 0;
-	lock(s);
-	err = prepare(s, "SELECT " OUTBOX_COLS " FROM outbox WHERE id IN"
-			 " (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY receiver)"
-			 " ORDER BY id", &st, what);
-	if (!err)
-		err = collect_outbox(s, st, what, out, n);
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return list_query(s, "SELECT " OUTBOX_COLS " FROM outbox WHERE id IN"
+			  " (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY receiver)"
+			  " ORDER BY id", 0, &def, (void **)out, n);
 }
 
 int store__outbox_update(struct store *s, __u64 id, const char *state, int attempts, __u64 next_attempt_ms,
@@ -1706,6 +1673,7 @@ int store__outbox_list(struct store *s, const char *state, const char *receiver,
 		       struct outbox_row **out, int *n)
 {
 	static const char *const what = "cannot list notifications";
+	static const struct list_def def = { what, sizeof(**out), read_outbox, free_outbox };
 	sqlite3_stmt *st = NULL;
 	char sql[512] = "SELECT " OUTBOX_COLS " FROM outbox WHERE 1";
 	int err;
@@ -1726,57 +1694,35 @@ int store__outbox_list(struct store *s, const char *state, const char *receiver,
 	if (receiver)
 		sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":receiver"), receiver, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), limit_of(limit));
-	err = collect_outbox(s, st, what, out, n);
+	err = read_list(s, st, &def, (void **)out, n);
 cleanup:
 	sqlite3_finalize(st);
 	unlock(s);
 	return err;
 }
 
+static int read_outbox_count(struct reader *r, void *row)
+{
+	struct outbox_count *c = row;
+
+	R_TEXT(r, c->receiver);
+	c->pending = r_u64(r);
+	c->sent = r_u64(r);
+	c->dead = r_u64(r);
+	c->oldest_pending_ms = r_u64(r);	/* NULL reads as 0 */
+	return 0;
+}
+
 int store__outbox_counts(struct store *s, struct outbox_count **out, int *n)
 {
-	static const char *const what = "cannot count notifications";
-	struct outbox_count *v = NULL;
-	sqlite3_stmt *st = NULL;
-	int err, rc, cnt = 0, cap = 0;
+	static const struct list_def def = { "cannot count notifications", sizeof(**out), read_outbox_count, NULL };
 
-	lock(s);
 	/* Counted on the covering index, so that payloads are not read; the oldest pending row is the head. */
-	err = prepare(s, "SELECT c.receiver, c.pending, c.sent, c.dead, o.created_ms FROM"
-			 " (SELECT receiver, SUM(state = 'pending') AS pending, SUM(state = 'sent') AS sent,"
-			 "  SUM(state = 'dead') AS dead, MIN(CASE WHEN state = 'pending' THEN id END) AS head"
-			 "  FROM outbox GROUP BY receiver) AS c"
-			 " LEFT JOIN outbox AS o ON o.id = c.head ORDER BY c.receiver", &st, what);
-	if (err)
-		goto cleanup;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct reader r = { .st = st };
-		struct outbox_count *c;
-
-		err = grow((void **)&v, &cap, cnt, sizeof(*v));
-		if (err)
-			goto cleanup;
-		c = &v[cnt++];
-		memset(c, 0, sizeof(*c));
-		R_TEXT(&r, c->receiver);
-		c->pending = r_u64(&r);
-		c->sent = r_u64(&r);
-		c->dead = r_u64(&r);
-		c->oldest_pending_ms = r_u64(&r);	/* NULL reads as 0 */
-	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(s, rc, what);
-cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	if (err) {
-		free(v);
-		v = NULL;
-		cnt = 0;
-	}
-	*out = v;
-	*n = cnt;
-	return err;
+	return list_query(s, "SELECT c.receiver, c.pending, c.sent, c.dead, o.created_ms FROM"
+			  " (SELECT receiver, SUM(state = 'pending') AS pending, SUM(state = 'sent') AS sent,"
+			  "  SUM(state = 'dead') AS dead, MIN(CASE WHEN state = 'pending' THEN id END) AS head"
+			  "  FROM outbox GROUP BY receiver) AS c"
+			  " LEFT JOIN outbox AS o ON o.id = c.head ORDER BY c.receiver", 0, &def, (void **)out, n);
 }
 
 int store__outbox_prune(struct store *s, __u64 older_than_ms)
