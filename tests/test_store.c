@@ -934,3 +934,38 @@ TEST(store_keeps_extras_and_migrates_a_version_1_database)
 	CHECK(store__integrity_check(s) == 0, "integrity check failed after migration");
 	store__close(s);
 }
+
+/* A metric added to history/exec_metrics.h gains its columns in a database made before it. */
+TEST(store_adds_the_columns_of_new_metrics)
+{
+	struct store *s = open_tmp();
+	struct exec_record r;
+	struct sample_row row = { .ts_ms = 5000 }, *samples = NULL;
+	char cmd[1024];
+	int n = 0;
+	__u64 id;
+
+	ASSERT(s, "no store");
+	id = add(s, "x", "a", "", "completed", 1000, 1);
+	store__close(s);
+	/* a database from before files_written and processes were metrics */
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' 'ALTER TABLE executions DROP COLUMN files_written;"
+		 " ALTER TABLE samples DROP COLUMN processes;'", harness__tmp("history.db"));
+	ASSERT(system(cmd) == 0, "cannot drop the columns");
+	s = open_tmp();
+	ASSERT(s, "database without the columns not opened: %s", store__errmsg(NULL));
+	ASSERT(store__get_execution(s, id, &r) == 0, "the old row is gone: %s", store__errmsg(s));
+	CHECK_EQ(r.files_written, 0);
+	r.files_written = 7;
+	CHECK(store__upsert_execution(s, &r, NULL, 0) == 0, "upsert: %s", store__errmsg(s));
+	CHECK(store__get_execution(s, id, &r) == 0 && r.files_written == 7, "files_written %llu",
+	      (unsigned long long)r.files_written);
+	row.exec_id = id;
+	row.processes = 3;
+	CHECK(store__add_samples(s, &row, 1) == 0, "samples: %s", store__errmsg(s));
+	CHECK(store__samples(s, id, &samples, &n) == 0 && n == 1 && samples[0].processes == 3,
+	      "samples read back: %d", n);
+	free(samples);
+	CHECK(store__integrity_check(s) == 0, "integrity check failed");
+	store__close(s);
+}

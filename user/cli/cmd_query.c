@@ -196,9 +196,9 @@ static char *cell_dup(const char *s)
 	return c;
 }
 
-static int table__add(struct table *t, ...)
+/* Adds a row of t->ncols cells. */
+static int table__add_row(struct table *t, const char *const *cells)
 {
-	va_list ap;
 	int err = 0;
 
 	if (t->nrows == t->cap) {
@@ -210,17 +210,28 @@ static int table__add(struct table *t, ...)
 		t->cells = nc;
 		t->cap = ncap;
 	}
-	va_start(ap, t);
 	for (int c = 0; c < t->ncols; c++) {
-		char *cell = cell_dup(va_arg(ap, const char *));
+		char *cell = cell_dup(cells[c]);
 
 		if (!cell)
 			err = -ENOMEM;
 		t->cells[t->nrows * t->ncols + c] = cell;
 	}
-	va_end(ap);
 	t->nrows++;
 	return err;
+}
+
+/* The same with the cells as arguments. */
+static int table__add(struct table *t, ...)
+{
+	const char *cells[t->ncols];
+	va_list ap;
+
+	va_start(ap, t);
+	for (int c = 0; c < t->ncols; c++)
+		cells[c] = va_arg(ap, const char *);
+	va_end(ap);
+	return table__add_row(t, cells);
 }
 
 static void pad(FILE *out, int n)
@@ -306,9 +317,9 @@ enum exec_view { VIEW_BRIEF, VIEW_METRICS, VIEW_AGENT, VIEW_FAILURES };
 
 static const char *const brief_heads[] = {
 	"ID", "AGENT", "TASK", "STATUS", "STARTED (UTC)", "DURATION", "EXIT", "FAILURE" };
-static const char *const metrics_heads[] = {
-	"ID", "AGENT", "TASK", "STATUS", "DURATION", "CPU", "RQ WAIT", "PEAK RSS", "FAULTS",
-	"SYSCALLS", "ERRORS", "SENT", "RECEIVED", "PROCS", "FILES NEW/WRITTEN" };
+/* The metrics view: these, then a column per metric of the table (history/exec_metrics.h) that has one. */
+#define METRICS_FIXED_COLS 5
+static const char *const metrics_fixed_heads[METRICS_FIXED_COLS] = { "ID", "AGENT", "TASK", "STATUS", "DURATION" };
 static const char *const agent_heads[] = {
 	"ID", "SESSION", "TASK", "STATUS", "STARTED (UTC)", "DURATION", "CPU", "PEAK RSS", "FAILURE" };
 static const char *const failure_heads[] = {
@@ -317,10 +328,71 @@ static const char *const failure_heads[] = {
 struct listing {
 	enum exec_view view;
 	struct table table;
+	const char *heads[METRICS_FIXED_COLS + NR_EXEC_METRICS];	/* of the metrics view */
+	char align[METRICS_FIXED_COLS + NR_EXEC_METRICS + 1];
 	bool as_json;
 	cJSON *json;		/* the array, with --json */
 	int n;
 };
+
+/* The metrics view's headings and alignment; returns the column count. */
+static int metrics_heads(const char **heads, char *align)
+{
+	int n = 0;
+
+	for (; n < METRICS_FIXED_COLS; n++) {
+		heads[n] = metrics_fixed_heads[n];
+		align[n] = n == 0 || n == METRICS_FIXED_COLS - 1 ? 'r' : 'l';
+	}
+	for (int m = 0; m < NR_EXEC_METRICS; m++) {
+		if (!exec_metrics[m].in_record || exec_metrics[m].cli != METRIC_CLI_COLUMN)
+			continue;
+		heads[n] = exec_metrics[m].cli_head;
+		align[n++] = 'r';
+	}
+	align[n] = '\0';
+	return n;
+}
+
+static const char *fmt_metric(enum exec_metric_unit unit, __u64 v, char *buf, size_t size)
+{
+	return unit == METRIC_UNIT_NS ? fmt_ns(v, buf, size) : unit == METRIC_UNIT_BYTES ? fmt_bytes(v, buf, size)
+									      : fmt_u64(v, buf, size);
+}
+
+/* A row of the metrics view: the fixed cells, then the metrics' columns as metrics_heads() made them. */
+static int add_metrics_row(struct table *t, const struct exec_record *r, const char *const *fixed)
+{
+	char text[METRICS_FIXED_COLS + NR_EXEC_METRICS][48];
+	const char *cells[METRICS_FIXED_COLS + NR_EXEC_METRICS];
+	enum exec_metric_unit unit = METRIC_UNIT_COUNT;
+	__u64 sum = 0;
+	int n = METRICS_FIXED_COLS;
+
+	memcpy(cells, fixed, METRICS_FIXED_COLS * sizeof(*cells));
+	for (int m = 0; m < NR_EXEC_METRICS; m++) {
+		const struct exec_metric_desc *d = &exec_metrics[m];
+		__u64 v;
+
+		if (!d->in_record || d->cli == METRIC_CLI_NONE)
+			continue;
+		v = exec_metric__of_record(r, m);
+		if (d->cli == METRIC_CLI_COLUMN) {
+			sum = v;
+			unit = d->unit;
+			cells[n] = fmt_metric(unit, sum, text[n], sizeof(text[n]));
+			n++;
+		} else if (d->cli == METRIC_CLI_ADD && n > METRICS_FIXED_COLS) {
+			sum += v;
+			cells[n - 1] = fmt_metric(unit, sum, text[n - 1], sizeof(text[n - 1]));
+		} else if (d->cli == METRIC_CLI_PAIR && n > METRICS_FIXED_COLS) {
+			snprintf(text[n - 1], sizeof(text[n - 1]), "%llu/%llu", (unsigned long long)sum,
+				 (unsigned long long)v);
+			cells[n - 1] = text[n - 1];
+		}
+	}
+	return table__add_row(t, cells);
+}
 
 static void listing__init(struct listing *l, enum exec_view view, bool json)
 {
@@ -336,7 +408,8 @@ static void listing__init(struct listing *l, enum exec_view view, bool json)
 		l->table = (struct table){ .ncols = 8, .heads = brief_heads, .align = "rllllrrl" };
 		break;
 	case VIEW_METRICS:
-		l->table = (struct table){ .ncols = 15, .heads = metrics_heads, .align = "rlllrrrrrrrrrrr" };
+		l->table = (struct table){ .ncols = metrics_heads(l->heads, l->align), .heads = l->heads,
+					   .align = l->align };
 		break;
 	case VIEW_AGENT:
 		l->table = (struct table){ .ncols = 9, .heads = agent_heads, .align = "rllllrrrl" };
@@ -356,8 +429,7 @@ static void listing__free(struct listing *l)
 static int listing__add(const struct exec_record *r, void *ctx)
 {
 	struct listing *l = ctx;
-	char id[24], started[32], dur[32], cpu[32], rq[32], rss[32], faults[24], sys[24], errs[24],
-	     sent[32], recv[32], procs[24], files[48], ended[32], ex[24];
+	char id[24], started[32], dur[32], cpu[32], rss[32], ended[32], ex[24];
 
 	l->n++;
 	if (l->as_json) {
@@ -375,16 +447,8 @@ static int listing__add(const struct exec_record *r, void *ctx)
 		return table__add(&l->table, id, r->agent, or_dash(r->task), r->status, started, dur,
 				  fmt_exit(r, ex, sizeof(ex)), or_dash(r->failure_category));
 	case VIEW_METRICS:
-		snprintf(files, sizeof(files), "%llu/%llu", (unsigned long long)r->files_created,
-			 (unsigned long long)r->files_written);
-		return table__add(&l->table, id, r->agent, or_dash(r->task), r->status, dur, cpu,
-				  fmt_ns(r->runqueue_wait_ns, rq, sizeof(rq)), rss,
-				  fmt_u64(r->minor_faults + r->major_faults, faults, sizeof(faults)),
-				  fmt_u64(r->syscalls, sys, sizeof(sys)),
-				  fmt_u64(r->syscall_errors, errs, sizeof(errs)),
-				  fmt_bytes(r->net_sent_bytes, sent, sizeof(sent)),
-				  fmt_bytes(r->net_recv_bytes, recv, sizeof(recv)),
-				  fmt_u64(r->process_count, procs, sizeof(procs)), files);
+		return add_metrics_row(&l->table, r, (const char *const[]){ id, r->agent, or_dash(r->task), r->status,
+									   dur });
 	case VIEW_AGENT:
 		return table__add(&l->table, id, r->session, or_dash(r->task), r->status, started, dur,
 				  cpu, rss, or_dash(r->failure_category));

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include "cli/client.h"
 #include "cli/cmd.h"
+#include "history/exec_metrics.h"
 #include "lib/log.h"
 
 #define TOP_DEFAULT_INTERVAL	2
@@ -180,6 +181,12 @@ static unsigned long long ju64(const cJSON *o, const char *path)
 	return v > 0 ? (unsigned long long)v : 0;
 }
 
+/* An execution's summary metric m ("metrics" of the API's view), by its name in the table. */
+static unsigned long long jmetric(const cJSON *e, enum exec_metric m)
+{
+	return ju64(jget(e, "metrics"), exec_metrics[m].name);
+}
+
 static void jstr(const cJSON *o, const char *key, char *buf, size_t size)
 {
 	const cJSON *s = jget(o, key);
@@ -255,12 +262,13 @@ static void parse_metrics(const cJSON *e, struct row *r)
 	jstr(e, "status", r->status, sizeof(r->status));
 	r->running = !strcmp(r->status, "running");
 	r->duration_ms = ju64(e, "duration_ms");
-	r->on_cpu_ns = ju64(e, "metrics.on_cpu_ns");
-	r->syscalls = ju64(e, "metrics.syscalls");
-	r->net_bytes = ju64(e, "metrics.net_sent_bytes") + ju64(e, "metrics.net_recv_bytes");
+	r->on_cpu_ns = jmetric(e, EXEC_METRIC_on_cpu_ns);
+	r->syscalls = jmetric(e, EXEC_METRIC_syscalls);
+	r->net_bytes = jmetric(e, EXEC_METRIC_net_sent_bytes) + jmetric(e, EXEC_METRIC_net_recv_bytes);
 	/* RSS now is the newest sample's; before the first sample, the peak so far */
-	r->rss = cJSON_IsNumber(jget(last, "rss_bytes")) ? ju64(last, "rss_bytes") : ju64(e, "metrics.peak_rss_bytes");
-	r->pids = (long)ju64(e, "metrics.process_count");
+	r->rss = cJSON_IsNumber(jget(last, exec_metrics[EXEC_METRIC_rss_bytes].name)) ?
+		 ju64(last, exec_metrics[EXEC_METRIC_rss_bytes].name) : jmetric(e, EXEC_METRIC_peak_rss_bytes);
+	r->pids = (long)jmetric(e, EXEC_METRIC_process_count);
 	if (cJSON_IsArray(procs)) {
 		r->pids = 0;
 		cJSON_ArrayForEach(p, procs)

@@ -17,6 +17,7 @@
 #include "observe/host.h"
 #include "lib/log.h"
 #include "observe/probes.h"
+#include "history/exec_metrics.h"
 #include "history/record.h"
 #include "history/store.h"
 #include "observe/syscalls.h"
@@ -38,7 +39,7 @@ struct prev {
 	__u64 exec_id;			/* db id, 0 = free slot */
 	__u64 ts_ms;
 	__u64 seen_eval;
-	__u64 on_cpu, rq_wait, majflt, tx, rx, retrans, slow;
+	__u64 metric[NR_EXEC_METRICS];	/* the table's metrics with a rule */
 	__u64 sys_count, sys_errors;
 	__u64 hist[WW_HIST_BUCKETS];
 	__u64 mem_limit;		/* bytes; 0 = not read yet */
@@ -225,35 +226,46 @@ static void named_syscalls(struct prev *p, const struct execution *e, const stru
 	}
 }
 
+/* The table's metrics with a rule (history/exec_metrics.h): gauges now, rates and growth since the last evaluation. */
+static void table_points(struct prev *p, const struct execution *e, double dt, struct alert_point **pts, int *n,
+			 int *cap)
+{
+	for (int m = 0; m < NR_EXEC_METRICS; m++) {
+		const struct exec_metric_desc *d = &exec_metrics[m];
+		__u64 v;
+
+		if (!d->rule_metric)
+			continue;
+		v = exec_metric__value(e, m);
+		if (d->rule_kind == METRIC_RULE_GAUGE)
+			point(pts, n, cap, d->rule_metric, NULL, e, v / d->rule_div);
+		else if (p && dt > 0 && d->rule_kind == METRIC_RULE_RATE)
+			point(pts, n, cap, d->rule_metric, NULL, e, (v - p->metric[m]) / d->rule_div / dt);
+		else if (p && dt > 0 && d->rule_kind == METRIC_RULE_DELTA)
+			point(pts, n, cap, d->rule_metric, NULL, e, (v - p->metric[m]) / d->rule_div);
+		if (p)
+			p->metric[m] = v;
+	}
+}
+
 static void exec_points(struct alertsrc *s, struct execution *e, const struct ww_task_info *tasks, int ntasks,
 			const struct alert_rule *rules, int nr, __u64 now_ms, __u64 now_mono,
 			struct alert_point **pts, int *n, int *cap)
 {
-	__u64 page = (__u64)sysconf(_SC_PAGESIZE), rss = 0, tx = 0, rx = 0, count = 0, errors = 0;
-	__u64 hist[WW_HIST_BUCKETS] = {}, blocked = 0, slow = e->nr_slow + e->slow_dropped;
+	__u64 count = execution__syscalls(e), errors = execution__syscall_errors(e);
+	__u64 hist[WW_HIST_BUCKETS] = {}, blocked = 0;
 	struct prev *p = prev_of(s, e->db_id);
-	double dt;
+	double dt = p && p->ts_ms && now_ms > p->ts_ms ? (now_ms - p->ts_ms) / 1e3 : 0;
 
-	for (int i = 0; i < 3; i++)
-		rss += e->mem.rss_pages[i] > 0 ? (__u64)e->mem.rss_pages[i] : 0;
-	rss *= page;
-	for (int i = 0; i < WW_NET_MAX; i++) {
-		tx += e->totals.net_bytes[i][0];
-		rx += e->totals.net_bytes[i][1];
-	}
-	for (int i = 0; i < e->nr_syscalls; i++) {
-		count += e->syscalls[i].stats.count;
-		errors += e->syscalls[i].stats.errors;
+	for (int i = 0; i < e->nr_syscalls; i++)
 		for (int b = 0; b < WW_HIST_BUCKETS; b++)
 			hist[b] += e->syscalls[i].stats.hist[b];
-	}
 	for (int i = 0; i < ntasks; i++)
 		if (tasks[i].exec_id == e->id && tasks[i].sys_enter_ts && now_mono > tasks[i].sys_enter_ts &&
 		    now_mono - tasks[i].sys_enter_ts > blocked)
 			blocked = now_mono - tasks[i].sys_enter_ts;
 
-	point(pts, n, cap, "rss_bytes", NULL, e, (double)rss);
-	point(pts, n, cap, "peak_rss_bytes", NULL, e, (double)(e->mem.peak_pages > 0 ? e->mem.peak_pages : 0) * page);
+	table_points(p, e, dt, pts, n, cap);
 	point(pts, n, cap, "syscall_blocked_seconds", NULL, e, blocked / 1e9);
 	point(pts, n, cap, "runtime_seconds", NULL, e, (now_mono - e->start_ns) / 1e9);
 	point(pts, n, cap, "progress_stall_seconds", NULL, e,
@@ -261,38 +273,22 @@ static void exec_points(struct alertsrc *s, struct execution *e, const struct ww
 	if (p && wants(rules, nr, "memory_headroom_bytes")) {
 		if (!p->mem_limit)
 			p->mem_limit = memory_limit(e->pid);
-		point(pts, n, cap, "memory_headroom_bytes", NULL, e, (double)p->mem_limit - (double)rss);
+		point(pts, n, cap, "memory_headroom_bytes", NULL, e,
+		      (double)p->mem_limit - (double)execution__rss_bytes(e));
 	}
 	if (!p)
 		return;
 	p->seen_eval = s->evals;
-	dt = p->ts_ms && now_ms > p->ts_ms ? (now_ms - p->ts_ms) / 1e3 : 0;
-	if (dt > 0) {
+	if (dt > 0 && count != p->sys_count) {
 		__u64 dh[WW_HIST_BUCKETS], dcount = count - p->sys_count;
 
-		point(pts, n, cap, "cpu_percent", NULL, e, 100.0 * (e->totals.on_cpu_ns - p->on_cpu) / 1e9 / dt);
-		point(pts, n, cap, "runqueue_wait_ratio", NULL, e, (e->totals.rq_wait_ns - p->rq_wait) / 1e9 / dt);
-		point(pts, n, cap, "major_faults_rate", NULL, e, (e->totals.majflt - p->majflt) / dt);
-		point(pts, n, cap, "net_tx_bytes_rate", NULL, e, (tx - p->tx) / dt);
-		point(pts, n, cap, "net_rx_bytes_rate", NULL, e, (rx - p->rx) / dt);
-		point(pts, n, cap, "tcp_retransmits_rate", NULL, e, (e->totals.tcp_retransmits - p->retrans) / dt);
-		point(pts, n, cap, "slow_syscalls", NULL, e, (double)(slow - p->slow));
-		if (dcount) {
-			for (int b = 0; b < WW_HIST_BUCKETS; b++)
-				dh[b] = hist[b] - p->hist[b];
-			point(pts, n, cap, "syscall_p99_seconds", "*", e, hist__quantile(dh, 0.99, 0) / 1e9);
-			point(pts, n, cap, "syscall_error_ratio", "*", e, (double)(errors - p->sys_errors) / dcount);
-		}
+		for (int b = 0; b < WW_HIST_BUCKETS; b++)
+			dh[b] = hist[b] - p->hist[b];
+		point(pts, n, cap, "syscall_p99_seconds", "*", e, hist__quantile(dh, 0.99, 0) / 1e9);
+		point(pts, n, cap, "syscall_error_ratio", "*", e, (double)(errors - p->sys_errors) / dcount);
 	}
 	named_syscalls(p, e, rules, nr, dt > 0, pts, n, cap);
 	p->ts_ms = now_ms;
-	p->on_cpu = e->totals.on_cpu_ns;
-	p->rq_wait = e->totals.rq_wait_ns;
-	p->majflt = e->totals.majflt;
-	p->tx = tx;
-	p->rx = rx;
-	p->retrans = e->totals.tcp_retransmits;
-	p->slow = slow;
 	p->sys_count = count;
 	p->sys_errors = errors;
 	memcpy(p->hist, hist, sizeof(hist));

@@ -676,12 +676,9 @@ static int sample_one(struct execution *e, void *ctx)
 	ev = exec_ref(e);
 	clock__rfc3339_ms(x->now_ms, ts, sizeof(ts));
 	cJSON_AddStringToObject(ev, "ts", ts);
-	cJSON_AddNumberToObject(ev, "on_cpu_ns", (double)row->on_cpu_ns);
-	cJSON_AddNumberToObject(ev, "rss_bytes", (double)row->rss_bytes);
-	cJSON_AddNumberToObject(ev, "syscalls", (double)row->syscalls);
-	cJSON_AddNumberToObject(ev, "net_sent_bytes", (double)row->net_sent_bytes);
-	cJSON_AddNumberToObject(ev, "net_recv_bytes", (double)row->net_recv_bytes);
-	cJSON_AddNumberToObject(ev, "processes", (double)row->processes);
+	for (int m = 0; m < NR_EXEC_METRICS; m++)
+		if (exec_metrics[m].in_sample)
+			cJSON_AddNumberToObject(ev, exec_metrics[m].name, (double)exec_metric__of_sample(row, m));
 	publish(x->d, NULL, "sample", ev);
 	cJSON_Delete(ev);
 	daemon__save(x->d, e);

@@ -9,6 +9,7 @@
 #include "daemon/metrics.h"
 #include "daemon/prom.h"
 #include "daemon/status.h"
+#include "history/exec_metrics.h"
 #include "observe/probes.h"
 #include "observe/tracker.h"
 
@@ -29,55 +30,27 @@ static int list_live(struct execution *e, void *ctx)
 /* Running executions carry an execution label; finished ones only roll up per agent. */
 static void running_series(struct prom_buf *b, const struct daemon_status *st)
 {
-	__u64 page = (__u64)sysconf(_SC_PAGESIZE);
 	struct live_list live = { .cap = tracker__count(st->tracker) };
-	int n;
-	static const struct {
-		const char *name, *type, *help;
-	} fams[] = {
-		{ "workerwatch_running_execution_cpu_seconds_total", "counter", "On-CPU time of a running execution's tree." },
-		{ "workerwatch_running_execution_rss_bytes", "gauge", "Resident memory of a running execution's live processes." },
-		{ "workerwatch_running_execution_syscalls_total", "counter", "Syscalls made by a running execution's tree." },
-		{ "workerwatch_running_execution_network_sent_bytes_total", "counter", "Bytes a running execution sent on sockets." },
-		{ "workerwatch_running_execution_network_received_bytes_total", "counter", "Bytes a running execution received on sockets." },
-		{ "workerwatch_running_execution_processes", "gauge", "Live processes of a running execution." },
-	};
 
 	tracker__collect_live(st->tracker, NULL, NULL, 0);
 	/* rendering changes no execution: the list stays valid to the end */
 	live.e = calloc(live.cap ? live.cap : 1, sizeof(*live.e));
 	if (live.e)
 		tracker__foreach(st->tracker, list_live, &live);
-	n = live.n;
-	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
-		prom__family(b, fams[f].name, fams[f].type, fams[f].help);
-		for (int i = 0; i < n; i++) {
+	/* the metrics table's series, in its order */
+	for (int m = 0; m < NR_EXEC_METRICS; m++) {
+		const struct exec_metric_desc *d = &exec_metrics[m];
+
+		if (!d->prom_name)
+			continue;
+		prom__family(b, d->prom_name, d->prom_type, d->prom_help);
+		for (int i = 0; i < live.n; i++) {
 			const struct execution *e = live.e[i];
 			char id[24];
 			const char *labels[] = { "execution", id, "session", e->session, "agent", e->agent, NULL };
-			double v = 0;
 
 			snprintf(id, sizeof(id), "%llu", (unsigned long long)e->db_id);
-			switch (f) {
-			case 0: v = e->totals.on_cpu_ns / 1e9; break;
-			case 1:
-				for (int k = 0; k < 3; k++)
-					v += (double)(e->mem.rss_pages[k] > 0 ? e->mem.rss_pages[k] : 0) * page;
-				break;
-			case 2:
-				for (int k = 0; k < e->nr_syscalls; k++)
-					v += (double)e->syscalls[k].stats.count;
-				break;
-			case 3: case 4:
-				for (int k = 0; k < WW_NET_MAX; k++)
-					v += (double)e->totals.net_bytes[k][f - 3];
-				break;
-			case 5:
-				for (int k = 0; k < e->nr_procs; k++)
-					v += !e->procs[k].exited;
-				break;
-			}
-			prom__sample(b, fams[f].name, labels, v);
+			prom__sample(b, d->prom_name, labels, exec_metric__value(e, m) / d->prom_div);
 		}
 	}
 	free(live.e);

@@ -109,6 +109,15 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	[4] = migrate_v5_sql,
 };
 
+/* SQL text per metric of the table (history/exec_metrics.h): its column definition, name, placeholder and update. */
+#define RECORD_COL_DEF(name, in, ...)	IN_RECORD(in, ", " #name " INTEGER NOT NULL")
+#define RECORD_COL(name, in, ...)	IN_RECORD(in, ", " #name)
+#define RECORD_PARAM(name, in, ...)	IN_RECORD(in, ", ?")
+#define RECORD_UPDATE(name, in, ...)	IN_RECORD(in, ", " #name " = excluded." #name)
+#define SAMPLE_COL_DEF(name, in, ...)	IN_SAMPLE(in, ", " #name " INTEGER NOT NULL")
+#define SAMPLE_COL(name, in, ...)	IN_SAMPLE(in, ", " #name)
+#define SAMPLE_PARAM(name, in, ...)	IN_SAMPLE(in, ", ?")
+
 static const char schema_sql[] =
 	"CREATE TABLE executions ("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -130,19 +139,8 @@ static const char schema_sql[] =
 	" retry_count INTEGER NOT NULL,"
 	" completed_steps INTEGER NOT NULL,"	/* -1: unknown */
 	" total_steps INTEGER NOT NULL,"
-	" current_step TEXT NOT NULL,"
-	" on_cpu_ns INTEGER NOT NULL,"
-	" runqueue_wait_ns INTEGER NOT NULL,"
-	" peak_rss_bytes INTEGER NOT NULL,"
-	" minor_faults INTEGER NOT NULL,"
-	" major_faults INTEGER NOT NULL,"
-	" syscalls INTEGER NOT NULL,"
-	" syscall_errors INTEGER NOT NULL,"
-	" net_sent_bytes INTEGER NOT NULL,"
-	" net_recv_bytes INTEGER NOT NULL,"
-	" process_count INTEGER NOT NULL,"
-	" files_created INTEGER NOT NULL,"
-	" files_written INTEGER NOT NULL"
+	" current_step TEXT NOT NULL"
+	EXEC_METRICS(RECORD_COL_DEF)
 	");"
 	"CREATE INDEX executions_started ON executions (started_at_ms);"
 	"CREATE INDEX executions_status ON executions (status, started_at_ms);"
@@ -162,13 +160,8 @@ static const char schema_sql[] =
 	") WITHOUT ROWID;"
 	"CREATE TABLE samples ("
 	" exec_id INTEGER NOT NULL REFERENCES executions (id) ON DELETE CASCADE,"
-	" ts_ms INTEGER NOT NULL,"
-	" on_cpu_ns INTEGER NOT NULL,"
-	" rss_bytes INTEGER NOT NULL,"
-	" syscalls INTEGER NOT NULL,"
-	" net_sent_bytes INTEGER NOT NULL,"
-	" net_recv_bytes INTEGER NOT NULL,"
-	" processes INTEGER NOT NULL,"
+	" ts_ms INTEGER NOT NULL"
+	EXEC_METRICS(SAMPLE_COL_DEF) ","
 	" PRIMARY KEY (exec_id, ts_ms)"
 	") WITHOUT ROWID;"
 	/* for pruning by age without a full scan */
@@ -193,19 +186,16 @@ static const char schema_sql[] =
 	" FROM executions GROUP BY session;"
 	"PRAGMA user_version = " STR(STORE_SCHEMA_VERSION) ";";
 
-/* The columns of struct exec_record, in the order bind_exec() and read_exec() use. */
+/* The columns of struct exec_record, in the order bind_exec() and read_exec() use: the metrics last. */
 #define EXEC_COLS							\
 	"id, session, agent, task, command, labels, pid, status, exit_code, signal, "	\
 	"failure_category, failure_reason, failure_evidence, started_at_ms, ended_at_ms, "	\
-	"duration_ms, retry_count, completed_steps, total_steps, current_step, "	\
-	"on_cpu_ns, runqueue_wait_ns, peak_rss_bytes, minor_faults, major_faults, "	\
-	"syscalls, syscall_errors, net_sent_bytes, net_recv_bytes, process_count, "	\
-	"files_created, files_written"
+	"duration_ms, retry_count, completed_steps, total_steps, current_step"	\
+	EXEC_METRICS(RECORD_COL)
 
 static const char upsert_sql[] =
 	"INSERT INTO executions (" EXEC_COLS ") VALUES ("
-	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?" EXEC_METRICS(RECORD_PARAM) ") "
 	"ON CONFLICT (id) DO UPDATE SET "
 	"session = excluded.session, agent = excluded.agent, task = excluded.task, "
 	"command = excluded.command, labels = excluded.labels, pid = excluded.pid, "
@@ -214,14 +204,11 @@ static const char upsert_sql[] =
 	"failure_evidence = excluded.failure_evidence, started_at_ms = excluded.started_at_ms, "
 	"ended_at_ms = excluded.ended_at_ms, duration_ms = excluded.duration_ms, "
 	"retry_count = excluded.retry_count, completed_steps = excluded.completed_steps, "
-	"total_steps = excluded.total_steps, current_step = excluded.current_step, "
-	"on_cpu_ns = excluded.on_cpu_ns, runqueue_wait_ns = excluded.runqueue_wait_ns, "
-	"peak_rss_bytes = excluded.peak_rss_bytes, minor_faults = excluded.minor_faults, "
-	"major_faults = excluded.major_faults, syscalls = excluded.syscalls, "
-	"syscall_errors = excluded.syscall_errors, net_sent_bytes = excluded.net_sent_bytes, "
-	"net_recv_bytes = excluded.net_recv_bytes, process_count = excluded.process_count, "
-	"files_created = excluded.files_created, files_written = excluded.files_written "
+	"total_steps = excluded.total_steps, current_step = excluded.current_step"
+	EXEC_METRICS(RECORD_UPDATE) " "
 	"RETURNING id";
+
+#define SAMPLE_COLS "exec_id, ts_ms" EXEC_METRICS(SAMPLE_COL)
 
 #define ORCH_COLS "session, status, executions, running, completed, failed, started_at_ms, ended_at_ms"
 
@@ -428,18 +415,9 @@ static int bind_exec(sqlite3_stmt *st, const struct exec_record *e)
 	b_i64(&b, e->completed_steps);
 	b_i64(&b, e->total_steps);
 	B_TEXT(&b, e->current_step);
-	b_u64(&b, e->on_cpu_ns);
-	b_u64(&b, e->runqueue_wait_ns);
-	b_u64(&b, e->peak_rss_bytes);
-	b_u64(&b, e->minor_faults);
-	b_u64(&b, e->major_faults);
-	b_u64(&b, e->syscalls);
-	b_u64(&b, e->syscall_errors);
-	b_u64(&b, e->net_sent_bytes);
-	b_u64(&b, e->net_recv_bytes);
-	b_u64(&b, e->process_count);
-	b_u64(&b, e->files_created);
-	b_u64(&b, e->files_written);
+	for (int m = 0; m < NR_EXEC_METRICS; m++)
+		if (exec_metrics[m].in_record)
+			b_u64(&b, exec_metric__of_record(e, m));
 	return b.rc;
 }
 
@@ -470,18 +448,9 @@ static void read_exec(sqlite3_stmt *st, struct exec_record *e)
 	e->completed_steps = r_int(&r);
 	e->total_steps = r_int(&r);
 	R_TEXT(&r, e->current_step);
-	e->on_cpu_ns = r_u64(&r);
-	e->runqueue_wait_ns = r_u64(&r);
-	e->peak_rss_bytes = r_u64(&r);
-	e->minor_faults = r_u64(&r);
-	e->major_faults = r_u64(&r);
-	e->syscalls = r_u64(&r);
-	e->syscall_errors = r_u64(&r);
-	e->net_sent_bytes = r_u64(&r);
-	e->net_recv_bytes = r_u64(&r);
-	e->process_count = r_u64(&r);
-	e->files_created = r_u64(&r);
-	e->files_written = r_u64(&r);
+	for (int m = 0; m < NR_EXEC_METRICS; m++)
+		if (exec_metrics[m].in_record)
+			exec_metric__set_record(e, m, r_u64(&r));
 }
 
 static int read_orch(struct reader *r, void *row)
@@ -673,6 +642,43 @@ static int setup_writer(struct store *s)
 	return err;
 }
 
+/*
+ * Adds the columns of metrics the table (history/exec_metrics.h) gained
+ * since the database was made, 0 for the rows already there.
+ */
+static int add_metric_columns(struct store *s)
+{
+	static const char *const what = "cannot add a metric's column";
+	sqlite3_stmt *st = NULL;
+	char sql[256];
+	int err, rc;
+
+	err = prepare(s, "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2", &st, what);
+	for (int m = 0; m < NR_EXEC_METRICS && !err; m++) {
+		for (int in_samples = 0; in_samples < 2 && !err; in_samples++) {
+			const char *table = in_samples ? "samples" : "executions";
+
+			if (!(in_samples ? exec_metrics[m].in_sample : exec_metrics[m].in_record))
+				continue;
+			sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, exec_metrics[m].name, -1, SQLITE_STATIC);
+			rc = sqlite3_step(st);
+			if (rc != SQLITE_ROW) {
+				err = db_fail(s, rc, what);
+				break;
+			}
+			if (!sqlite3_column_int(st, 0)) {
+				snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s INTEGER NOT NULL DEFAULT 0",
+					 table, exec_metrics[m].name);
+				err = exec_sql(s, sql, what);
+			}
+			sqlite3_reset(st);
+		}
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
 /* Creates the schema in one transaction, so a crash leaves either none or all of it. */
 static int init_schema(struct store *s)
 {
@@ -693,10 +699,9 @@ static int init_schema(struct store *s)
 				 s->path, version + 1);
 			err = exec_sql(s, migrations[version], what);
 		}
-		if (!err)
-			err = commit(s);
-		goto cleanup;
 	}
+	if (!err && version)
+		err = add_metric_columns(s);
 	if (err || version)
 		goto cleanup;
 	err = pragma_int(s, "SELECT COUNT(*) FROM sqlite_schema", &tables);
@@ -973,19 +978,16 @@ int store__add_samples(struct store *s, const struct sample_row *rows, int n)
 	err = begin(s);
 	if (err)
 		goto cleanup;
-	err = prepare(s, "INSERT OR REPLACE INTO samples (exec_id, ts_ms, on_cpu_ns, rss_bytes, syscalls, "
-			 "net_sent_bytes, net_recv_bytes, processes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st, what);
+	err = prepare(s, "INSERT OR REPLACE INTO samples (" SAMPLE_COLS ") VALUES (?, ?"
+			 EXEC_METRICS(SAMPLE_PARAM) ")", &st, what);
 	for (int i = 0; i < n && !err; i++) {
 		struct binder b = { .st = st };
 
 		b_u64(&b, rows[i].exec_id);
 		b_u64(&b, rows[i].ts_ms);
-		b_u64(&b, rows[i].on_cpu_ns);
-		b_u64(&b, rows[i].rss_bytes);
-		b_u64(&b, rows[i].syscalls);
-		b_u64(&b, rows[i].net_sent_bytes);
-		b_u64(&b, rows[i].net_recv_bytes);
-		b_u64(&b, rows[i].processes);
+		for (int m = 0; m < NR_EXEC_METRICS; m++)
+			if (exec_metrics[m].in_sample)
+				b_u64(&b, exec_metric__of_sample(&rows[i], m));
 		rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
 		if (rc != SQLITE_DONE)
 			err = db_fail(s, rc, what);
@@ -1245,12 +1247,9 @@ static int read_sample(struct reader *r, void *p)
 
 	row->exec_id = r_u64(r);
 	row->ts_ms = r_u64(r);
-	row->on_cpu_ns = r_u64(r);
-	row->rss_bytes = r_u64(r);
-	row->syscalls = r_u64(r);
-	row->net_sent_bytes = r_u64(r);
-	row->net_recv_bytes = r_u64(r);
-	row->processes = r_u64(r);
+	for (int m = 0; m < NR_EXEC_METRICS; m++)
+		if (exec_metrics[m].in_sample)
+			exec_metric__set_sample(row, m, r_u64(r));
 	return 0;
 }
 
@@ -1258,8 +1257,7 @@ int store__samples(struct store *s, __u64 id, struct sample_row **out, int *n)
 {
 	static const struct list_def def = { "cannot read samples", sizeof(**out), read_sample, NULL };
 
-	return list_query(s, "SELECT exec_id, ts_ms, on_cpu_ns, rss_bytes, syscalls, net_sent_bytes,"
-			  " net_recv_bytes, processes FROM samples WHERE exec_id = ?1 ORDER BY ts_ms", id, &def,
+	return list_query(s, "SELECT " SAMPLE_COLS " FROM samples WHERE exec_id = ?1 ORDER BY ts_ms", id, &def,
 			  (void **)out, n);
 }
 

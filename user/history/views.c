@@ -95,25 +95,21 @@ static cJSON *progress_json(const struct exec_record *r)
 	return checked(p, 3);
 }
 
+/* The summary metrics, keyed by their names in the table. */
 static cJSON *metrics_json(const struct exec_record *r)
 {
 	cJSON *m = cJSON_CreateObject();
+	int n = 0;
 
 	if (!m)
 		return NULL;
-	add_u64(m, "on_cpu_ns", r->on_cpu_ns);
-	add_u64(m, "runqueue_wait_ns", r->runqueue_wait_ns);
-	add_u64(m, "peak_rss_bytes", r->peak_rss_bytes);
-	add_u64(m, "minor_faults", r->minor_faults);
-	add_u64(m, "major_faults", r->major_faults);
-	add_u64(m, "syscalls", r->syscalls);
-	add_u64(m, "syscall_errors", r->syscall_errors);
-	add_u64(m, "net_sent_bytes", r->net_sent_bytes);
-	add_u64(m, "net_recv_bytes", r->net_recv_bytes);
-	add_u64(m, "process_count", r->process_count);
-	add_u64(m, "files_created", r->files_created);
-	add_u64(m, "files_written", r->files_written);
-	return checked(m, 12);
+	for (int i = 0; i < NR_EXEC_METRICS; i++) {
+		if (!exec_metrics[i].in_record)
+			continue;
+		add_u64(m, exec_metrics[i].name, exec_metric__of_record(r, i));
+		n++;
+	}
+	return checked(m, n);
 }
 
 static bool has_ended(const struct exec_record *r)
@@ -201,19 +197,20 @@ cJSON *views__samples(const struct sample_row *rows, int n)
 
 	for (int i = 0; arr && i < n; i++) {
 		cJSON *s = cJSON_CreateObject();
+		int nfields = 1;
 
 		if (!s) {
 			cJSON_Delete(arr);
 			return NULL;
 		}
 		add_time(s, "ts", rows[i].ts_ms);
-		add_u64(s, "on_cpu_ns", rows[i].on_cpu_ns);
-		add_u64(s, "rss_bytes", rows[i].rss_bytes);
-		add_u64(s, "syscalls", rows[i].syscalls);
-		add_u64(s, "net_sent_bytes", rows[i].net_sent_bytes);
-		add_u64(s, "net_recv_bytes", rows[i].net_recv_bytes);
-		add_u64(s, "processes", rows[i].processes);
-		cJSON_AddItemToArray(arr, checked(s, 7));
+		for (int m = 0; m < NR_EXEC_METRICS; m++) {
+			if (!exec_metrics[m].in_sample)
+				continue;
+			add_u64(s, exec_metrics[m].name, exec_metric__of_sample(&rows[i], m));
+			nfields++;
+		}
+		cJSON_AddItemToArray(arr, checked(s, nfields));
 	}
 	return checked(arr, n);
 }
