@@ -8,6 +8,7 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "alerts/alerts_int.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "observe/report.h"
 

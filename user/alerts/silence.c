@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include "alerts/alerts_int.h"
 #include "lib/clock.h"
+#include "lib/json.h"
 
 bool silence__active(const struct silence *s, __u64 now_ms)
 {

@@ -3,13 +3,9 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "lib/clock.h"
+#include "lib/json.h"
 #include "history/views.h"
 
-
-static void add_u64(cJSON *obj, const char *name, __u64 v)
-{
-	cJSON_AddNumberToObject(obj, name, (double)v);
-}
 
 static void add_time(cJSON *obj, const char *name, __u64 ms)
 {
@@ -106,7 +102,7 @@ static cJSON *metrics_json(const struct exec_record *r)
 	for (int i = 0; i < NR_EXEC_METRICS; i++) {
 		if (!exec_metrics[i].in_record)
 			continue;
-		add_u64(m, exec_metrics[i].name, exec_metric__of_record(r, i));
+		json__add_u64(m, exec_metrics[i].name, exec_metric__of_record(r, i));
 		n++;
 	}
 	return checked(m, n);
@@ -123,7 +119,7 @@ cJSON *views__exec(const struct exec_record *r)
 
 	if (!obj)
 		return NULL;
-	add_u64(obj, "id", r->id);
+	json__add_u64(obj, "id", r->id);
 	ADD_FIELD(obj, "session", r->session);
 	ADD_FIELD(obj, "agent", r->agent);
 	ADD_FIELD(obj, "task", r->task);
@@ -144,7 +140,7 @@ cJSON *views__exec(const struct exec_record *r)
 		add_time(obj, "ended_at", r->ended_at_ms);
 	else
 		cJSON_AddNullToObject(obj, "ended_at");
-	add_u64(obj, "duration_ms", r->duration_ms);
+	json__add_u64(obj, "duration_ms", r->duration_ms);
 	cJSON_AddItemToObject(obj, "labels", PARSE_STORED(r->labels, cJSON_Object));
 	cJSON_AddNumberToObject(obj, "retry_count", r->retry_count);
 	cJSON_AddItemToObject(obj, "progress", progress_json(r));
@@ -174,13 +170,13 @@ cJSON *views__syscalls(const struct syscall_row *rows, int n)
 			cJSON_Delete(obj);
 			return NULL;
 		}
-		add_u64(sc, "count", rows[i].count);
-		add_u64(sc, "errors", rows[i].errors);
-		add_u64(sc, "total_ns", rows[i].total_ns);
-		add_u64(sc, "p50_ns", rows[i].p50_ns);
-		add_u64(sc, "p90_ns", rows[i].p90_ns);
-		add_u64(sc, "p99_ns", rows[i].p99_ns);
-		add_u64(sc, "max_ns", rows[i].max_ns);
+		json__add_u64(sc, "count", rows[i].count);
+		json__add_u64(sc, "errors", rows[i].errors);
+		json__add_u64(sc, "total_ns", rows[i].total_ns);
+		json__add_u64(sc, "p50_ns", rows[i].p50_ns);
+		json__add_u64(sc, "p90_ns", rows[i].p90_ns);
+		json__add_u64(sc, "p99_ns", rows[i].p99_ns);
+		json__add_u64(sc, "max_ns", rows[i].max_ns);
 		sc = checked(sc, 7);
 		if (!sc || !cJSON_AddItemToObject(obj, name_of(&rows[i]), sc)) {
 			cJSON_Delete(sc);
@@ -207,7 +203,7 @@ cJSON *views__samples(const struct sample_row *rows, int n)
 		for (int m = 0; m < NR_EXEC_METRICS; m++) {
 			if (!exec_metrics[m].in_sample)
 				continue;
-			add_u64(s, exec_metrics[m].name, exec_metric__of_sample(&rows[i], m));
+			json__add_u64(s, exec_metrics[m].name, exec_metric__of_sample(&rows[i], m));
 			nfields++;
 		}
 		cJSON_AddItemToArray(arr, checked(s, nfields));
@@ -242,7 +238,7 @@ cJSON *views__orch(const struct orch_record *o)
 	add_time(obj, "started_at", o->started_at_ms);
 	if (ended) {
 		add_time(obj, "ended_at", o->ended_at_ms);
-		add_u64(obj, "duration_ms", o->ended_at_ms > o->started_at_ms ? o->ended_at_ms - o->started_at_ms : 0);
+		json__add_u64(obj, "duration_ms", o->ended_at_ms > o->started_at_ms ? o->ended_at_ms - o->started_at_ms : 0);
 	} else {
 		cJSON_AddNullToObject(obj, "ended_at");
 		cJSON_AddNullToObject(obj, "duration_ms");
@@ -261,10 +257,10 @@ cJSON *views__perf(const struct perf_record *p)
 	cJSON_AddNumberToObject(obj, "succeeded", p->succeeded);
 	cJSON_AddNumberToObject(obj, "failed", p->count - p->succeeded);
 	cJSON_AddNumberToObject(obj, "success_rate", p->success_rate);
-	add_u64(obj, "min_ms", p->min_ms);
-	add_u64(obj, "avg_ms", p->avg_ms);
-	add_u64(obj, "p50_ms", p->p50_ms);
-	add_u64(obj, "p95_ms", p->p95_ms);
-	add_u64(obj, "max_ms", p->max_ms);
+	json__add_u64(obj, "min_ms", p->min_ms);
+	json__add_u64(obj, "avg_ms", p->avg_ms);
+	json__add_u64(obj, "p50_ms", p->p50_ms);
+	json__add_u64(obj, "p95_ms", p->p95_ms);
+	json__add_u64(obj, "max_ms", p->max_ms);
 	return checked(obj, 10);
 }

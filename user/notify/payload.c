@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
+#include "lib/json.h"
 #include "lib/log.h"
 #include "notify/notify_int.h"
 #include "lib/version.h"
@@ -161,48 +162,12 @@ static void dash_url(const struct notify_group *g, const char *path, const char 
 		snprintf(out, size, "%.*s%s%s", (int)len, ext, path, id ? id : "");
 }
 
-/* cJSON builders that remember an allocation failure, so that a body is never sent incomplete. */
-static cJSON *j_add(cJSON *obj, const char *key, cJSON *item, bool *ok)
-{
-	if (!item || !obj || !cJSON_AddItemToObject(obj, key, item)) {
-		cJSON_Delete(item);
-		*ok = false;
-		return NULL;
-	}
-	return item;
-}
-
-static cJSON *j_push(cJSON *arr, cJSON *item, bool *ok)
-{
-	if (!item || !arr || !cJSON_AddItemToArray(arr, item)) {
-		cJSON_Delete(item);
-		*ok = false;
-		return NULL;
-	}
-	return item;
-}
-
-static void j_str(cJSON *o, const char *key, const char *v, bool *ok)
-{
-	j_add(o, key, cJSON_CreateString(v ? v : ""), ok);
-}
-
-static void j_num(cJSON *o, const char *key, double v, bool *ok)
-{
-	j_add(o, key, cJSON_CreateNumber(v), ok);
-}
-
-static void j_bool(cJSON *o, const char *key, bool v, bool *ok)
-{
-	j_add(o, key, cJSON_CreateBool(v), ok);
-}
-
 static void j_time(cJSON *o, const char *key, __u64 ms, bool *ok)
 {
 	char t[40];
 
 	fmt_time(ms, t, sizeof(t));
-	j_str(o, key, t, ok);
+	json__add_str(o, key, t, ok);
 }
 
 /* Labels (or annotations) with the same value in every alert, as Alertmanager's commonLabels. */
@@ -241,44 +206,44 @@ static cJSON *webhook_json(const struct receiver *r, const struct notify_group *
 		*ok = false;
 		return NULL;
 	}
-	j_str(root, "version", "4", ok);
-	j_str(root, "groupKey", g->group_key, ok);
-	j_num(root, "truncatedAlerts", 0, ok);
-	j_str(root, "status", firing_count(g) ? "firing" : "resolved", ok);
-	j_str(root, "receiver", r->name, ok);
-	j_add(root, "groupLabels", labels__to_json(&g->group_labels), ok);
-	j_add(root, "commonLabels", common_json(g, false), ok);
-	j_add(root, "commonAnnotations", common_json(g, true), ok);
+	json__add_str(root, "version", "4", ok);
+	json__add_str(root, "groupKey", g->group_key, ok);
+	json__add_num(root, "truncatedAlerts", 0, ok);
+	json__add_str(root, "status", firing_count(g) ? "firing" : "resolved", ok);
+	json__add_str(root, "receiver", r->name, ok);
+	json__add(root, "groupLabels", labels__to_json(&g->group_labels), ok);
+	json__add(root, "commonLabels", common_json(g, false), ok);
+	json__add(root, "commonAnnotations", common_json(g, true), ok);
 	dash_url(g, "", NULL, url, sizeof(url));
-	j_str(root, "externalURL", url, ok);
-	alerts = j_add(root, "alerts", cJSON_CreateArray(), ok);
-	ww = j_add(root, "workerwatch", cJSON_CreateObject(), ok);
-	j_num(ww, "schema", 1, ok);
-	j_str(ww, "delivery_id", delivery_id, ok);
-	j_num(ww, "sequence", (double)g->sequence, ok);
-	ww_alerts = j_add(ww, "alerts", cJSON_CreateObject(), ok);
+	json__add_str(root, "externalURL", url, ok);
+	alerts = json__add(root, "alerts", cJSON_CreateArray(), ok);
+	ww = json__add(root, "workerwatch", cJSON_CreateObject(), ok);
+	json__add_num(ww, "schema", 1, ok);
+	json__add_str(ww, "delivery_id", delivery_id, ok);
+	json__add_num(ww, "sequence", (double)g->sequence, ok);
+	ww_alerts = json__add(ww, "alerts", cJSON_CreateObject(), ok);
 	for (int i = 0; i < g->nalerts; i++) {
 		const struct notify_alert *a = &g->alerts[i];
-		cJSON *o = j_push(alerts, cJSON_CreateObject(), ok), *x;
+		cJSON *o = json__push(alerts, cJSON_CreateObject(), ok), *x;
 
 		dash_url(g, "/#/alerts/", a->fingerprint, url, sizeof(url));
-		j_str(o, "status", alert_firing(a) ? "firing" : "resolved", ok);
-		j_add(o, "labels", labels__to_json(&a->labels), ok);
-		j_add(o, "annotations", labels__to_json(&a->annotations), ok);
+		json__add_str(o, "status", alert_firing(a) ? "firing" : "resolved", ok);
+		json__add(o, "labels", labels__to_json(&a->labels), ok);
+		json__add(o, "annotations", labels__to_json(&a->annotations), ok);
 		j_time(o, "startsAt", a->starts_ms, ok);
 		/* Alertmanager does not expose an end that has not come yet */
 		j_time(o, "endsAt", alert_firing(a) ? 0 : a->ends_ms, ok);
-		j_str(o, "generatorURL", url, ok);
-		j_str(o, "fingerprint", a->fingerprint, ok);
+		json__add_str(o, "generatorURL", url, ok);
+		json__add_str(o, "fingerprint", a->fingerprint, ok);
 
-		x = j_add(ww_alerts, a->fingerprint, cJSON_CreateObject(), ok);
-		j_num(x, "value", a->value, ok);
-		j_num(x, "threshold", a->threshold, ok);
-		j_bool(x, "acknowledged", a->acknowledged, ok);
-		j_str(x, "acked_by", a->acked_by, ok);
-		j_str(x, "state", a->state ? a->state : a->status, ok);
-		j_bool(x, "silenced", a->silenced, ok);
-		j_str(x, "rule_url", url, ok);
+		x = json__add(ww_alerts, a->fingerprint, cJSON_CreateObject(), ok);
+		json__add_num(x, "value", a->value, ok);
+		json__add_num(x, "threshold", a->threshold, ok);
+		json__add_bool(x, "acknowledged", a->acknowledged, ok);
+		json__add_str(x, "acked_by", a->acked_by, ok);
+		json__add_str(x, "state", a->state ? a->state : a->status, ok);
+		json__add_bool(x, "silenced", a->silenced, ok);
+		json__add_str(x, "rule_url", url, ok);
 	}
 	return root;
 }
@@ -294,19 +259,19 @@ static cJSON *alertmanager_json(const struct notify_group *g, bool *ok)
 	}
 	for (int i = 0; i < g->nalerts; i++) {
 		const struct notify_alert *a = &g->alerts[i];
-		cJSON *o = j_push(root, cJSON_CreateObject(), ok);
+		cJSON *o = json__push(root, cJSON_CreateObject(), ok);
 		/* resolution is an endsAt in the past; a firing alert expires at valid_until unless re-sent */
 		__u64 ends = alert_firing(a) ? g->valid_until_ms : a->ends_ms;
 
-		j_add(o, "labels", labels__to_json(&a->labels), ok);
-		j_add(o, "annotations", labels__to_json(&a->annotations), ok);
+		json__add(o, "labels", labels__to_json(&a->labels), ok);
+		json__add(o, "annotations", labels__to_json(&a->annotations), ok);
 		if (a->starts_ms)
 			j_time(o, "startsAt", a->starts_ms, ok);
 		if (ends)
 			j_time(o, "endsAt", ends, ok);
 		dash_url(g, "/#/alerts/", a->fingerprint, url, sizeof(url));
 		if (url[0])
-			j_str(o, "generatorURL", url, ok);
+			json__add_str(o, "generatorURL", url, ok);
 	}
 	return root;
 }
@@ -364,9 +329,9 @@ static cJSON *pagerduty_json(const struct receiver *r, const struct notify_group
 		return NULL;
 	}
 	notify__dedup_key(host, g->group_key, dedup, sizeof(dedup));
-	j_str(root, "routing_key", r->routing_key, ok);
-	j_str(root, "event_action", action, ok);
-	j_str(root, "dedup_key", dedup, ok);
+	json__add_str(root, "routing_key", r->routing_key, ok);
+	json__add_str(root, "event_action", action, ok);
+	json__add_str(root, "dedup_key", dedup, ok);
 	if (strcmp(action, "trigger"))
 		return root;
 
@@ -389,44 +354,44 @@ static cJSON *pagerduty_json(const struct receiver *r, const struct notify_group
 		 lead ? alert_summary(lead) : group_alertname(g), host);
 	utf8_truncate(summary, PD_SUMMARY_MAX);
 
-	p = j_add(root, "payload", cJSON_CreateObject(), ok);
-	j_str(p, "summary", summary, ok);
-	j_str(p, "source", host, ok);
-	j_str(p, "severity", sev, ok);
+	p = json__add(root, "payload", cJSON_CreateObject(), ok);
+	json__add_str(p, "summary", summary, ok);
+	json__add_str(p, "source", host, ok);
+	json__add_str(p, "severity", sev, ok);
 	j_time(p, "timestamp", lead && lead->starts_ms ? lead->starts_ms : g->now_ms, ok);
 	if (lead && (v = labels__get(&lead->labels, "agent"))[0])
-		j_str(p, "component", v, ok);
+		json__add_str(p, "component", v, ok);
 	if (lead && (v = labels__get(&lead->labels, "session"))[0])
-		j_str(p, "group", v, ok);
-	j_str(p, "class", group_alertname(g), ok);
-	details = j_add(p, "custom_details", cJSON_CreateObject(), ok);
-	list = j_add(details, "alerts", cJSON_CreateArray(), ok);
+		json__add_str(p, "group", v, ok);
+	json__add_str(p, "class", group_alertname(g), ok);
+	details = json__add(p, "custom_details", cJSON_CreateObject(), ok);
+	list = json__add(details, "alerts", cJSON_CreateArray(), ok);
 	for (int i = 0; i < g->nalerts; i++) {
 		const struct notify_alert *a = &g->alerts[i];
-		cJSON *o = j_push(list, cJSON_CreateObject(), ok);
+		cJSON *o = json__push(list, cJSON_CreateObject(), ok);
 
-		j_str(o, "fingerprint", a->fingerprint, ok);
-		j_add(o, "labels", labels__to_json(&a->labels), ok);
-		j_num(o, "value", a->value, ok);
-		j_num(o, "threshold", a->threshold, ok);
-		j_str(o, "state", a->state ? a->state : a->status, ok);
+		json__add_str(o, "fingerprint", a->fingerprint, ok);
+		json__add(o, "labels", labels__to_json(&a->labels), ok);
+		json__add_num(o, "value", a->value, ok);
+		json__add_num(o, "threshold", a->threshold, ok);
+		json__add_str(o, "state", a->state ? a->state : a->status, ok);
 	}
 
-	j_str(root, "client", "workerwatch", ok);
+	json__add_str(root, "client", "workerwatch", ok);
 	if (lead && (v = labels__get(&lead->labels, "execution_id"))[0])
 		dash_url(g, "/#/executions/", v, url, sizeof(url));
 	else
 		dash_url(g, "/#/alerts", NULL, url, sizeof(url));
 	if (!url[0])
 		return root;
-	j_str(root, "client_url", url, ok);
-	links = j_add(root, "links", cJSON_CreateArray(), ok);
+	json__add_str(root, "client_url", url, ok);
+	links = json__add(root, "links", cJSON_CreateArray(), ok);
 	for (int i = 0; i < g->nalerts && i < PD_LINKS_MAX; i++) {
-		cJSON *o = j_push(links, cJSON_CreateObject(), ok);
+		cJSON *o = json__push(links, cJSON_CreateObject(), ok);
 
 		dash_url(g, "/#/alerts/", g->alerts[i].fingerprint, url, sizeof(url));
-		j_str(o, "href", url, ok);
-		j_str(o, "text", "workerwatch alert", ok);
+		json__add_str(o, "href", url, ok);
+		json__add_str(o, "text", "workerwatch alert", ok);
 	}
 	return root;
 }
@@ -554,7 +519,7 @@ static cJSON *slack_json(const struct notify_group *g, bool *ok)
 	if (b.oom || !root)
 		*ok = false;
 	else
-		j_str(root, "text", b.s, ok);
+		json__add_str(root, "text", b.s, ok);
 	free(b.s);
 	return root;
 }
