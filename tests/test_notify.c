@@ -383,16 +383,16 @@ TEST(notify_receivers_parse_the_config_and_reject_bad_ones)
 	n = receivers__parse(arr, rs, RECEIVERS_MAX, err, sizeof(err));
 	cJSON_Delete(arr);
 	ASSERT(n == 3, "the issue's receivers: %d %s", n, err);
-	CHECK(rs[0].type == RECV_ALERTMANAGER && !strcmp(rs[0].url, "http://127.0.0.1:9093"), "am");
+	CHECK(!strcmp(receiver__type_name(&rs[0]), "alertmanager") && !strcmp(rs[0].url, "http://127.0.0.1:9093"), "am");
 	CHECK_EQ(rs[0].resend_ms, 60000);
-	CHECK(rs[1].type == RECV_WEBHOOK && !strcmp(rs[1].secret, "s3cret"), "hook");
-	CHECK(rs[2].type == RECV_PAGERDUTY && !strcmp(rs[2].routing_key, ROUTING_KEY) &&
+	CHECK(!strcmp(receiver__type_name(&rs[1]), "webhook") && !strcmp(rs[1].secret, "s3cret"), "hook");
+	CHECK(!strcmp(receiver__type_name(&rs[2]), "pagerduty") && !strcmp(rs[2].routing_key, ROUTING_KEY) &&
 	      !strcmp(rs[2].url, "http://127.0.0.1:8081/v2/enqueue"), "pd");
 	CHECK(rs[1].send_resolved && rs[1].rate_per_s == 10 && rs[1].burst == 5, "webhook defaults");
 	CHECK_EQ(rs[1].timeout_ms, 10000);
 	CHECK_EQ(rs[1].max_age_ms, 24 * 3600 * 1000ULL);
 	CHECK(receivers__find(rs, n, "pd") == &rs[2] && !receivers__find(rs, n, "nope"), "find");
-	CHECK_STR(receiver__type_name(rs[0].type), "alertmanager");
+	CHECK_STR(receiver__type_name(&rs[0]), "alertmanager");
 
 	/* the API's view hides the secrets */
 	j = receiver__to_json(&rs[1]);

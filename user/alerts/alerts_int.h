@@ -155,7 +155,7 @@ void groups__flush(struct alerts *a, __u64 now_ms);
 void groups__acked(struct alerts *a, struct alert *x, __u64 now_ms);
 void groups__escalate(struct alerts *a, struct alert *x, __u64 now_ms);
 void groups__escalation_followup(struct alerts *a, struct alert *x, bool acked, __u64 now_ms);
-void groups__push_alertmanager(struct alerts *a, __u64 now_ms, bool changed_only);
+void groups__push_at_evaluation(struct alerts *a, __u64 now_ms, bool changed_only);
 bool groups__holds(const struct alerts *a, const char *id);
 char *group__to_json_text(const struct agroup *g);
 struct agroup *group__from_json(const struct cJSON *j);
