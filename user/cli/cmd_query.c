@@ -37,33 +37,13 @@ struct num_arg {
 
 struct subcmd {
 	const char *name;
-	const char *args;		/* for messages: "SESSION", "[HOURS]" */
+	const char *args;		/* for messages and the usage: "SESSION", "[HOURS]" */
 	int min_args, max_args;
 	const struct num_arg *num;	/* the first argument is a number */
 	bool writes;
 	int (*fn)(struct store *s, struct query *q);
+	const char *help;		/* for the usage; a line break continues under it */
 };
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"Usage: workerwatch COMMAND [ARGS] [--db PATH] [--json]\n"
-		"Reads the history the daemon records, whether or not it runs.\n\n"
-		"  list                 orchestrations (sessions), the most recently active first\n"
-		"  show SESSION         an orchestration and its executions\n"
-		"  executions SESSION   the executions of an orchestration with their metrics\n"
-		"  agent NAME           the executions of an agent and how it performs\n"
-		"  health [HOURS]       outcomes of the executions of the last HOURS (default 24)\n"
-		"  performance          per agent: runs, success rate, duration percentiles\n"
-		"  failures [LIMIT]     the newest failed executions (default 20)\n"
-		"  export [SESSION]     orchestrations with their executions, syscalls and samples (JSON)\n"
-		"  cleanup DAYS         delete orchestrations whose newest execution started more than\n"
-		"                       DAYS days ago (none of their executions running)\n\n"
-		"  --db PATH            the database (default " STORE_DEFAULT_PATH ")\n"
-		"  --json               JSON instead of tables\n"
-		"  -h, --help           this help\n\n"
-		"Exit status: 0 done, 1 runtime error (no database, unknown session), 2 usage error.\n");
-}
 
 /* ---- formatting ---- */
 
@@ -988,16 +968,46 @@ static const struct num_arg limit_arg = { "a limit", 1, 1000000, 20 };
 static const struct num_arg days_arg = { "days", 0, 365 * 100, 0 };
 
 static const struct subcmd subcmds[] = {
-	{ "list", "", 0, 0, NULL, false, cmd_list },
-	{ "show", "SESSION", 1, 1, NULL, false, cmd_show },
-	{ "executions", "SESSION", 1, 1, NULL, false, cmd_executions },
-	{ "agent", "NAME", 1, 1, NULL, false, cmd_agent },
-	{ "health", "[HOURS]", 0, 1, &hours_arg, false, cmd_health },
-	{ "performance", "", 0, 0, NULL, false, cmd_performance },
-	{ "failures", "[LIMIT]", 0, 1, &limit_arg, false, cmd_failures },
-	{ "export", "[SESSION]", 0, 1, NULL, false, cmd_export },
-	{ "cleanup", "DAYS", 1, 1, &days_arg, true, cmd_cleanup },
+	{ "list", "", 0, 0, NULL, false, cmd_list, "orchestrations (sessions), the most recently active first" },
+	{ "show", "SESSION", 1, 1, NULL, false, cmd_show, "an orchestration and its executions" },
+	{ "executions", "SESSION", 1, 1, NULL, false, cmd_executions,
+	  "the executions of an orchestration with their metrics" },
+	{ "agent", "NAME", 1, 1, NULL, false, cmd_agent, "the executions of an agent and how it performs" },
+	{ "health", "[HOURS]", 0, 1, &hours_arg, false, cmd_health,
+	  "outcomes of the executions of the last HOURS (default 24)" },
+	{ "performance", "", 0, 0, NULL, false, cmd_performance, "per agent: runs, success rate, duration percentiles" },
+	{ "failures", "[LIMIT]", 0, 1, &limit_arg, false, cmd_failures, "the newest failed executions (default 20)" },
+	{ "export", "[SESSION]", 0, 1, NULL, false, cmd_export,
+	  "orchestrations with their executions, syscalls and samples (JSON)" },
+	{ "cleanup", "DAYS", 1, 1, &days_arg, true, cmd_cleanup,
+	  "delete orchestrations whose newest execution started more than\nDAYS days ago (none of their executions running)" },
 };
+
+static const int nr_subcmds = sizeof(subcmds) / sizeof(subcmds[0]);
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: workerwatch COMMAND [ARGS] [--db PATH] [--json]\n"
+		     "Reads the history the daemon records, whether or not it runs.\n\n");
+	for (int i = 0; i < nr_subcmds; i++) {
+		const struct subcmd *c = &subcmds[i];
+		char head[32];
+
+		snprintf(head, sizeof(head), "%s%s%s", c->name, c->args[0] ? " " : "", c->args);
+		fprintf(out, "  %-20s ", head);
+		for (const char *h = c->help; *h; h++) {
+			if (*h == '\n')
+				fprintf(out, "\n%23s", "");
+			else
+				fputc(*h, out);
+		}
+		fputc('\n', out);
+	}
+	fprintf(out, "\n  --db PATH            the database (default " STORE_DEFAULT_PATH ")\n"
+		     "  --json               JSON instead of tables\n"
+		     "  -h, --help           this help\n\n"
+		     "Exit status: 0 done, 1 runtime error (no database, unknown session), 2 usage error.\n");
+}
 
 /* Whole decimal numbers within bounds; "12abc", "", "-3", " 3" and overflows are refused. */
 static int parse_num(const char *s, const struct num_arg *a, long long *out)
@@ -1042,7 +1052,7 @@ static int check_args(struct query *q)
 
 static const struct subcmd *find_subcmd(const char *name)
 {
-	for (size_t i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
+	for (int i = 0; i < nr_subcmds; i++)
 		if (!strcmp(name, subcmds[i].name))
 			return &subcmds[i];
 	return NULL;
