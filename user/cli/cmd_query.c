@@ -11,6 +11,7 @@
 #include "cli/cmd.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/num.h"
 #include "history/store.h"
 #include "history/views.h"
 
@@ -470,17 +471,8 @@ static int cmd_list(struct store *s, struct query *q)
 	if (err)
 		return store_error();
 	if (q->json) {
-		cJSON *arr = cJSON_CreateArray();
+		cJSON *arr = VIEWS_ARRAY(o, n, views__orch);
 
-		for (int i = 0; arr && i < n; i++) {
-			cJSON *v = views__orch(&o[i]);
-
-			if (!v || !cJSON_AddItemToArray(arr, v)) {
-				cJSON_Delete(v);
-				cJSON_Delete(arr);
-				arr = NULL;
-			}
-		}
 		free(o);
 		return print_json(arr);
 	}
@@ -782,17 +774,8 @@ static int cmd_performance(struct store *s, struct query *q)
 	if (store__performance(s, 0, &p, &n))
 		return store_error();
 	if (q->json) {
-		cJSON *arr = cJSON_CreateArray();
+		cJSON *arr = VIEWS_ARRAY(p, n, views__perf);
 
-		for (int i = 0; arr && i < n; i++) {
-			cJSON *v = views__perf(&p[i]);
-
-			if (!v || !cJSON_AddItemToArray(arr, v)) {
-				cJSON_Delete(v);
-				cJSON_Delete(arr);
-				arr = NULL;
-			}
-		}
 		free(p);
 		return print_json(arr);
 	}
@@ -1012,16 +995,11 @@ static void usage(FILE *out)
 /* Whole decimal numbers within bounds; "12abc", "", "-3", " 3" and overflows are refused. */
 static int parse_num(const char *s, const struct num_arg *a, long long *out)
 {
-	long long v;
-	char *end;
+	__u64 v;
 
-	if (s[0] < '0' || s[0] > '9')
+	if (num__parse_u64(s, (__u64)a->min, (__u64)a->max, &v))
 		return -EINVAL;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v < a->min || v > a->max)
-		return -EINVAL;
-	*out = v;
+	*out = (long long)v;
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "cli/cmd.h"
 #include "history/exec_metrics.h"
 #include "lib/log.h"
+#include "lib/num.h"
 
 #define TOP_DEFAULT_INTERVAL	2
 #define TOP_MIN_INTERVAL	1
@@ -892,12 +893,9 @@ static void usage(FILE *out)
 
 static int parse_interval(const char *s, int *out)
 {
-	char *end;
-	long v;
+	__u64 v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < TOP_MIN_INTERVAL || v > TOP_MAX_INTERVAL) {
+	if (num__parse_u64(s, TOP_MIN_INTERVAL, TOP_MAX_INTERVAL, &v)) {
 		ww_err("--interval wants a whole number of seconds from %d to %d, not '%s'", TOP_MIN_INTERVAL,
 		       TOP_MAX_INTERVAL, s);
 		return -EINVAL;

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "history/store.h"
 #include "history/views.h"
 #include "lib/clock.h"
+#include "lib/num.h"
 #include "lib/version.h"
 #include "observe/report.h"
 #include "observe/syscalls.h"
@@ -147,11 +149,7 @@ static bool labels_field(const cJSON *obj, char *out, size_t size, struct http_r
 
 static bool id_param(const struct http_request *req, __u64 *id, struct http_response *resp)
 {
-	char *end;
-
-	errno = 0;
-	*id = strtoull(req->params[0], &end, 10);
-	if (errno || end == req->params[0] || *end || !*id || req->params[0][0] == '-') {
+	if (num__parse_u64(req->params[0], 1, UINT64_MAX, id)) {
 		http__error(resp, 400, "'%.32s' is not an execution id", req->params[0]);
 		return false;
 	}
@@ -297,31 +295,20 @@ cleanup:
 /* A history query's rows as a JSON array, each through view; frees them. */
 #define REPLY_ROWS(resp, err, rows, n, view)						\
 	do {										\
-		cJSON *arr_;								\
+		cJSON *arr_ = (err) ? NULL : VIEWS_ARRAY(rows, n, view);		\
 											\
-		if (err) {								\
-			free(rows);							\
-			http__error(resp, 500, "cannot read history");			\
-			break;								\
-		}									\
-		arr_ = cJSON_CreateArray();						\
-		for (int i_ = 0; i_ < (n); i_++)					\
-			cJSON_AddItemToArray(arr_, view(&(rows)[i_]));			\
 		free(rows);								\
-		reply(resp, 200, arr_);							\
+		if (arr_)								\
+			reply(resp, 200, arr_);						\
+		else									\
+			http__error(resp, 500, (err) ? "cannot read history" : "out of memory"); \
 	} while (0)
 
 static bool since_param(const char *s, __u64 *ms, struct http_response *resp)
 {
 	const char *rest;
-	char *end;
 
-	if (!s)
-		return true;
-	errno = 0;
-	*ms = strtoull(s, &end, 10);
-	/* strtoull takes "-5" as a huge number */
-	if (!errno && end != s && !*end && isdigit((unsigned char)s[0]))
+	if (!s || !num__parse_u64(s, 0, UINT64_MAX, ms))
 		return true;
 	rest = clock__parse_rfc3339(s, ms);
 	if (rest && (!*rest || !strcmp(rest, "Z")))
@@ -333,15 +320,12 @@ static bool since_param(const char *s, __u64 *ms, struct http_response *resp)
 static bool limit_param(const struct http_request *req, int def, int *limit, struct http_response *resp)
 {
 	const char *s = http_request__query(req, "limit");
-	char *end;
-	long v;
+	__u64 v;
 
 	*limit = def;
 	if (!s)
 		return true;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > MAX_LIMIT) {
+	if (num__parse_u64(s, 1, MAX_LIMIT, &v)) {
 		http__error(resp, 400, "'limit' wants a number from 1 to %d", MAX_LIMIT);
 		return false;
 	}
@@ -598,10 +582,14 @@ static void get_orchestration(void *ctx, const struct http_request *req, struct 
 		return;
 	}
 	out = views__orch(&o);
-	arr = cJSON_AddArrayToObject(out, "executions");
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, views__exec(&rows[i]));
+	arr = VIEWS_ARRAY(rows, n, views__exec);
 	free(rows);
+	if (!out || !arr || !cJSON_AddItemToObject(out, "executions", arr)) {
+		cJSON_Delete(out);
+		cJSON_Delete(arr);
+		http__error(resp, 500, "out of memory");
+		return;
+	}
 	reply(resp, 200, out);
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 #include "lib/log.h"
+#include "lib/num.h"
 #include "daemon/http.h"
 
 #define DEFAULT_MAX_BODY	(64 * 1024)
@@ -453,12 +454,9 @@ static void classify(struct http_server *s, struct MHD_Connection *conn, const c
 	}
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl) {
-		unsigned long long len;
-		char *end;
+		__u64 len;
 
-		errno = 0;
-		len = strtoull(cl, &end, 10);
-		if (errno || end == cl || len > s->max_body)
+		if (num__parse_u64(cl, 0, s->max_body, &len))
 			set_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %zu bytes", s->max_body);
 	}
 }

@@ -338,6 +338,15 @@ static void b_null(struct binder *b)
 		b->rc = rc;
 }
 
+/* A value that may be absent: NULL when it is. */
+static void b_opt(struct binder *b, bool present, sqlite3_int64 v)
+{
+	if (present)
+		b_i64(b, v);
+	else
+		b_null(b);
+}
+
 /* Record strings are fixed arrays: never read past them, even unterminated. */
 static void b_text(struct binder *b, const char *str, size_t size)
 {
@@ -383,10 +392,7 @@ static int bind_exec(sqlite3_stmt *st, const struct exec_record *e)
 {
 	struct binder b = { .st = st };
 
-	if (e->id)
-		b_u64(&b, e->id);
-	else
-		b_null(&b);
+	b_opt(&b, e->id, (sqlite3_int64)e->id);
 	B_TEXT(&b, e->session);
 	B_TEXT(&b, e->agent);
 	B_TEXT(&b, e->task);
@@ -394,22 +400,13 @@ static int bind_exec(sqlite3_stmt *st, const struct exec_record *e)
 	B_TEXT(&b, e->labels);
 	b_i64(&b, e->pid);
 	B_TEXT(&b, e->status);
-	if (e->has_exit_code)
-		b_i64(&b, e->exit_code);
-	else
-		b_null(&b);
-	if (e->has_signal)
-		b_i64(&b, e->signal);
-	else
-		b_null(&b);
+	b_opt(&b, e->has_exit_code, e->exit_code);
+	b_opt(&b, e->has_signal, e->signal);
 	B_TEXT(&b, e->failure_category);
 	B_TEXT(&b, e->failure_reason);
 	B_TEXT(&b, e->failure_evidence);
 	b_u64(&b, e->started_at_ms);
-	if (e->ended_at_ms)
-		b_u64(&b, e->ended_at_ms);
-	else
-		b_null(&b);
+	b_opt(&b, e->ended_at_ms, (sqlite3_int64)e->ended_at_ms);
 	b_u64(&b, e->duration_ms);
 	b_i64(&b, e->retry_count);
 	b_i64(&b, e->completed_steps);

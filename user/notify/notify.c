@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include "lib/log.h"
+#include "lib/num.h"
 #include "notify/notify_int.h"
 #include "history/store.h"
 #include "lib/version.h"
@@ -123,21 +124,18 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ctx)
 /* Retry-After: seconds, or an HTTP date. */
 static void parse_retry_after(struct transfer *a, const char *v)
 {
+	char secs[32], date[128];
 	__u64 ms, now;
-	char *end;
 	time_t t;
 
 	while (*v == ' ' || *v == '\t')
 		v++;
 	if (*v >= '0' && *v <= '9') {
-		errno = 0;
-		ms = strtoull(v, &end, 10);
-		if (errno || (*end && *end != '\r' && *end != '\n' && *end != ' '))
+		snprintf(secs, sizeof(secs), "%.*s", (int)strcspn(v, " \r\n"), v);
+		if (num__parse_u64(secs, 0, ~0ULL, &ms))
 			return;
 		ms = ms > RETRY_AFTER_MAX_MS / 1000 ? RETRY_AFTER_MAX_MS : ms * 1000;
 	} else {
-		char date[128];
-
 		snprintf(date, sizeof(date), "%.*s", (int)strcspn(v, "\r\n"), v);
 		t = curl_getdate(date, NULL);
 		if (t < 0)
