@@ -153,6 +153,16 @@ out:
 
 /* Silences, inhibitions and expired acks, recomputed before each use. */
 
+/* Stores s and gives every alert its silenced flag anew. */
+static void silence_changed(struct alerts *a, const struct silence *s, __u64 now_ms)
+{
+	batch__doc(&a->b, "silence", s->id, silence__doc(s));
+	for (int b = 0; b < ALERT_BUCKETS; b++)
+		for (struct alert *x = a->tab[b]; x; x = x->next)
+			alert__update_flags(a, x, now_ms);
+	alerts__commit(a, now_ms);
+}
+
 int alerts__add_silence(struct alerts *a, const cJSON *body, __u64 now_ms, char *id_out, size_t idlen,
 			char *err, size_t errlen)
 {
@@ -168,11 +178,7 @@ int alerts__add_silence(struct alerts *a, const cJSON *body, __u64 now_ms, char 
 	notify__delivery_id(s->id);
 	a->nr_silences++;
 	snprintf(id_out, idlen, "%s", s->id);
-	batch__doc(&a->b, "silence", s->id, silence__doc(s));
-	for (int b = 0; b < ALERT_BUCKETS; b++)
-		for (struct alert *x = a->tab[b]; x; x = x->next)
-			alert__update_flags(a, x, now_ms);
-	alerts__commit(a, now_ms);
+	silence_changed(a, s, now_ms);
 	return 0;
 }
 
@@ -185,11 +191,7 @@ int alerts__expire_silence(struct alerts *a, const char *id, __u64 now_ms)
 			continue;
 		if (s->ends > now_ms)
 			s->ends = now_ms > s->starts ? now_ms : s->starts + 1;
-		batch__doc(&a->b, "silence", s->id, silence__doc(s));
-		for (int b = 0; b < ALERT_BUCKETS; b++)
-			for (struct alert *x = a->tab[b]; x; x = x->next)
-				alert__update_flags(a, x, now_ms);
-		alerts__commit(a, now_ms);
+		silence_changed(a, s, now_ms);
 		return 0;
 	}
 	return -ENOENT;

@@ -454,6 +454,17 @@ static int listing__fill(struct listing *l, struct store *s, const struct exec_f
 	return err ? store_error() : 0;
 }
 
+/* Prints v (deleted) with l's executions as its "executions" member; v NULL: out of memory. */
+static int print_with_executions(cJSON *v, struct listing *l)
+{
+	if (!v || !cJSON_AddItemToObject(v, "executions", l->json)) {
+		cJSON_Delete(v);
+		return out_of_memory();
+	}
+	l->json = NULL;
+	return print_json(v);
+}
+
 /* ---- subcommands ---- */
 
 static const char *const no_history =
@@ -531,15 +542,7 @@ static int cmd_show(struct store *s, struct query *q)
 	if (ret)
 		goto cleanup;
 	if (q->json) {
-		cJSON *v = views__orch(&o);
-
-		if (!v || !cJSON_AddItemToObject(v, "executions", l.json)) {
-			cJSON_Delete(v);
-			ret = out_of_memory();
-			goto cleanup;
-		}
-		l.json = NULL;
-		ret = print_json(v);
+		ret = print_with_executions(views__orch(&o), &l);
 		goto cleanup;
 	}
 	printf("Session:   %s\n", o.session);
@@ -616,13 +619,11 @@ static int cmd_agent(struct store *s, struct query *q)
 		cJSON_AddStringToObject(v, "agent", f.agent);
 		if (!cJSON_AddItemToObject(v, "performance", p))
 			cJSON_Delete(p);
-		if (!cJSON_AddItemToObject(v, "executions", l.json) || cJSON_GetArraySize(v) != 3) {
+		if (cJSON_GetArraySize(v) != 2) {
 			cJSON_Delete(v);
-			ret = out_of_memory();
-			goto cleanup;
+			v = NULL;
 		}
-		l.json = NULL;
-		ret = print_json(v);
+		ret = print_with_executions(v, &l);
 		goto cleanup;
 	}
 	printf("Agent:     %s\n", f.agent);

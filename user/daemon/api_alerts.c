@@ -191,14 +191,11 @@ out:
 
 void api_alerts__get_rules(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct alerts *a;
-	cJSON *out;
+	struct alerts *a = engine(ctx, resp);
 
 	(void)req;
-	if (!(a = engine(ctx, resp)))
-		return;
-	out = alerts__rules_json(a);
-	api__reply(resp, 200, out);
+	if (a)
+		api__reply(resp, 200, alerts__rules_json(a));
 }
 
 /* PUT replaces the rules: an array, or {"rules": [...]} as in the config file. */
@@ -230,14 +227,11 @@ void api_alerts__put_rules(void *ctx, const struct http_request *req, struct htt
 
 void api_alerts__silences(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct alerts *a;
-	cJSON *out;
+	struct alerts *a = engine(ctx, resp);
 
 	(void)req;
-	if (!(a = engine(ctx, resp)))
-		return;
-	out = alerts__silences_json(a, clock__now_ms());
-	api__reply(resp, 200, out);
+	if (a)
+		api__reply(resp, 200, alerts__silences_json(a, clock__now_ms()));
 }
 
 void api_alerts__add_silence(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -282,14 +276,11 @@ void api_alerts__expire_silence(void *ctx, const struct http_request *req, struc
 
 void api_alerts__receivers(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct alerts *a;
-	cJSON *out;
+	struct alerts *a = engine(ctx, resp);
 
 	(void)req;
-	if (!(a = engine(ctx, resp)))
-		return;
-	out = alerts__receivers_json(a);
-	api__reply(resp, 200, out);
+	if (a)
+		api__reply(resp, 200, alerts__receivers_json(a));
 }
 
 void api_alerts__test_receiver(void *ctx, const struct http_request *req, struct http_response *resp)

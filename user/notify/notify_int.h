@@ -55,7 +55,7 @@ struct receiver_ops {
 	unsigned int caps;		/* enum receiver_cap */
 	/* The config keys it takes beyond the common ones (name, type, url, send_resolved, rate_per_second, burst, timeout, max_age), NULL-terminated. */
 	const char *const *keys;
-	double rate_per_s;		/* its token bucket's defaults */
+	double rate_per_s;		/* its token bucket's defaults; 0: DEFAULT_RATE, DEFAULT_BURST */
 	int burst;
 	bool url_is_secret;		/* the API shows only the URL's scheme and host */
 	/* Its own defaults, after the common ones; NULL when none. */

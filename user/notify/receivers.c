@@ -194,8 +194,8 @@ static int parse_receiver(struct receiver_parse *pc, const cJSON *o, struct rece
 		return receiver_parse__fail(pc, "unknown type '%s' (%s)", type, names);
 
 	r->send_resolved = true;
-	r->rate_per_s = r->ops->rate_per_s;
-	r->burst = r->ops->burst;
+	r->rate_per_s = r->ops->rate_per_s ? r->ops->rate_per_s : DEFAULT_RATE;
+	r->burst = r->ops->burst ? r->ops->burst : DEFAULT_BURST;
 	r->timeout_ms = DEFAULT_TIMEOUT_MS;
 	r->max_age_ms = DEFAULT_MAX_AGE_MS;
 	if (r->ops->defaults)
