@@ -18,6 +18,7 @@
 #include "cli/client.h"
 #include "cli/cmd.h"
 #include "history/exec_metrics.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/num.h"
 
@@ -120,10 +121,7 @@ static void on_stop(int sig)
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return clock__ns(CLOCK_MONOTONIC) / 1e9;
 }
 
 static void sleep_ms(int ms)

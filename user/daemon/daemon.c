@@ -2,6 +2,7 @@
 /* workerwatch daemon: tracks executions, keeps their history and publishes their lifecycle. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -32,6 +33,7 @@
 #include "history/views.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/num.h"
 #include "observe/probes.h"
 #include "observe/report.h"
 #include "observe/syscalls.h"
@@ -992,6 +994,17 @@ static void pid_path(const struct daemon *d, char *buf, size_t size)
 	snprintf(buf, size, "%s.pid", d->cfg.db);
 }
 
+/* The pid DB.pid holds (read from fd), 0 when it holds none. */
+static pid_t pid_in(int fd, char *text, size_t size)
+{
+	ssize_t len = read(fd, text, size - 1);
+	__u64 pid;
+
+	text[len > 0 ? len : 0] = 0;
+	text[strcspn(text, "\n")] = 0;
+	return num__parse_u64(text, 1, INT_MAX, &pid) ? 0 : (pid_t)pid;
+}
+
 static int lock_instance(struct daemon *d)
 {
 	char path[CONFIG_PATH_LEN + 8], text[32];
@@ -1004,9 +1017,7 @@ static int lock_instance(struct daemon *d)
 		return -errno;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		len = read(fd, text, sizeof(text) - 1);
-		text[len > 0 ? len : 0] = 0;
-		ww_err("another daemon (pid %d) already uses %s", atoi(text), d->cfg.db);
+		ww_err("another daemon (pid %d) already uses %s", pid_in(fd, text, sizeof(text)), d->cfg.db);
 		close(fd);
 		return -EBUSY;
 	}
@@ -1021,7 +1032,7 @@ static int lock_instance(struct daemon *d)
 static int stop_running_daemon(struct daemon *d)
 {
 	char path[CONFIG_PATH_LEN + 8], text[32] = "";
-	int fd, len, pid;
+	int fd, pid;
 
 	pid_path(d, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1031,9 +1042,7 @@ static int stop_running_daemon(struct daemon *d)
 		close(fd);
 		return 0;
 	}
-	len = read(fd, text, sizeof(text) - 1);
-	text[len > 0 ? len : 0] = 0;
-	pid = atoi(text);
+	pid = pid_in(fd, text, sizeof(text));
 	if (pid <= 1 || kill(pid, SIGUSR1)) {
 		ww_err("a daemon holds %s but cannot be told to stop (pid '%s')", path, text);
 		close(fd);

@@ -18,14 +18,6 @@
 #include "observe/probes.h"
 #include "observe/tracker.h"
 
-static __u64 clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* An argv from a record's JSON array of strings. */
 static char **argv_of(const char *command)
 {
@@ -44,7 +36,7 @@ static char **argv_of(const char *command)
 static struct execution *execution_of(const struct exec_record *r, __u64 kernel_id, __u64 slow_ns)
 {
 	struct execution *e = calloc(1, sizeof(*e));
-	__u64 now_real = clock_ns(CLOCK_REALTIME), start_real = r->started_at_ms * 1000000ULL;
+	__u64 now_real = clock__ns(CLOCK_REALTIME), start_real = r->started_at_ms * 1000000ULL;
 
 	if (!e)
 		return NULL;
@@ -62,7 +54,7 @@ static struct execution *execution_of(const struct exec_record *r, __u64 kernel_
 	e->total_steps = r->total_steps;
 	e->start_realtime_ns = start_real;
 	/* its monotonic start, as far back from now as it started */
-	e->start_ns = clock_ns(CLOCK_MONOTONIC) - (now_real > start_real ? now_real - start_real : 0);
+	e->start_ns = clock__ns(CLOCK_MONOTONIC) - (now_real > start_real ? now_real - start_real : 0);
 	e->slow_threshold_ns = slow_ns;
 	return e;
 }
@@ -174,11 +166,11 @@ static int resume_orchestrator(struct daemon *d, const struct orch_registration 
 static void process_start(pid_t pid, __u64 *mono_ns, __u64 *real_ns)
 {
 	__u64 ticks = daemon__start_ticks(pid), hz = (__u64)sysconf(_SC_CLK_TCK);
-	__u64 boot = clock_ns(CLOCK_BOOTTIME), since = ticks * (1000000000ULL / hz);
+	__u64 boot = clock__ns(CLOCK_BOOTTIME), since = ticks * (1000000000ULL / hz);
 	__u64 ago = ticks && boot > since ? boot - since : 0;
 
-	*mono_ns = clock_ns(CLOCK_MONOTONIC) - ago;
-	*real_ns = clock_ns(CLOCK_REALTIME) - ago;
+	*mono_ns = clock__ns(CLOCK_MONOTONIC) - ago;
+	*real_ns = clock__ns(CLOCK_REALTIME) - ago;
 }
 
 struct unknown_walk {
@@ -227,8 +219,8 @@ static int resume_unknown(__u64 id, __u64 orch_id, void *ctx)
 		process_start(root->pid, &e->start_ns, &e->start_realtime_ns);
 	} else {
 		snprintf(e->agent, sizeof(e->agent), "unknown");
-		e->start_ns = clock_ns(CLOCK_MONOTONIC);
-		e->start_realtime_ns = clock_ns(CLOCK_REALTIME);
+		e->start_ns = clock__ns(CLOCK_MONOTONIC);
+		e->start_realtime_ns = clock__ns(CLOCK_REALTIME);
 	}
 	daemon__announce(d, e);
 	w->found++;

@@ -12,6 +12,14 @@ __u64 clock__now_ms(void)
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+__u64 clock__ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 void clock__rfc3339(__u64 realtime_ns, char *buf, size_t size)
 {
 	time_t secs = realtime_ns / 1000000000ULL;

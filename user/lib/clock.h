@@ -4,10 +4,13 @@
 #define CLOCK_H
 
 #include <stddef.h>
+#include <time.h>
 #include <linux/types.h>
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 __u64 clock__now_ms(void);
+/* Nanoseconds of clock clk (CLOCK_MONOTONIC, CLOCK_BOOTTIME, ...). */
+__u64 clock__ns(clockid_t clk);
 
 /* RFC 3339 UTC with milliseconds, e.g. 2026-11-21T05:39:20.123Z, of ns since the epoch. */
 void clock__rfc3339(__u64 realtime_ns, char *buf, size_t size);

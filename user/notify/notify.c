@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/num.h"
 #include "notify/notify_int.h"
@@ -51,10 +52,7 @@ struct transfer {
 
 static __u64 clock_ms(clockid_t clk)
 {
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+	return clock__ns(clk) / 1000000;
 }
 
 /* Wall-clock milliseconds, rounded up: a delay counted from it is never cut short by the rounding. */
