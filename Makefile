@@ -48,7 +48,7 @@ all: $(OUTPUT)/workerwatch $(OUTPUT)/wwload
 
 # tools/setup.sh installs what a set (build, test, bench) lacks. It runs again
 # only when its package lists change (the stamp is older than the script) or
-# the stamp is removed, not on every make.
+# the stamp is removed, not on every make; whatever needs a tool waits for it.
 SETUP_STAMP = $(OUTPUT)/.setup-$(1)
 $(OUTPUT)/.setup-%: tools/setup.sh | $(OUTPUT)
 	$(call msg,SETUP,$*)
@@ -74,7 +74,7 @@ $(OUTPUT)/workerwatch.skel.h: $(OUTPUT)/workerwatch.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name workerwatch_bpf > $@
 
-$(OUTPUT)/syscall_names.h: | $(OUTPUT)
+$(OUTPUT)/syscall_names.h: | $(OUTPUT) $(call SETUP_STAMP,build)
 	$(call msg,GEN,$@)
 	$(Q)tools/gen-syscall-names.sh $(CC) > $@
 
@@ -91,7 +91,7 @@ $(OUTPUT)/tests/%.o: tests/%.c | $(OUTPUT)/tests $(call SETUP_STAMP,build)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
 
-$(VENDOR_FILES) &:
+$(VENDOR_FILES) &: | $(call SETUP_STAMP,build)
 	$(call msg,FETCH,uplot)
 	$(Q)tools/fetch-uplot.sh $(OUTPUT)/vendor
 
@@ -108,7 +108,7 @@ $(OUTPUT)/workerwatch: $(USER_OBJS) $(ASSETS_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
 
-$(OUTPUT)/wwload: tools/wwload.c | $(OUTPUT)
+$(OUTPUT)/wwload: tools/wwload.c | $(OUTPUT) $(call SETUP_STAMP,build)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -lpthread -o $@
 

@@ -16,7 +16,19 @@ struct probes;
 struct store;
 struct tracker;
 
-/* Runs the daemon with cfg in the foreground until SIGTERM or SIGINT; returns the exit status. */
+/* An orchestrator the daemon watches: each process it forks becomes an execution of session. */
+struct orchestrator {
+	__u64 id;
+	pid_t pid;
+	int pidfd;
+	char session[EXEC_NAME_LEN];
+};
+
+/*
+ * Runs the daemon with cfg in the foreground until SIGTERM or SIGINT (its
+ * kernel state stays pinned for the next start) or SIGUSR1 (everything is
+ * detached), or at once with cfg->detach_all; returns the exit status.
+ */
 int daemon__run(const struct config *cfg);
 
 /*
@@ -38,14 +50,6 @@ struct execution *daemon__find_live(struct daemon *d, __u64 db_id);
 int daemon__start_execution(struct daemon *d, struct execution *e, int pidfd);
 /* Makes each child of pid an execution of session; its id in *id; the daemon keeps pidfd on success. */
 int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char *session, __u64 *id);
-/* An orchestrator the daemon watches: each process it forks becomes an execution of session. */
-struct orchestrator {
-	__u64 id;
-	pid_t pid;
-	int pidfd;
-	char session[EXEC_NAME_LEN];
-};
-
 /* The watched orchestrator with this id, or NULL. */
 const struct orchestrator *daemon__find_orchestrator(struct daemon *d, __u64 id);
 /* Stops watching every orchestrator (closing their pidfds); forget: and drops them from history. */
