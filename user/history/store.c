@@ -292,6 +292,21 @@ static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, const ch
 	return rc == SQLITE_OK ? 0 : db_fail(s, rc, what);
 }
 
+/* Locks the store and prepares sql for a call of one statement; end_query() ends it, whatever happened. */
+static int begin_query(struct store *s, const char *sql, sqlite3_stmt **st, const char *what)
+{
+	lock(s);
+	return prepare(s, sql, st, what);
+}
+
+/* Finalizes st and unlocks the store; returns err. */
+static int end_query(struct store *s, sqlite3_stmt *st, int err)
+{
+	sqlite3_finalize(st);
+	unlock(s);
+	return err;
+}
+
 /* Writers take the write lock at BEGIN, so a busy database is waited for (busy_timeout) instead of failing mid-way. */
 static int begin(struct store *s)
 {
@@ -1006,8 +1021,7 @@ static int change(struct store *s, const char *sql, __u64 arg, const char *what)
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, sql, &st, what);
+	err = begin_query(s, sql, &st, what);
 	if (err)
 		goto cleanup;
 	if (sqlite3_bind_parameter_count(st))
@@ -1018,9 +1032,7 @@ static int change(struct store *s, const char *sql, __u64 arg, const char *what)
 	else
 		err = sqlite3_changes(s->db);
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 int store__mark_running_as_lost(struct store *s, __u64 now_ms)
@@ -1064,8 +1076,7 @@ int store__get_execution(struct store *s, __u64 id, struct exec_record *out)
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "SELECT " EXEC_COLS " FROM executions WHERE id = ?1", &st, what);
+	err = begin_query(s, "SELECT " EXEC_COLS " FROM executions WHERE id = ?1", &st, what);
 	if (err)
 		goto cleanup;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
@@ -1079,9 +1090,7 @@ int store__get_execution(struct store *s, __u64 id, struct exec_record *out)
 		err = db_fail(s, rc, what);
 	}
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 /* Appends a constant SQL fragment; values are never part of it. */
@@ -1272,8 +1281,7 @@ int store__orchestration(struct store *s, const char *session, struct orch_recor
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "SELECT " ORCH_COLS " FROM orchestrations WHERE session = ?1", &st, what);
+	err = begin_query(s, "SELECT " ORCH_COLS " FROM orchestrations WHERE session = ?1", &st, what);
 	if (err)
 		goto cleanup;
 	sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
@@ -1288,9 +1296,7 @@ int store__orchestration(struct store *s, const char *session, struct orch_recor
 		err = db_fail(s, rc, what);
 	}
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 /* Nearest rank: the ceil(p/100 * n)-th smallest, 1-based. */
@@ -1371,8 +1377,7 @@ int store__count_failed(struct store *s, const char *session, const char *agent,
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "SELECT COUNT(*) FROM executions WHERE session = ?1 AND agent = ?2"
+	err = begin_query(s, "SELECT COUNT(*) FROM executions WHERE session = ?1 AND agent = ?2"
 			 " AND task = ?3 AND status = 'failed'", &st, what);
 	if (err)
 		goto cleanup;
@@ -1385,9 +1390,7 @@ int store__count_failed(struct store *s, const char *session, const char *agent,
 	else
 		err = db_fail(s, rc, what);
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 int store__integrity_check(struct store *s)
@@ -1397,8 +1400,7 @@ int store__integrity_check(struct store *s)
 	const unsigned char *res;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "PRAGMA integrity_check", &st, what);
+	err = begin_query(s, "PRAGMA integrity_check", &st, what);
 	if (err)
 		goto cleanup;
 	rc = sqlite3_step(st);
@@ -1412,9 +1414,7 @@ int store__integrity_check(struct store *s)
 		err = -EIO;
 	}
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 int store__put_extra(struct store *s, __u64 id, const char *key, const char *json)
@@ -1447,8 +1447,7 @@ int store__get_extra(struct store *s, __u64 id, const char *key, char **json)
 	int err, rc;
 
 	*json = NULL;
-	lock(s);
-	err = prepare(s, "SELECT json FROM execution_extras WHERE exec_id = ?1 AND key = ?2", &st, what);
+	err = begin_query(s, "SELECT json FROM execution_extras WHERE exec_id = ?1 AND key = ?2", &st, what);
 	if (err)
 		goto cleanup;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
@@ -1463,9 +1462,7 @@ int store__get_extra(struct store *s, __u64 id, const char *key, char **json)
 		err = db_fail(s, rc, what);
 	}
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 /* ---- alerting: documents and the outbox ---- */
@@ -1558,8 +1555,7 @@ int store__alert_docs(struct store *s, const char *kind, store_doc_cb cb, void *
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "SELECT key, json FROM alert_docs WHERE kind = ?1 ORDER BY key", &st, what);
+	err = begin_query(s, "SELECT key, json FROM alert_docs WHERE kind = ?1 ORDER BY key", &st, what);
 	if (err)
 		goto cleanup;
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
@@ -1571,9 +1567,7 @@ int store__alert_docs(struct store *s, const char *kind, store_doc_cb cb, void *
 	if (rc != SQLITE_DONE)
 		err = db_fail(s, rc, what);
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 void outbox_rows__free(struct outbox_row *rows, int n)
@@ -1637,8 +1631,7 @@ int store__outbox_update(struct store *s, __u64 id, const char *state, int attem
 		set_msg("%s: invalid state '%s'", what, state ? state : "(null)");
 		return -EINVAL;
 	}
-	lock(s);
-	err = prepare(s, "UPDATE outbox SET state = ?, attempts = ?, next_attempt_ms = ?, last_status = ?,"
+	err = begin_query(s, "UPDATE outbox SET state = ?, attempts = ?, next_attempt_ms = ?, last_status = ?,"
 			 " last_error = ?, done_ms = ? WHERE id = ?", &st, what);
 	if (err)
 		goto cleanup;
@@ -1659,9 +1652,7 @@ int store__outbox_update(struct store *s, __u64 id, const char *state, int attem
 		err = -ENOENT;
 	}
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 int store__outbox_list(struct store *s, const char *state, const char *receiver, int limit,
@@ -1680,8 +1671,7 @@ int store__outbox_list(struct store *s, const char *state, const char *receiver,
 	if (receiver)
 		sql_add(sql, sizeof(sql), " AND receiver = :receiver");
 	sql_add(sql, sizeof(sql), " ORDER BY id DESC LIMIT :limit");
-	lock(s);
-	err = prepare(s, sql, &st, what);
+	err = begin_query(s, sql, &st, what);
 	if (err)
 		goto cleanup;
 	if (state)
@@ -1691,9 +1681,7 @@ int store__outbox_list(struct store *s, const char *state, const char *receiver,
 	sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), limit_of(limit));
 	err = read_list(s, st, &def, (void **)out, n);
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 static int read_outbox_count(struct reader *r, void *row)
@@ -1739,15 +1727,12 @@ int store__foreach_tracking(struct store *s, int (*cb)(__u64 exec_id, __u64 kern
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "SELECT exec_id, kernel_id FROM tracking ORDER BY exec_id", &st, what);
+	err = begin_query(s, "SELECT exec_id, kernel_id FROM tracking ORDER BY exec_id", &st, what);
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		err = cb((__u64)sqlite3_column_int64(st, 0), (__u64)sqlite3_column_int64(st, 1), ctx);
 	if (!err && rc != SQLITE_DONE)
 		err = db_fail(s, rc, what);
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 int store__put_orchestrator(struct store *s, const struct orch_registration *o)
@@ -1756,8 +1741,7 @@ int store__put_orchestrator(struct store *s, const struct orch_registration *o)
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "INSERT OR REPLACE INTO orchestrators (id, pid, start_ticks, session, options, registered_ms)"
+	err = begin_query(s, "INSERT OR REPLACE INTO orchestrators (id, pid, start_ticks, session, options, registered_ms)"
 			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st, what);
 	if (!err) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)o->id);
@@ -1770,9 +1754,7 @@ int store__put_orchestrator(struct store *s, const struct orch_registration *o)
 		if (rc != SQLITE_DONE)
 			err = db_fail(s, rc, what);
 	}
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 int store__forget_orchestrator(struct store *s, __u64 id)
