@@ -1061,8 +1061,8 @@ static void print_dashboard_url(const struct daemon *d, const char *addr)
 	bool any = !strcmp(addr, "0.0.0.0") || !strcmp(addr, "::");
 	bool v6 = !any && strchr(addr, ':');
 
-	ww_log(LOG_ERROR, "dashboard: http://%s%s%s:%d/#token=%s", v6 ? "[" : "", any ? "127.0.0.1" : addr,
-	       v6 ? "]" : "", http__port(d->http), d->token);
+	ww_info("dashboard: http://%s%s%s:%d/#token=%s", v6 ? "[" : "", any ? "127.0.0.1" : addr,
+		v6 ? "]" : "", http__port(d->http), d->token);
 }
 
 static enum http_read_auth read_auth_of(const struct config *c)

@@ -367,6 +367,7 @@ static bool origin_allowed(const struct http_server *s, const char *origin)
 {
 	const char *hp = strstr(origin, "://"), *name, *port;
 	size_t len;
+	__u64 p;
 
 	if (!hp || strncmp(origin, "http", 4))
 		return false;	/* "null" (sandboxed frames, file:) and other schemes */
@@ -375,7 +376,7 @@ static bool origin_allowed(const struct http_server *s, const char *origin)
 		return false;
 	if (host_configured(s, name, len))
 		return true;
-	return host_allowed(s, name, len) && port && atoi(port) == s->port;
+	return host_allowed(s, name, len) && port && !num__parse_u64(port, 1, 65535, &p) && p == (__u64)s->port;
 }
 
 /* Decides, from the request line and headers alone, where the request goes or why it cannot. */
