@@ -44,15 +44,24 @@ endif
 .DELETE_ON_ERROR:
 .PHONY: all deps check unit test-kernel run bench vmlinux install clean
 
-all: deps $(OUTPUT)/workerwatch $(OUTPUT)/wwload
+all: $(OUTPUT)/workerwatch $(OUTPUT)/wwload
 
-deps:
-	$(Q)tools/setup.sh build
+# tools/setup.sh installs what a set (build, test, bench) lacks. It runs again
+# only when its package lists change (the stamp is older than the script) or
+# the stamp is removed, not on every make; whatever needs a tool waits for it.
+SETUP_STAMP = $(OUTPUT)/.setup-$(1)
+$(OUTPUT)/.setup-%: tools/setup.sh | $(OUTPUT)
+	$(call msg,SETUP,$*)
+	$(Q)tools/setup.sh $*
+	$(Q)touch $@
+
+.PRECIOUS: $(OUTPUT)/.setup-%
+deps: $(call SETUP_STAMP,build)
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/tests $(USER_DIRS):
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/bpf
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/bpf $(call SETUP_STAMP,build)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -65,21 +74,24 @@ $(OUTPUT)/workerwatch.skel.h: $(OUTPUT)/workerwatch.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name workerwatch_bpf > $@
 
-$(OUTPUT)/syscall_names.h: | $(OUTPUT)
+$(OUTPUT)/syscall_names.h: | $(OUTPUT) $(call SETUP_STAMP,build)
 	$(call msg,GEN,$@)
 	$(Q)tools/gen-syscall-names.sh $(CC) > $@
 
-$(USER_OBJS): $(OUTPUT)/workerwatch.skel.h $(OUTPUT)/syscall_names.h
+# Generated headers, needed before the first compile of the files that include them
+# (later changes are tracked by the .d files).
+$(OUTPUT)/user/observe/probes.o $(OUTPUT)/user/observe/tracker.o: $(OUTPUT)/workerwatch.skel.h
+$(OUTPUT)/user/observe/syscalls.o: $(OUTPUT)/syscall_names.h
 
-$(OUTPUT)/user/%.o: user/%.c | $(USER_DIRS)
+$(OUTPUT)/user/%.o: user/%.c | $(USER_DIRS) $(call SETUP_STAMP,build)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/tests/%.o: tests/%.c $(OUTPUT)/workerwatch.skel.h | $(OUTPUT)/tests
+$(OUTPUT)/tests/%.o: tests/%.c | $(OUTPUT)/tests $(call SETUP_STAMP,build)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
 
-$(VENDOR_FILES) &:
+$(VENDOR_FILES) &: | $(call SETUP_STAMP,build)
 	$(call msg,FETCH,uplot)
 	$(Q)tools/fetch-uplot.sh $(OUTPUT)/vendor
 
@@ -96,7 +108,7 @@ $(OUTPUT)/workerwatch: $(USER_OBJS) $(ASSETS_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
 
-$(OUTPUT)/wwload: tools/wwload.c | $(OUTPUT)
+$(OUTPUT)/wwload: tools/wwload.c | $(OUTPUT) $(call SETUP_STAMP,build)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -lpthread -o $@
 
@@ -108,14 +120,20 @@ $(OUTPUT)/ww_test: $(TEST_OBJS) $(LIB_OBJS)
 run: all
 	$(Q)tools/as-root.sh tools/demo.sh $(OUTPUT)
 
-check: all $(OUTPUT)/ww_test
+# The whole suite; `make unit` runs only the unit tests (no root needed),
+# `make test-kernel` only the kernel tests (as root).
+check: all $(OUTPUT)/ww_test $(call SETUP_STAMP,test)
 	$(Q)tools/check-layers.sh
-	$(Q)tools/setup.sh test
 	$(Q)tools/as-root.sh $(OUTPUT)/ww_test --bin $(OUTPUT)
 
+unit: all $(OUTPUT)/ww_test $(call SETUP_STAMP,test)
+	$(Q)$(OUTPUT)/ww_test --bin $(OUTPUT) --unit
+
+test-kernel: all $(OUTPUT)/ww_test $(call SETUP_STAMP,test)
+	$(Q)tools/as-root.sh $(OUTPUT)/ww_test --bin $(OUTPUT) --kernel
+
 # REPS, CALLS, STARTUP_RUNS, QUIET_WAIT are passed on explicitly: sudo drops the environment.
-bench: all $(OUTPUT)/wwfloor $(OUTPUT)/wwswarm $(OUTPUT)/wwalertlat
-	$(Q)tools/setup.sh bench
+bench: all $(OUTPUT)/wwfloor $(OUTPUT)/wwswarm $(OUTPUT)/wwalertlat $(call SETUP_STAMP,bench)
 	$(Q)tools/as-root.sh env $(strip $(foreach v,REPS CALLS STARTUP_RUNS QUIET_WAIT,$(if $($(v)),$(v)=$($(v))))) tools/bench.sh $(OUTPUT)
 
 vmlinux:

@@ -273,17 +273,24 @@ int main(int argc, char **argv)
 {
 	int passed = 0, failed = 0, skipped = 0;
 	const char *filter = NULL;
-	bool root = geteuid() == 0;
+	bool root = geteuid() == 0, unit = true, kernel = true;
 
+	/* ww_test [--bin DIR] [--unit | --kernel] [SUBSTRING] */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--bin") && i + 1 < argc)
 			bin_dir = argv[++i];
+		else if (!strcmp(argv[i], "--unit"))
+			kernel = false;
+		else if (!strcmp(argv[i], "--kernel"))
+			unit = false;
 		else
 			filter = argv[i];
 	}
 	signal(SIGPIPE, SIG_IGN);
 	for (struct test *t = tests; t; t = t->next) {
 		if (filter && !strstr(t->name, filter))
+			continue;
+		if (!(t->kind == TEST_KERNEL ? kernel : unit))
 			continue;
 		if (t->kind == TEST_KERNEL && !root) {
 			printf("skip %s (needs root)\n", t->name);

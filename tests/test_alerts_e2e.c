@@ -125,20 +125,6 @@ static void fixture_cleanup(struct fixture *f)
 
 /* --- HTTP --- */
 
-/* A request to the daemon under test; the body parsed into *json when asked. */
-static int api(struct fixture *f, const char *method, const char *path, const char *body, bool token, cJSON **json)
-{
-	char url[512], *text = NULL;
-	int status;
-
-	snprintf(url, sizeof(url), "%s%s", f->d.url, path);
-	status = wwd_http(method, url, body, token ? f->d.token : NULL, json ? &text : NULL);
-	if (json)
-		*json = text ? cJSON_Parse(text) : NULL;
-	free(text);
-	return status;
-}
-
 /* A port nobody listens on now: the kernel picks it for a socket that is closed again. */
 static int free_port(void)
 {
@@ -245,7 +231,7 @@ static int held_worker(struct fixture *f, const char *agent, const char *cmd, co
 		write_file(procs, "%s\n", pidtext);
 	}
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"e2e\", \"agent\": \"%s\"}", pid, agent);
-	status = api(f, "POST", "/api/v1/executions", body, true, &j);
+	status = wwd_api(&f->d, "POST", "/api/v1/executions", body, true, &j);
 	*id = jnum(j, "id");
 	cJSON_Delete(j);
 	if (!CHECK(status == 201, "attaching %s answered %d", agent, status))
@@ -267,7 +253,7 @@ static cJSON *find_alert(struct fixture *f, const char *alertname, const char *l
 	char path[64];
 
 	snprintf(path, sizeof(path), "labels.%s", label);
-	if (api(f, "GET", "/api/v1/alerts", NULL, true, &list) == 200)
+	if (wwd_api(&f->d, "GET", "/api/v1/alerts", NULL, true, &list) == 200)
 		cJSON_ArrayForEach(a, list)
 			if (!strcmp(jstr(a, "alertname"), alertname) && !strcmp(jstr(a, path), value) &&
 			    (!state || !strcmp(jstr(a, "state"), state))) {
@@ -299,7 +285,7 @@ static cJSON *wait_alert_state(struct fixture *f, const char *id, const char *st
 	for (__u64 end = mono_ms() + timeout_ms;; wwd_sleep_ms(POLL_MS)) {
 		cJSON_Delete(a);
 		a = NULL;
-		if (api(f, "GET", path, NULL, true, &a) == 200 && !strcmp(jstr(a, "state"), state))
+		if (wwd_api(&f->d, "GET", path, NULL, true, &a) == 200 && !strcmp(jstr(a, "state"), state))
 			return a;
 		if (mono_ms() > end)
 			return a;
@@ -314,7 +300,7 @@ static cJSON *notifications(struct fixture *f, const char *receiver, const char 
 
 	snprintf(path, sizeof(path), "/api/v1/notifications?receiver=%s%s%s", receiver, state ? "&state=" : "",
 		 state ? state : "");
-	CHECK(api(f, "GET", path, NULL, true, &j) == 200 && cJSON_IsArray(j), "GET %s failed", path);
+	CHECK(wwd_api(&f->d, "GET", path, NULL, true, &j) == 200 && cJSON_IsArray(j), "GET %s failed", path);
 	return j;
 }
 
@@ -748,7 +734,7 @@ static void crash_body(struct fixture *f)
 	ASSERT(start_daemon(f, rule, receivers, FAST_ROUTE("\"hook\"")), "no daemon after kill -9");
 
 	snprintf(path, sizeof(path), "/api/v1/alerts/%s", id);
-	CHECK(api(f, "GET", path, NULL, true, &alert) == 200, "the alert is gone after the restart");
+	CHECK(wwd_api(&f->d, "GET", path, NULL, true, &alert) == 200, "the alert is gone after the restart");
 	CHECK_STR(jstr(alert, "fired_at"), fired_at);
 	cJSON_Delete(alert);
 	for (__u64 end = mono_ms() + 15000; !sent && mono_ms() < end; wwd_sleep_ms(POLL_MS))
@@ -1125,7 +1111,7 @@ static void oom_body(struct fixture *f)
 	for (__u64 end = mono_ms() + 15000; !ended && mono_ms() < end; wwd_sleep_ms(POLL_MS)) {
 		cJSON_Delete(ex);
 		ex = NULL;
-		ended = api(f, "GET", path, NULL, true, &ex) == 200 && strcmp(jstr(ex, "status"), "running");
+		ended = wwd_api(&f->d, "GET", path, NULL, true, &ex) == 200 && strcmp(jstr(ex, "status"), "running");
 	}
 	CHECK_STR(jstr(ex, "status"), "failed");
 	CHECK_STR(jstr(ex, "failure.category"), "oom");
@@ -1145,7 +1131,7 @@ static void expect_error(struct fixture *f, const char *method, const char *path
 			 int want, const char *mention)
 {
 	cJSON *j = NULL;
-	int status = api(f, method, path, body, token, &j);
+	int status = wwd_api(&f->d, method, path, body, token, &j);
 
 	CHECK(status == want, "%s %s: %d, wanted %d", method, path, status, want);
 	CHECK(cJSON_IsString(harness__get(j, "error")), "%s %s: no JSON error", method, path);
@@ -1192,7 +1178,7 @@ static void errors_body(struct fixture *f)
 	expect_error(f, "GET", "/api/v1/alerts/0123456789abcdef", NULL, true, 404, NULL);
 	expect_error(f, "GET", "/api/v1/alerts?state=burning", NULL, true, 400, NULL);
 	/* the rules stayed as they were */
-	CHECK(api(f, "GET", "/api/v1/rules", NULL, false, &rules) == 200, "GET /api/v1/rules failed");
+	CHECK(wwd_api(&f->d, "GET", "/api/v1/rules", NULL, false, &rules) == 200, "GET /api/v1/rules failed");
 	{
 		const cJSON *x;
 		bool bad = false, stuck = false;

@@ -13,21 +13,6 @@
 #include "harness.h"
 #include "wwd.h"
 
-/* One request to the daemon; returns the HTTP status and the parsed JSON body in *json. */
-static int api(struct wwd *d, const char *method, const char *path, const char *body, bool token,
-	       cJSON **json)
-{
-	char url[256], *text = NULL;
-	int status;
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", d->port, path);
-	status = wwd_http(method, url, body, token ? d->token : NULL, json ? &text : NULL);
-	if (json)
-		*json = text ? cJSON_Parse(text) : NULL;
-	free(text);
-	return status;
-}
-
 /* Polls an execution until it is no longer running. */
 static cJSON *wait_ended(struct wwd *d, double id)
 {
@@ -38,7 +23,7 @@ static cJSON *wait_ended(struct wwd *d, double id)
 	for (int i = 0; i < 300; i++) {
 		cJSON_Delete(j);
 		j = NULL;
-		if (api(d, "GET", path, NULL, true, &j) == 200 &&
+		if (wwd_api(d, "GET", path, NULL, true, &j) == 200 &&
 		    strcmp(harness__str(j, "status") ?: "", "running"))
 			return j;
 		wwd_sleep_ms(50);
@@ -77,7 +62,7 @@ KERNEL_TEST(daemon_attaches_to_a_running_worker_and_keeps_its_history)
 	wwd_sleep_ms(100);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"nightly-1\", \"agent\": \"builder\", "
 		 "\"task\": \"compile\", \"labels\": {\"team\": \"ci\"}}", worker);
-	status = api(&d, "POST", "/api/v1/executions", body, true, &j);
+	status = wwd_api(&d, "POST", "/api/v1/executions", body, true, &j);
 	CHECK(status == 201, "attach answered %d", status);
 	id = harness__num(j, "id");
 	CHECK_STR(harness__str(j, "status"), "running");
@@ -145,7 +130,7 @@ KERNEL_TEST(orchestrator_children_become_executions)
 	orch = harness__spawn((char *[]){ "/bin/sh", "-c", script, NULL }, NULL);
 	wwd_sleep_ms(100);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"fanout\"}", orch);
-	status = api(&d, "POST", "/api/v1/orchestrators", body, true, NULL);
+	status = wwd_api(&d, "POST", "/api/v1/orchestrators", body, true, NULL);
 	CHECK(status == 201, "orchestrator answered %d", status);
 	wwd_release(fifo);
 	status = harness__wait(orch, 60);
@@ -153,7 +138,7 @@ KERNEL_TEST(orchestrator_children_become_executions)
 
 	for (int i = 0; i < 200; i++) {	/* until all 20 ended */
 		cJSON_Delete(j);
-		api(&d, "GET", "/api/v1/orchestrations/fanout", NULL, true, &j);
+		wwd_api(&d, "GET", "/api/v1/orchestrations/fanout", NULL, true, &j);
 		/* the last child's events may still be on their way when the orchestrator has exited */
 		if (cJSON_GetArraySize(harness__get(j, "executions")) == 20 &&
 		    strcmp(harness__str(j, "status") ?: "running", "running"))
@@ -209,7 +194,7 @@ KERNEL_TEST(history_survives_restart_and_kill_9)
 	worker = wwd_spawn_held(fifo, cmd);
 	wwd_sleep_ms(100);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"durable\", \"agent\": \"a\"}", worker);
-	CHECK(api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
+	CHECK(wwd_api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
 	done_id = harness__num(j, "id");
 	cJSON_Delete(j);
 	wwd_release(fifo);
@@ -219,7 +204,7 @@ KERNEL_TEST(history_survives_restart_and_kill_9)
 	hang = harness__spawn((char *[]){ (char *)wwd_bin("wwload"), "hang", NULL }, NULL);
 	wwd_sleep_ms(100);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"durable\", \"agent\": \"b\"}", hang);
-	CHECK(api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
+	CHECK(wwd_api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
 	running_id = harness__num(j, "id");
 	cJSON_Delete(j);
 
@@ -228,12 +213,12 @@ KERNEL_TEST(history_survives_restart_and_kill_9)
 	harness__wait(hang, 10);
 	ASSERT(wwd_start(&d), "no daemon after the crash");
 	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", done_id);
-	CHECK(api(&d, "GET", path, NULL, true, &j) == 200, "finished execution lost");
+	CHECK(wwd_api(&d, "GET", path, NULL, true, &j) == 200, "finished execution lost");
 	CHECK_STR(harness__str(j, "status"), "completed");
 	cJSON_Delete(j);
 	/* the kernel went on tracking it while no daemon ran: its end is known, not lost */
 	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", running_id);
-	CHECK(api(&d, "GET", path, NULL, true, &j) == 200, "running execution lost");
+	CHECK(wwd_api(&d, "GET", path, NULL, true, &j) == 200, "running execution lost");
 	CHECK_STR(harness__str(j, "status"), "failed");
 	CHECK_STR(harness__str(j, "failure.category"), "killed");
 	CHECK_EQ(harness__num(j, "signal"), SIGKILL);
@@ -241,7 +226,7 @@ KERNEL_TEST(history_survives_restart_and_kill_9)
 	cJSON_Delete(j);
 	wwd_stop(&d, SIGTERM);
 	ASSERT(wwd_start(&d), "no daemon after a clean stop");
-	CHECK(api(&d, "GET", "/api/v1/executions?session=durable", NULL, true, &j) == 200, "list failed");
+	CHECK(wwd_api(&d, "GET", "/api/v1/executions?session=durable", NULL, true, &j) == 200, "list failed");
 	CHECK_EQ(cJSON_GetArraySize(j), 2);
 	cJSON_Delete(j);
 	wwd_stop(&d, SIGTERM);
@@ -284,7 +269,7 @@ static void expect_error(struct wwd *d, const char *method, const char *path, co
 			 bool token, int want)
 {
 	cJSON *j = NULL;
-	int status = api(d, method, path, body, token, &j);
+	int status = wwd_api(d, method, path, body, token, &j);
 
 	CHECK(status == want, "%s %s %.40s: %d, wanted %d", method, path, body ? body : "", status, want);
 	CHECK(cJSON_IsString(harness__get(j, "error")), "%s %s: no JSON error", method, path);
@@ -323,7 +308,7 @@ KERNEL_TEST(daemon_answers_bad_requests_with_4xx)
 	expect_error(&d, "GET", "/api/v1/executions", NULL, false, 401);
 	expect_error(&d, "GET", "/api/v1/orchestrations", NULL, false, 401);
 	expect_error(&d, "GET", "/api/v1/notifications", NULL, false, 401);
-	CHECK(api(&d, "GET", "/metrics", NULL, false, NULL) == 200, "/metrics needs a token on loopback");
+	CHECK(wwd_api(&d, "GET", "/metrics", NULL, false, NULL) == 200, "/metrics needs a token on loopback");
 	CHECK_EQ(curl_status(&d, "/health", "Host: rebound.example"), 421);
 	CHECK_EQ(curl_status(&d, "/api/v1/orchestrators", "Origin: http://evil.example"), 403);
 	expect_error(&d, "GET", "/api/v1/orchestrations/nope", NULL, true, 404);
@@ -341,7 +326,7 @@ KERNEL_TEST(daemon_answers_bad_requests_with_4xx)
 	memmove(big + 1, big, strlen(big) + 1);
 	big[0] = '@';
 	expect_error(&d, "POST", "/api/v1/executions", big, true, 413);
-	CHECK(api(&d, "GET", "/health", NULL, false, NULL) == 200, "unhealthy after bad requests");
+	CHECK(wwd_api(&d, "GET", "/health", NULL, false, NULL) == 200, "unhealthy after bad requests");
 	wwd_stop(&d, SIGTERM);
 }
 
@@ -363,7 +348,7 @@ KERNEL_TEST(run_registers_with_a_running_daemon)
 	harness__free_result(&r);
 	for (int i = 0; i < 100; i++) {
 		cJSON_Delete(list);
-		api(&d, "GET", "/api/v1/executions?session=via-run", NULL, true, &list);
+		wwd_api(&d, "GET", "/api/v1/executions?session=via-run", NULL, true, &list);
 		e = cJSON_GetArrayItem(list, 0);
 		if (e && strcmp(harness__str(e, "status") ?: "", "running"))
 			break;
@@ -403,7 +388,7 @@ KERNEL_TEST(daemon_labels_retries_progress_detach_and_stream)
 		wwd_sleep_ms(100);
 		snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"retrying\", \"agent\": \"tester\", "
 			 "\"task\": \"unit\"}", worker);
-		CHECK(api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach %d failed", i);
+		CHECK(wwd_api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach %d failed", i);
 		if (i == 0)
 			first = harness__num(j, "id");
 		else
@@ -414,7 +399,7 @@ KERNEL_TEST(daemon_labels_retries_progress_detach_and_stream)
 		cJSON_Delete(wait_ended(&d, i == 0 ? first : second));
 	}
 	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", second);
-	api(&d, "GET", path, NULL, true, &j);
+	wwd_api(&d, "GET", path, NULL, true, &j);
 	CHECK_STR(harness__str(j, "status"), "failed");
 	CHECK_EQ(harness__num(j, "retry_count"), 1);
 	CHECK_STR(harness__str(j, "labels.GITHUB_RUN_ID"), "run-77");
@@ -424,22 +409,22 @@ KERNEL_TEST(daemon_labels_retries_progress_detach_and_stream)
 	hang = harness__spawn((char *[]){ (char *)wwd_bin("wwload"), "hang", NULL }, NULL);
 	wwd_sleep_ms(100);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"long\", \"agent\": \"server\"}", hang);
-	CHECK(api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
+	CHECK(wwd_api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
 	hang_id = harness__num(j, "id");
 	cJSON_Delete(j);
 	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", hang_id);
-	CHECK(api(&d, "PATCH", path, "{\"completed_steps\": 2, \"total_steps\": 5, \"current_step\": \"warm\"}",
+	CHECK(wwd_api(&d, "PATCH", path, "{\"completed_steps\": 2, \"total_steps\": 5, \"current_step\": \"warm\"}",
 		  true, &j) == 200, "patch failed");
 	CHECK_EQ(harness__num(j, "progress.completed_steps"), 2);
 	CHECK_STR(harness__str(j, "progress.current_step"), "warm");
 	cJSON_Delete(j);
-	CHECK(api(&d, "DELETE", path, NULL, true, &j) == 200, "detach failed");
+	CHECK(wwd_api(&d, "DELETE", path, NULL, true, &j) == 200, "detach failed");
 	CHECK_STR(harness__str(j, "status"), "detached");
 	cJSON_Delete(j);
-	CHECK(api(&d, "DELETE", path, NULL, true, NULL) == 409, "second detach not refused");
+	CHECK(wwd_api(&d, "DELETE", path, NULL, true, NULL) == 409, "second detach not refused");
 	CHECK(kill(hang, 0) == 0, "detaching killed the worker");
 	/* a detached execution has no outcome: performance counts only the two failures */
-	CHECK(api(&d, "GET", "/api/v1/performance", NULL, false, &j) == 200, "performance failed");
+	CHECK(wwd_api(&d, "GET", "/api/v1/performance", NULL, false, &j) == 200, "performance failed");
 	{
 		const cJSON *p;
 		int agents = 0;

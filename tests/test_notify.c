@@ -10,6 +10,7 @@
 #include <openssl/hmac.h>
 #include <sqlite3.h>
 #include "harness.h"
+#include "lib/clock.h"
 #include "lib/labels.h"
 #include "notify/notify.h"
 #include "sink.h"
@@ -20,14 +21,6 @@
 #define GROUP_KEY	"{}:{agent=\"builder\", alertname=\"WorkerHighCPU\"}"
 #define ROUTING_KEY	"0123456789abcdef0123456789abcdef"
 #define WAIT_MS		10000
-
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(int ms)
 {
@@ -105,7 +98,7 @@ static bool enqueue(struct store *s, const struct receiver *r, const struct noti
 	if (!CHECK(payload != NULL, "no payload for %s", r->name))
 		return false;
 	row = (struct outbox_new){ r->name, g->group_key, kind, payload, id };
-	err = store__alerts_commit(s, NULL, 0, &row, 1, now_ms());
+	err = store__alerts_commit(s, NULL, 0, &row, 1, clock__now_ms());
 	free(payload);
 	return CHECK(err == 0, "cannot queue: %s", store__errmsg(s));
 }
@@ -160,6 +153,51 @@ static cJSON *body_json(const struct sink_request *rq)
 	CHECK(j != NULL, "body is not JSON: %s", rq->body);
 	return j;
 }
+
+/*
+ * What the delivery tests start from: a sink, a store, one firing alert in
+ * its group, and a receiver at the sink; the sender once delivery__send().
+ */
+struct delivery {
+	struct sink *sink;
+	struct store *s;
+	struct notifier *nt;
+	struct notify_alert alert;
+	struct notify_group g;
+	struct receiver r;
+};
+
+/* receiver_fmt: the receivers JSON, its one %s the sink's URL. False (a failure recorded) when it cannot. */
+static bool delivery__start(struct delivery *f, const char *receiver_fmt)
+{
+	char json[512];
+
+	memset(f, 0, sizeof(*f));
+	f->sink = sink__start();
+	f->s = open_store();
+	if (!CHECK(f->sink && f->s, "no sink or store"))
+		return false;
+	make_alert(&f->alert, "compile", true, "CPU 97%");
+	make_group(&f->g, &f->alert, 1, NULL);
+	snprintf(json, sizeof(json), receiver_fmt, sink__url(f->sink));
+	return parse_one(json, &f->r);
+}
+
+/* Starts the sender for f's receiver. */
+static bool delivery__send(struct delivery *f)
+{
+	f->nt = notifier__start(f->s, &f->r, 1);
+	return CHECK(f->nt != NULL, "notifier: %s", strerror(errno));
+}
+
+static void delivery__stop(struct delivery *f)
+{
+	notifier__stop(f->nt);
+	store__close(f->s);
+	sink__stop(f->sink);
+}
+
+#define HOOK_AT_SINK "[{\"name\": \"hook\", \"type\": \"webhook\", \"url\": \"%s/\"}]"
 
 /* ---- the store ---- */
 
@@ -383,16 +421,16 @@ TEST(notify_receivers_parse_the_config_and_reject_bad_ones)
 	n = receivers__parse(arr, rs, RECEIVERS_MAX, err, sizeof(err));
 	cJSON_Delete(arr);
 	ASSERT(n == 3, "the issue's receivers: %d %s", n, err);
-	CHECK(rs[0].type == RECV_ALERTMANAGER && !strcmp(rs[0].url, "http://127.0.0.1:9093"), "am");
+	CHECK(!strcmp(receiver__type_name(&rs[0]), "alertmanager") && !strcmp(rs[0].url, "http://127.0.0.1:9093"), "am");
 	CHECK_EQ(rs[0].resend_ms, 60000);
-	CHECK(rs[1].type == RECV_WEBHOOK && !strcmp(rs[1].secret, "s3cret"), "hook");
-	CHECK(rs[2].type == RECV_PAGERDUTY && !strcmp(rs[2].routing_key, ROUTING_KEY) &&
+	CHECK(!strcmp(receiver__type_name(&rs[1]), "webhook") && !strcmp(rs[1].secret, "s3cret"), "hook");
+	CHECK(!strcmp(receiver__type_name(&rs[2]), "pagerduty") && !strcmp(rs[2].routing_key, ROUTING_KEY) &&
 	      !strcmp(rs[2].url, "http://127.0.0.1:8081/v2/enqueue"), "pd");
 	CHECK(rs[1].send_resolved && rs[1].rate_per_s == 10 && rs[1].burst == 5, "webhook defaults");
 	CHECK_EQ(rs[1].timeout_ms, 10000);
 	CHECK_EQ(rs[1].max_age_ms, 24 * 3600 * 1000ULL);
 	CHECK(receivers__find(rs, n, "pd") == &rs[2] && !receivers__find(rs, n, "nope"), "find");
-	CHECK_STR(receiver__type_name(rs[0].type), "alertmanager");
+	CHECK_STR(receiver__type_name(&rs[0]), "alertmanager");
 
 	/* the API's view hides the secrets */
 	j = receiver__to_json(&rs[1]);
@@ -462,11 +500,7 @@ TEST(notify_delivery_ids_are_uuid_v4_and_dedup_keys_stable)
 TEST(notify_webhook_sends_v4_with_signature)
 {
 	struct notify_alert alerts[2];
-	struct notify_group g;
-	struct receiver r;
-	struct sink *sink = sink__start();
-	struct store *s = open_store();
-	struct notifier *nt = NULL;
+	struct delivery f;
 	struct sink_request rq;
 	struct outbox_row row;
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -475,21 +509,18 @@ TEST(notify_webhook_sends_v4_with_signature)
 	const cJSON *a0, *a1;
 	cJSON *body = NULL;
 
-	ASSERT(sink && s, "no sink or store");
+	if (!delivery__start(&f, "[{\"name\": \"hook\", \"type\": \"webhook\", \"url\": \"%s/hook\","
+			     " \"secret\": \"s3cret\"}]"))
+		goto cleanup;
 	make_alert(&alerts[0], "compile", true, "CPU 97% on builder/compile");
 	make_alert(&alerts[1], "link", false, "CPU 95% on builder/link");
-	make_group(&g, alerts, 2, NULL);
-	snprintf(json, sizeof(json), "[{\"name\": \"hook\", \"type\": \"webhook\", \"url\": \"%s/hook\","
-		 " \"secret\": \"s3cret\"}]", sink__url(sink));
-	if (!parse_one(json, &r))
+	make_group(&f.g, alerts, 2, NULL);
+	if (!delivery__send(&f) || !enqueue(f.s, &f.r, &f.g, "firing", id))
 		goto cleanup;
-	nt = notifier__start(s, &r, 1);
-	if (!CHECK(nt != NULL, "notifier: %s", strerror(errno)) || !enqueue(s, &r, &g, "firing", id))
+	notifier__kick(f.nt);
+	if (!CHECK(sink__wait_count(f.sink, 1, WAIT_MS), "nothing received"))
 		goto cleanup;
-	notifier__kick(nt);
-	if (!CHECK(sink__wait_count(sink, 1, WAIT_MS), "nothing received"))
-		goto cleanup;
-	rq = sink__request(sink, 0);
+	rq = sink__request(f.sink, 0);
 	CHECK_STR(rq.method, "POST");
 	CHECK_STR(rq.path, "/hook");
 	CHECK_STR(rq.content_type, "application/json");
@@ -537,147 +568,108 @@ TEST(notify_webhook_sends_v4_with_signature)
 	snprintf(json, sizeof(json), "workerwatch.alerts.%s.acknowledged", alerts[0].fingerprint);
 	CHECK(cJSON_IsFalse(harness__get(body, json)), "acknowledged");
 
-	wait_rows(s, "hook", "sent", 1, &row);
+	wait_rows(f.s, "hook", "sent", 1, &row);
 	CHECK_EQ(row.attempts, 1);
 	CHECK_EQ(row.last_status, 200);
 cleanup:
 	cJSON_Delete(body);
-	notifier__stop(nt);
-	store__close(s);
-	sink__stop(sink);
+	delivery__stop(&f);
 }
 
 TEST(notify_retries_with_backoff_and_honours_retry_after)
 {
-	struct notify_alert alert;
-	struct notify_group g;
-	struct receiver r;
-	struct sink *sink = sink__start();
-	struct store *s = open_store();
-	struct notifier *nt = NULL;
+	struct delivery f;
 	struct receiver_stats st;
 	struct outbox_row row;
-	char json[256], id[37];
+	char id[37];
 	__u64 gap_us;
 
-	ASSERT(sink && s, "no sink or store");
-	make_alert(&alert, "compile", true, "CPU 97%");
-	make_group(&g, &alert, 1, NULL);
-	snprintf(json, sizeof(json), "[{\"name\": \"hook\", \"type\": \"webhook\", \"url\": \"%s/\"}]",
-		 sink__url(sink));
-	if (!parse_one(json, &r))
+	if (!delivery__start(&f, HOOK_AT_SINK))
 		goto cleanup;
-	CHECK_EQ(sink__script(sink, "503,503,429:1,200"), 0);
-	nt = notifier__start(s, &r, 1);
-	if (!CHECK(nt != NULL, "notifier") || !enqueue(s, &r, &g, "firing", id))
+	CHECK_EQ(sink__script(f.sink, "503,503,429:1,200"), 0);
+	if (!delivery__send(&f) || !enqueue(f.s, &f.r, &f.g, "firing", id))
 		goto cleanup;
-	notifier__kick(nt);
-	if (!wait_rows(s, "hook", "sent", 1, &row))
+	notifier__kick(f.nt);
+	if (!wait_rows(f.s, "hook", "sent", 1, &row))
 		goto cleanup;
-	CHECK_EQ(sink__count(sink), 4);
+	CHECK_EQ(sink__count(f.sink), 4);
 	CHECK_EQ(row.attempts, 4);
 	CHECK_EQ(row.last_status, 200);
 	CHECK_STR(row.state, "sent");
 	for (int i = 0; i < 4; i++)
-		CHECK_STR(sink__request(sink, i).delivery, id);
-	CHECK_EQ(sink__request(sink, 2).status, 429);
-	gap_us = sink__request(sink, 3).at_us - sink__request(sink, 2).at_us;
+		CHECK_STR(sink__request(f.sink, i).delivery, id);
+	CHECK_EQ(sink__request(f.sink, 2).status, 429);
+	gap_us = sink__request(f.sink, 3).at_us - sink__request(f.sink, 2).at_us;
 	CHECK(gap_us >= 1000000, "Retry-After: 1 not honoured: the 4th attempt came %llu us after the 429",
 	      (unsigned long long)gap_us);
 	/* the backoff floor */
 	for (int i = 1; i < 3; i++)
-		CHECK(sink__request(sink, i).at_us - sink__request(sink, i - 1).at_us >= 100000,
+		CHECK(sink__request(f.sink, i).at_us - sink__request(f.sink, i - 1).at_us >= 100000,
 		      "retry %d sooner than 100 ms", i);
-	CHECK_EQ(notifier__stats(nt, &st, 1), 1);
+	CHECK_EQ(notifier__stats(f.nt, &st, 1), 1);
 	CHECK(st.sent == 1 && st.retries == 3 && st.dead == 0 && st.last_status == 200, "stats: sent %llu retries %llu",
 	      (unsigned long long)st.sent, (unsigned long long)st.retries);
 	CHECK_STR(st.type, "webhook");
 	CHECK(st.latency_sum_s >= 1.0, "latency %f", st.latency_sum_s);
 	sleep_ms(300);
-	CHECK_EQ(sink__count(sink), 4);
+	CHECK_EQ(sink__count(f.sink), 4);
 cleanup:
-	notifier__stop(nt);
-	store__close(s);
-	sink__stop(sink);
+	delivery__stop(&f);
 }
 
 TEST(notify_permanent_failure_is_dead_after_one_attempt)
 {
-	struct notify_alert alert;
-	struct notify_group g;
-	struct receiver r;
-	struct sink *sink = sink__start();
-	struct store *s = open_store();
-	struct notifier *nt = NULL;
+	struct delivery f;
 	struct receiver_stats st;
 	struct outbox_row row;
-	char json[256], id[37];
+	char id[37];
 
-	ASSERT(sink && s, "no sink or store");
-	make_alert(&alert, "compile", true, "CPU 97%");
-	make_group(&g, &alert, 1, NULL);
-	snprintf(json, sizeof(json), "[{\"name\": \"hook\", \"type\": \"webhook\", \"url\": \"%s/\"}]",
-		 sink__url(sink));
-	if (!parse_one(json, &r))
+	if (!delivery__start(&f, HOOK_AT_SINK))
 		goto cleanup;
-	CHECK_EQ(sink__script(sink, "400=bad payload\nsecond line"), 0);
-	nt = notifier__start(s, &r, 1);
-	if (!CHECK(nt != NULL, "notifier") || !enqueue(s, &r, &g, "firing", id))
+	CHECK_EQ(sink__script(f.sink, "400=bad payload\nsecond line"), 0);
+	if (!delivery__send(&f) || !enqueue(f.s, &f.r, &f.g, "firing", id))
 		goto cleanup;
-	notifier__kick(nt);
-	if (!wait_rows(s, "hook", "dead", 1, &row))
+	notifier__kick(f.nt);
+	if (!wait_rows(f.s, "hook", "dead", 1, &row))
 		goto cleanup;
 	CHECK_EQ(row.attempts, 1);
 	CHECK_EQ(row.last_status, 400);
 	CHECK_STR(row.last_error, "HTTP 400: bad payload second line");
 	CHECK(row.done_ms > 0, "no done time");
 	sleep_ms(500);
-	CHECK_EQ(sink__count(sink), 1);
-	CHECK_EQ(notifier__stats(nt, &st, 1), 1);
+	CHECK_EQ(sink__count(f.sink), 1);
+	CHECK_EQ(notifier__stats(f.nt, &st, 1), 1);
 	CHECK(st.dead == 1 && st.sent == 0 && st.last_status == 400 && st.last_failure_ms, "stats");
 cleanup:
-	notifier__stop(nt);
-	store__close(s);
-	sink__stop(sink);
+	delivery__stop(&f);
 }
 
 TEST(notify_delivers_in_queue_order_per_receiver)
 {
-	struct notify_alert alert;
-	struct notify_group g;
-	struct receiver r;
-	struct sink *sink = sink__start();
-	struct store *s = open_store();
-	struct notifier *nt = NULL;
-	char json[256], id[37];
+	struct delivery f;
+	char id[37];
 	int n;
 
-	ASSERT(sink && s, "no sink or store");
-	make_alert(&alert, "compile", true, "CPU 97%");
-	make_group(&g, &alert, 1, NULL);
-	snprintf(json, sizeof(json), "[{\"name\": \"hook\", \"type\": \"webhook\", \"url\": \"%s/\"}]",
-		 sink__url(sink));
-	if (!parse_one(json, &r))
+	if (!delivery__start(&f, HOOK_AT_SINK))
 		goto cleanup;
-	CHECK_EQ(sink__script(sink, "503,500"), 0);
+	CHECK_EQ(sink__script(f.sink, "503,500"), 0);
 	/* queued while the sender runs, so that the first row is already failing when the others come */
-	nt = notifier__start(s, &r, 1);
-	if (!CHECK(nt != NULL, "notifier"))
+	if (!delivery__send(&f))
 		goto cleanup;
 	for (int i = 1; i <= 5; i++) {
-		g.sequence = (__u64)i;
-		if (!enqueue(s, &r, &g, "firing", id))
+		f.g.sequence = (__u64)i;
+		if (!enqueue(f.s, &f.r, &f.g, "firing", id))
 			goto cleanup;
-		notifier__kick(nt);
+		notifier__kick(f.nt);
 		if (i == 1)
-			sink__wait_count(sink, 1, WAIT_MS);
+			sink__wait_count(f.sink, 1, WAIT_MS);
 	}
-	if (!wait_rows(s, "hook", "sent", 5, NULL))
+	if (!wait_rows(f.s, "hook", "sent", 5, NULL))
 		goto cleanup;
-	n = sink__count(sink);
+	n = sink__count(f.sink);
 	CHECK_EQ(n, 7);
 	for (int i = 0; i < n; i++) {
-		struct sink_request rq = sink__request(sink, i);
+		struct sink_request rq = sink__request(f.sink, i);
 		cJSON *b = body_json(&rq);
 
 		/* two failures of the first, then all five in order */
@@ -685,47 +677,36 @@ TEST(notify_delivers_in_queue_order_per_receiver)
 		cJSON_Delete(b);
 	}
 cleanup:
-	notifier__stop(nt);
-	store__close(s);
-	sink__stop(sink);
+	delivery__stop(&f);
 }
 
 TEST(notify_pagerduty_trigger_acknowledge_resolve)
 {
 	static const char *const actions[] = { "trigger", "acknowledge", "resolve" };
-	struct notify_alert alert;
-	struct notify_group g;
-	struct receiver r;
-	struct sink *sink = sink__start();
-	struct store *s = open_store();
-	struct notifier *nt = NULL;
-	char json[512], id[37], dedup[300], *long_body;
+	struct delivery f;
+	char id[37], dedup[300], *long_body;
 	cJSON *b;
 
-	ASSERT(sink && s, "no sink or store");
-	make_alert(&alert, "compile", true, "CPU 97% on builder/compile");
-	labels__set(&alert.labels, "execution_id", "e-1234");
-	make_group(&g, &alert, 1, NULL);
-	snprintf(json, sizeof(json), "[{\"name\": \"pd\", \"type\": \"pagerduty\", \"routing_key\": \"" ROUTING_KEY
-		 "\", \"url\": \"%s/v2/enqueue\"}]", sink__url(sink));
-	if (!parse_one(json, &r))
+	if (!delivery__start(&f, "[{\"name\": \"pd\", \"type\": \"pagerduty\", \"routing_key\": \"" ROUTING_KEY
+			     "\", \"url\": \"%s/v2/enqueue\"}]"))
 		goto cleanup;
-	CHECK_EQ(sink__script(sink, "202={\"status\":\"success\"},429:0,202,202"), 0);
+	make_alert(&f.alert, "compile", true, "CPU 97% on builder/compile");
+	labels__set(&f.alert.labels, "execution_id", "e-1234");
+	CHECK_EQ(sink__script(f.sink, "202={\"status\":\"success\"},429:0,202,202"), 0);
 	notify__dedup_key("ci-7", GROUP_KEY, dedup, sizeof(dedup));
 	for (int i = 0; i < 3; i++) {
-		g.action = actions[i];
+		f.g.action = actions[i];
 		if (i == 2)
-			make_alert(&alert, "compile", false, "CPU 97% on builder/compile");
-		if (!enqueue(s, &r, &g, actions[i], id))
+			make_alert(&f.alert, "compile", false, "CPU 97% on builder/compile");
+		if (!enqueue(f.s, &f.r, &f.g, actions[i], id))
 			goto cleanup;
 	}
-	nt = notifier__start(s, &r, 1);
-	if (!CHECK(nt != NULL, "notifier") || !wait_rows(s, "pd", "sent", 3, NULL))
+	if (!delivery__send(&f) || !wait_rows(f.s, "pd", "sent", 3, NULL))
 		goto cleanup;
-	CHECK_EQ(sink__count(sink), 4);
+	CHECK_EQ(sink__count(f.sink), 4);
 	/* the 429 of the acknowledge is retried before the resolve goes */
 	for (int i = 0, k = 0; i < 4; i++) {
-		struct sink_request rq = sink__request(sink, i);
+		struct sink_request rq = sink__request(f.sink, i);
 
 		b = body_json(&rq);
 		CHECK_STR(rq.path, "/v2/enqueue");
@@ -747,7 +728,7 @@ TEST(notify_pagerduty_trigger_acknowledge_resolve)
 		CHECK_STR(harness__str(b, "payload.group"), "s-42");
 		CHECK_STR(harness__str(b, "payload.class"), "WorkerHighCPU");
 		CHECK_STR(harness__str(cJSON_GetArrayItem(harness__get(b, "payload.custom_details.alerts"), 0),
-				       "fingerprint"), alert.fingerprint);
+				       "fingerprint"), f.alert.fingerprint);
 		CHECK_STR(harness__str(b, "client"), "workerwatch");
 		CHECK_STR(harness__str(b, "client_url"), "http://127.0.0.1:9470/#/executions/e-1234");
 		CHECK_STR(harness__str(cJSON_GetArrayItem(harness__get(b, "links"), 0), "text"), "workerwatch alert");
@@ -756,62 +737,52 @@ next:
 	}
 
 	/* no severity label: "error"; no summary: the alert's name */
-	make_alert(&alert, "compile", true, "");
-	labels__set(&alert.labels, "severity", "");
-	g.action = "trigger";
-	long_body = notify__format(&r, &g, id);
+	make_alert(&f.alert, "compile", true, "");
+	labels__set(&f.alert.labels, "severity", "");
+	f.g.action = "trigger";
+	long_body = notify__format(&f.r, &f.g, id);
 	b = long_body ? cJSON_Parse(long_body) : NULL;
 	CHECK_STR(harness__str(b, "payload.severity"), "error");
 	CHECK_STR(harness__str(b, "payload.summary"), "[ERROR] WorkerHighCPU: WorkerHighCPU (ci-7)");
 	cJSON_Delete(b);
 	free(long_body);
 cleanup:
-	notifier__stop(nt);
-	store__close(s);
-	sink__stop(sink);
+	delivery__stop(&f);
 }
 
 TEST(notify_slack_text)
 {
 	struct notify_alert alerts[2];
-	struct notify_group g;
-	struct receiver r;
-	struct sink *sink = sink__start();
-	struct store *s = open_store();
-	struct notifier *nt = NULL;
-	char json[512], id[37], want[512];
+	struct delivery f;
+	char id[37], want[512];
 	cJSON *b;
 
-	ASSERT(sink && s, "no sink or store");
+	if (!delivery__start(&f, "[{\"name\": \"chat\", \"type\": \"slack\", \"url\": \"%s/services/T/B/X\"}]"))
+		goto cleanup;
 	make_alert(&alerts[0], "compile", true, "CPU 97% on builder/compile");
 	make_alert(&alerts[1], "link", true, "CPU 95% on <link> & co");
-	make_group(&g, alerts, 2, NULL);
-	snprintf(json, sizeof(json), "[{\"name\": \"chat\", \"type\": \"slack\", \"url\": \"%s/services/T/B/X\"}]",
-		 sink__url(sink));
-	if (!parse_one(json, &r) || !enqueue(s, &r, &g, "firing", id))
+	make_group(&f.g, alerts, 2, NULL);
+	if (!enqueue(f.s, &f.r, &f.g, "firing", id))
 		goto cleanup;
 	make_alert(&alerts[0], "compile", false, "CPU 97% on builder/compile");
-	make_group(&g, alerts, 1, NULL);
-	if (!enqueue(s, &r, &g, "resolved", id))
+	make_group(&f.g, alerts, 1, NULL);
+	if (!enqueue(f.s, &f.r, &f.g, "resolved", id))
 		goto cleanup;
-	nt = notifier__start(s, &r, 1);
-	if (!CHECK(nt != NULL, "notifier") || !wait_rows(s, "chat", "sent", 2, NULL))
+	if (!delivery__send(&f) || !wait_rows(f.s, "chat", "sent", 2, NULL))
 		goto cleanup;
-	b = body_json(&(struct sink_request){ .body = sink__request(sink, 0).body });
+	b = body_json(&(struct sink_request){ .body = sink__request(f.sink, 0).body });
 	CHECK_STR(harness__str(b, "text"), ":red_circle: [FIRING:2] WorkerHighCPU builder \u2014 "
 		  "CPU 97% on builder/compile; CPU 95% on &lt;link&gt; &amp; co (ci-7)"
 		  " <http://127.0.0.1:9470/#/alerts|open>");
 	cJSON_Delete(b);
-	b = body_json(&(struct sink_request){ .body = sink__request(sink, 1).body });
+	b = body_json(&(struct sink_request){ .body = sink__request(f.sink, 1).body });
 	snprintf(want, sizeof(want), ":large_green_circle: [RESOLVED] WorkerHighCPU builder \u2014 "
 		 "CPU 97%% on builder/compile (ci-7) <http://127.0.0.1:9470/#/alerts/%s|open>", alerts[0].fingerprint);
 	CHECK_STR(harness__str(b, "text"), want);
 	cJSON_Delete(b);
-	CHECK_STR(sink__request(sink, 0).path, "/services/T/B/X");
+	CHECK_STR(sink__request(f.sink, 0).path, "/services/T/B/X");
 cleanup:
-	notifier__stop(nt);
-	store__close(s);
-	sink__stop(sink);
+	delivery__stop(&f);
 }
 
 TEST(notify_email_through_smtp)
@@ -861,27 +832,21 @@ cleanup:
 TEST(notify_alertmanager_gets_an_array_with_ends_at)
 {
 	struct notify_alert alerts[2];
-	struct notify_group g;
-	struct receiver r;
-	struct sink *sink = sink__start();
-	struct store *s = open_store();
-	struct notifier *nt = NULL;
+	struct delivery f;
 	struct sink_request rq;
-	char json[512], id[37];
+	char id[37];
 	cJSON *b = NULL;
 
-	ASSERT(sink && s, "no sink or store");
+	if (!delivery__start(&f, "[{\"name\": \"am\", \"type\": \"alertmanager\", \"url\": \"%s/\"}]"))
+		goto cleanup;
 	make_alert(&alerts[0], "compile", true, "CPU 97%");
 	make_alert(&alerts[1], "link", false, "CPU 95%");
-	make_group(&g, alerts, 2, NULL);
-	snprintf(json, sizeof(json), "[{\"name\": \"am\", \"type\": \"alertmanager\", \"url\": \"%s/\"}]",
-		 sink__url(sink));
-	if (!parse_one(json, &r) || !enqueue(s, &r, &g, "firing", id))
+	make_group(&f.g, alerts, 2, NULL);
+	if (!enqueue(f.s, &f.r, &f.g, "firing", id))
 		goto cleanup;
-	nt = notifier__start(s, &r, 1);
-	if (!CHECK(nt != NULL, "notifier") || !wait_rows(s, "am", "sent", 1, NULL))
+	if (!delivery__send(&f) || !wait_rows(f.s, "am", "sent", 1, NULL))
 		goto cleanup;
-	rq = sink__request(sink, 0);
+	rq = sink__request(f.sink, 0);
 	CHECK_STR(rq.path, "/api/v2/alerts");
 	CHECK_STR(rq.content_type, "application/json");
 	b = body_json(&rq);
@@ -896,118 +861,78 @@ TEST(notify_alertmanager_gets_an_array_with_ends_at)
 	      "generatorURL");
 cleanup:
 	cJSON_Delete(b);
-	notifier__stop(nt);
-	store__close(s);
-	sink__stop(sink);
+	delivery__stop(&f);
 }
 
 TEST(notify_rows_committed_before_a_restart_are_delivered)
 {
-	struct notify_alert alert;
-	struct notify_group g;
-	struct receiver r[2];
-	struct sink *sink = sink__start();
-	struct store *s = open_store();
-	struct notifier *nt = NULL;
+	struct delivery f;
 	struct outbox_row row;
 	struct outbox_new gone = { "removed", GROUP_KEY, "firing", "{}", "id-gone" };
-	char json[512], id1[37], id2[37];
+	char id1[37], id2[37];
 
-	ASSERT(sink && s, "no sink or store");
-	make_alert(&alert, "compile", true, "CPU 97%");
-	make_group(&g, &alert, 1, NULL);
-	snprintf(json, sizeof(json), "[{\"name\": \"hook\", \"type\": \"webhook\", \"url\": \"%s/\"}]",
-		 sink__url(sink));
-	if (!parse_one(json, &r[0]))
+	if (!delivery__start(&f, HOOK_AT_SINK))
 		goto cleanup;
 	/* queued by a daemon that died before sending */
-	if (!enqueue(s, &r[0], &g, "firing", id1) || !enqueue(s, &r[0], &g, "resolved", id2))
+	if (!enqueue(f.s, &f.r, &f.g, "firing", id1) || !enqueue(f.s, &f.r, &f.g, "resolved", id2))
 		goto cleanup;
-	CHECK_EQ(store__alerts_commit(s, NULL, 0, &gone, 1, now_ms()), 0);
-	store__close(s);
+	CHECK_EQ(store__alerts_commit(f.s, NULL, 0, &gone, 1, clock__now_ms()), 0);
+	store__close(f.s);
 
-	s = open_store();
-	if (!s)
+	f.s = open_store();
+	if (!f.s || !delivery__send(&f) || !wait_rows(f.s, "hook", "sent", 2, NULL))
 		goto cleanup;
-	nt = notifier__start(s, r, 1);
-	if (!CHECK(nt != NULL, "notifier") || !wait_rows(s, "hook", "sent", 2, NULL))
-		goto cleanup;
-	CHECK_EQ(sink__count(sink), 2);
-	CHECK_STR(sink__request(sink, 0).delivery, id1);
-	CHECK_STR(sink__request(sink, 1).delivery, id2);
-	if (wait_rows(s, "removed", "dead", 1, &row))
+	CHECK_EQ(sink__count(f.sink), 2);
+	CHECK_STR(sink__request(f.sink, 0).delivery, id1);
+	CHECK_STR(sink__request(f.sink, 1).delivery, id2);
+	if (wait_rows(f.s, "removed", "dead", 1, &row))
 		CHECK_STR(row.last_error, "receiver not configured");
 cleanup:
-	notifier__stop(nt);
-	store__close(s);
-	sink__stop(sink);
+	delivery__stop(&f);
 }
 
 TEST(notify_stop_returns_promptly_while_retrying)
 {
-	struct notify_alert alert;
-	struct notify_group g;
-	struct receiver r;
-	struct sink *sink = sink__start();
-	struct store *s = open_store();
-	struct notifier *nt = NULL;
+	struct delivery f;
 	struct outbox_row row;
-	char json[256], id[37];
+	char id[37];
 	__u64 t;
 
-	ASSERT(sink && s, "no sink or store");
-	make_alert(&alert, "compile", true, "CPU 97%");
-	make_group(&g, &alert, 1, NULL);
-	snprintf(json, sizeof(json), "[{\"name\": \"hook\", \"type\": \"webhook\", \"url\": \"%s/\"}]",
-		 sink__url(sink));
-	if (!parse_one(json, &r) || !enqueue(s, &r, &g, "firing", id))
+	if (!delivery__start(&f, HOOK_AT_SINK) || !enqueue(f.s, &f.r, &f.g, "firing", id))
 		goto cleanup;
-	CHECK_EQ(sink__script(sink, "429:60"), 0);
-	nt = notifier__start(s, &r, 1);
-	if (!CHECK(nt != NULL, "notifier") || !wait_attempts(s, "hook", 1, &row))
+	CHECK_EQ(sink__script(f.sink, "429:60"), 0);
+	if (!delivery__send(&f) || !wait_attempts(f.s, "hook", 1, &row))
 		goto cleanup;
-	t = now_ms();
-	notifier__stop(nt);
-	nt = NULL;
-	CHECK(now_ms() - t < 500, "stop took %llu ms", (unsigned long long)(now_ms() - t));
-	if (wait_rows(s, "hook", "pending", 1, &row)) {
+	t = clock__now_ms();
+	notifier__stop(f.nt);
+	f.nt = NULL;
+	CHECK(clock__now_ms() - t < 500, "stop took %llu ms", (unsigned long long)(clock__now_ms() - t));
+	if (wait_rows(f.s, "hook", "pending", 1, &row)) {
 		CHECK_EQ(row.attempts, 1);
 		CHECK_EQ(row.last_status, 429);
-		CHECK(row.next_attempt_ms >= now_ms() + 55000, "Retry-After: 60 not kept");
+		CHECK(row.next_attempt_ms >= clock__now_ms() + 55000, "Retry-After: 60 not kept");
 	}
 cleanup:
-	notifier__stop(nt);
-	store__close(s);
-	sink__stop(sink);
+	delivery__stop(&f);
 }
 
 TEST(notify_gives_up_on_rows_older_than_max_age)
 {
-	struct receiver r;
-	struct sink *sink = sink__start();
-	struct store *s = open_store();
-	struct notifier *nt = NULL;
+	struct delivery f;
 	struct outbox_row row;
 	struct outbox_new old = { "hook", GROUP_KEY, "firing", "{}", "id-old" };
-	char json[256];
 
-	ASSERT(sink && s, "no sink or store");
-	snprintf(json, sizeof(json), "[{\"name\": \"hook\", \"type\": \"webhook\", \"url\": \"%s/\","
-		 " \"max_age\": \"5s\"}]", sink__url(sink));
-	if (!parse_one(json, &r))
+	if (!delivery__start(&f, "[{\"name\": \"hook\", \"type\": \"webhook\", \"url\": \"%s/\", \"max_age\": \"5s\"}]"))
 		goto cleanup;
-	CHECK_EQ(sink__script(sink, "503"), 0);
+	CHECK_EQ(sink__script(f.sink, "503"), 0);
 	/* queued a minute ago */
-	CHECK_EQ(store__alerts_commit(s, NULL, 0, &old, 1, now_ms() - 60000), 0);
-	nt = notifier__start(s, &r, 1);
-	if (!CHECK(nt != NULL, "notifier") || !wait_rows(s, "hook", "dead", 1, &row))
+	CHECK_EQ(store__alerts_commit(f.s, NULL, 0, &old, 1, clock__now_ms() - 60000), 0);
+	if (!delivery__send(&f) || !wait_rows(f.s, "hook", "dead", 1, &row))
 		goto cleanup;
 	CHECK_EQ(row.attempts, 1);
 	CHECK_EQ(row.last_status, 503);
 	CHECK_STR(row.last_error, "older than max_age 5s; last attempt: HTTP 503: error");
-	CHECK_EQ(sink__count(sink), 1);
+	CHECK_EQ(sink__count(f.sink), 1);
 cleanup:
-	notifier__stop(nt);
-	store__close(s);
-	sink__stop(sink);
+	delivery__stop(&f);
 }

@@ -7,7 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "fixtures.h"
 #include "harness.h"
+#include "lib/clock.h"
 #include "history/store.h"
 
 #define HOUR_MS	3600000ULL
@@ -19,34 +21,14 @@ struct ids {
 	__u64 compile, unit, live, archived;
 };
 
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-}
-
+/* The shared record with this history's command, labels, pid and metrics. */
 static void exec_rec(struct exec_record *r, const char *session, const char *agent, const char *task,
 		     const char *status, __u64 started, __u64 duration)
 {
-	memset(r, 0, sizeof(*r));
-	snprintf(r->session, sizeof(r->session), "%s", session);
-	snprintf(r->agent, sizeof(r->agent), "%s", agent);
-	snprintf(r->task, sizeof(r->task), "%s", task);
-	snprintf(r->status, sizeof(r->status), "%s", status);
+	fixture__exec(r, session, agent, task, status, started, duration);
 	strcpy(r->command, "[\"make\",\"test\"]");
 	strcpy(r->labels, "{\"team\":\"infra\"}");
-	strcpy(r->failure_evidence, "{}");
 	r->pid = 1000;
-	r->started_at_ms = started;
-	r->duration_ms = duration;
-	r->completed_steps = -1;
-	r->total_steps = -1;
-	if (strcmp(status, "running")) {
-		r->ended_at_ms = started + duration;
-		r->has_exit_code = true;
-	}
 	r->on_cpu_ns = 250000000;
 	r->peak_rss_bytes = 1048576;
 	r->syscalls = 1234;
@@ -67,7 +49,7 @@ static bool build_history(struct ids *ids)
 		{ "read", 100, 2, 5000000, 10000, 20000, 30000, 40000 },
 		{ "write", 50, 0, 9000000, 50000, 60000, 70000, 80000 },
 	};
-	__u64 now = now_ms();
+	__u64 now = clock__now_ms();
 	struct sample_row samples[3];
 	struct exec_record r;
 	struct store *s;
@@ -463,7 +445,7 @@ TEST(query_reads_beside_a_writer)
 	/* a daemon's connection stays open and writes while the CLI reads */
 	s = store__open(db, false);
 	ASSERT(s, "cannot open: %s", store__errmsg(NULL));
-	exec_rec(&r, "fresh", "builder", "", "running", now_ms(), 0);
+	exec_rec(&r, "fresh", "builder", "", "running", clock__now_ms(), 0);
 	ASSERT(store__upsert_execution(s, &r, NULL, 0) == 0, "upsert: %s", store__errmsg(s));
 	v = QJ("list", "--json");
 	CHECK_EQ(cJSON_GetArraySize(v), 4);

@@ -12,19 +12,6 @@
 #include "history/store.h"
 #include "wwd.h"
 
-static int api(struct wwd *d, const char *method, const char *path, const char *body, cJSON **json)
-{
-	char url[256], *text = NULL;
-	int status;
-
-	snprintf(url, sizeof(url), "%s%s", d->url, path);
-	status = wwd_http(method, url, body, d->token, json ? &text : NULL);
-	if (json)
-		*json = text ? cJSON_Parse(text) : NULL;
-	free(text);
-	return status;
-}
-
 struct tally {
 	int total, running, completed, exit_zero, lost;
 };
@@ -43,18 +30,9 @@ static int count_row(const struct exec_record *r, void *ctx)
 
 static struct tally tally(const struct wwd *d, const char *session)
 {
-	struct exec_filter f = { .limit = -1 };
 	struct tally t = {};
-	char db[320];
-	struct store *s;
 
-	snprintf(f.session, sizeof(f.session), "%s", session);
-	snprintf(db, sizeof(db), "%s/history.db", d->dir);
-	s = store__open_existing(db, true);
-	if (!CHECK(s, "cannot open %s: %s", db, store__errmsg(NULL)))
-		return t;
-	CHECK(!store__foreach_execution(s, &f, count_row, &t), "cannot read history: %s", store__errmsg(s));
-	store__close(s);
+	wwd_foreach_execution(d, session, count_row, &t);
 	return t;
 }
 
@@ -70,7 +48,7 @@ static int start_orchestrator(struct wwd *d, const char *session, const char *lo
 	orch = harness__spawn((char *[]){ "/bin/sh", "-c", script, NULL }, NULL);
 	wwd_sleep_ms(100);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"%s\"}", orch, session);
-	status = api(d, "POST", "/api/v1/orchestrators", body, NULL);
+	status = wwd_api(d, "POST", "/api/v1/orchestrators", body, true, NULL);
 	CHECK(status == 201, "orchestrator answered %d", status);
 	wwd_release(fifo);
 	return orch;
@@ -130,7 +108,7 @@ KERNEL_TEST(restart_while_a_worker_runs_keeps_its_counters)
 	worker = wwd_spawn_held(fifo, cmd);
 	wwd_sleep_ms(100);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"upgrade\", \"agent\": \"builder\"}", worker);
-	ASSERT(api(&d, "POST", "/api/v1/executions", body, &j) == 201, "attach failed");
+	ASSERT(wwd_api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
 	id = harness__num(j, "id");
 	cJSON_Delete(j);
 	j = NULL;
@@ -145,7 +123,7 @@ KERNEL_TEST(restart_while_a_worker_runs_keeps_its_counters)
 	for (int i = 0; i < 100; i++) {
 		cJSON_Delete(j);
 		j = NULL;
-		if (api(&d, "GET", path, NULL, &j) == 200 && strcmp(harness__str(j, "status") ?: "", "running"))
+		if (wwd_api(&d, "GET", path, NULL, true, &j) == 200 && strcmp(harness__str(j, "status") ?: "", "running"))
 			break;
 		wwd_sleep_ms(100);
 	}
@@ -206,7 +184,7 @@ KERNEL_TEST(detach_all_ends_tracking_and_leaves_nothing_pinned)
 	hang = harness__spawn((char *[]){ (char *)wwd_bin("wwload"), "hang", NULL }, NULL);
 	wwd_sleep_ms(100);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"bye\", \"agent\": \"a\"}", hang);
-	ASSERT(api(&d, "POST", "/api/v1/executions", body, &j) == 201, "attach failed");
+	ASSERT(wwd_api(&d, "POST", "/api/v1/executions", body, true, &j) == 201, "attach failed");
 	id = harness__num(j, "id");
 	cJSON_Delete(j);
 	j = NULL;
@@ -215,7 +193,7 @@ KERNEL_TEST(detach_all_ends_tracking_and_leaves_nothing_pinned)
 	CHECK(kill(hang, 0) == 0, "the worker did not survive --detach-all");
 	ASSERT(wwd_start(&d), "no daemon");
 	snprintf(path, sizeof(path), "/api/v1/executions/%.0f", id);
-	CHECK(api(&d, "GET", path, NULL, &j) == 200, "the execution is gone");
+	CHECK(wwd_api(&d, "GET", path, NULL, true, &j) == 200, "the execution is gone");
 	CHECK_STR(harness__str(j, "status"), "detached");
 	cJSON_Delete(j);
 	kill(hang, SIGKILL);

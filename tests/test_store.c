@@ -10,20 +10,14 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
+#include "fixtures.h"
 #include "harness.h"
+#include "lib/clock.h"
 #include "history/store.h"
 #include "history/views.h"
 
 #define MIN_MS	60000ULL
 #define DAY_MS	(24 * 60 * MIN_MS)
-
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-}
 
 static struct store *open_tmp(void)
 {
@@ -33,42 +27,13 @@ static struct store *open_tmp(void)
 	return s;
 }
 
-/* A plausible execution; finished ones get an end and an exit code. */
-static void make_exec(struct exec_record *r, const char *session, const char *agent, const char *task,
-		      const char *status, __u64 started_ms, __u64 duration_ms)
-{
-	memset(r, 0, sizeof(*r));
-	snprintf(r->session, sizeof(r->session), "%s", session);
-	snprintf(r->agent, sizeof(r->agent), "%s", agent);
-	snprintf(r->task, sizeof(r->task), "%s", task);
-	snprintf(r->status, sizeof(r->status), "%s", status);
-	strcpy(r->command, "[\"/bin/true\"]");
-	strcpy(r->labels, "{}");
-	strcpy(r->failure_evidence, "{}");
-	r->pid = 4242;
-	r->started_at_ms = started_ms;
-	r->duration_ms = duration_ms;
-	r->completed_steps = -1;
-	r->total_steps = -1;
-	if (strcmp(status, "running")) {
-		r->ended_at_ms = started_ms + duration_ms;
-		r->has_exit_code = true;
-		r->exit_code = strcmp(status, "failed") ? 0 : 1;
-	}
-	if (!strcmp(status, "failed")) {
-		strcpy(r->failure_category, "exit_nonzero");
-		strcpy(r->failure_reason, "exited with code 1");
-		strcpy(r->failure_evidence, "{\"exit_code\":1}");
-	}
-}
-
 static __u64 add(struct store *s, const char *session, const char *agent, const char *task,
 		 const char *status, __u64 started_ms, __u64 duration_ms)
 {
 	struct exec_record r;
 	int err;
 
-	make_exec(&r, session, agent, task, status, started_ms, duration_ms);
+	fixture__exec(&r, session, agent, task, status, started_ms, duration_ms);
 	err = store__upsert_execution(s, &r, NULL, 0);
 	CHECK(err == 0, "upsert: %d %s", err, store__errmsg(s));
 	return r.id;
@@ -206,7 +171,7 @@ TEST(store_round_trips_every_field)
 	CHECK(!memcmp(&in, &out, sizeof(in)), "records differ beyond the checked fields");
 
 	/* the other way round: exit code, no signal, still running, unknown progress */
-	make_exec(&running, "s", "a", "", "running", 1000, 0);
+	fixture__exec(&running, "s", "a", "", "running", 1000, 0);
 	running.has_exit_code = true;
 	running.exit_code = -3;
 	ASSERT(store__upsert_execution(s, &running, NULL, 0) == 0, "upsert: %s", store__errmsg(s));
@@ -231,7 +196,7 @@ TEST(store_survives_restart_and_creates_private_dirs)
 	snprintf(path, sizeof(path), "%s/a/b/history.db", harness__tmpdir());
 	s = store__open(path, true);
 	ASSERT(s, "cannot open with create_dirs: %s", store__errmsg(NULL));
-	make_exec(&r, "s", "a", "t", "completed", 5000, 10);
+	fixture__exec(&r, "s", "a", "t", "completed", 5000, 10);
 	CHECK(store__upsert_execution(s, &r, NULL, 0) == 0, "upsert: %s", store__errmsg(s));
 	store__close(s);
 	CHECK(!stat(harness__tmp("a"), &st) && (st.st_mode & 0777) == 0700, "a is not 0700: %o", st.st_mode & 0777);
@@ -298,7 +263,7 @@ TEST(store_replaces_syscall_rows_on_update)
 	int n = 0;
 
 	ASSERT(s, "no store");
-	make_exec(&r, "s", "a", "", "running", 1000, 0);
+	fixture__exec(&r, "s", "a", "", "running", 1000, 0);
 	ASSERT(store__upsert_execution(s, &r, first, 3) == 0, "insert: %s", store__errmsg(s));
 	ASSERT(store__syscalls(s, r.id, &rows, &n) == 0, "syscalls");
 	ASSERT(n == 3, "%d rows", n);
@@ -536,21 +501,21 @@ TEST(store_lists_failures_newest_first_and_counts_retries)
 TEST(store_cleanup_deletes_old_sessions_with_their_rows)
 {
 	struct syscall_row rows[2] = { { "read", 1, 0, 10, 1, 1, 1, 1 }, { "write", 1, 0, 10, 1, 1, 1, 1 } };
-	__u64 now = now_ms(), old = now - 40 * DAY_MS, recent = now - DAY_MS;
+	__u64 now = clock__now_ms(), old = now - 40 * DAY_MS, recent = now - DAY_MS;
 	struct store *s = open_tmp();
 	struct exec_record r, got;
 	__u64 old1, old2, mixed_old, mixed_new, lingering;
 
 	ASSERT(s, "no store");
-	make_exec(&r, "old", "a", "", "completed", old, 10);
+	fixture__exec(&r, "old", "a", "", "completed", old, 10);
 	CHECK(store__upsert_execution(s, &r, rows, 2) == 0, "upsert");
 	old1 = r.id;
-	make_exec(&r, "old", "a", "", "failed", old + 1000, 10);
+	fixture__exec(&r, "old", "a", "", "failed", old + 1000, 10);
 	CHECK(store__upsert_execution(s, &r, rows, 2) == 0, "upsert");
 	old2 = r.id;
 	add_samples(s, old1, old, 4);
 	add_samples(s, old2, old + 1000, 3);
-	make_exec(&r, "mixed", "a", "", "completed", old, 10);
+	fixture__exec(&r, "mixed", "a", "", "completed", old, 10);
 	CHECK(store__upsert_execution(s, &r, rows, 2) == 0, "upsert");
 	mixed_old = r.id;
 	add_samples(s, mixed_old, old, 2);
@@ -651,7 +616,7 @@ static void crash_child(const char *path, int ready_fd)
 	struct exec_record r;
 	sqlite3 *db = NULL;
 
-	make_exec(&r, "committed", "a", "", "completed", 1000, 10);
+	fixture__exec(&r, "committed", "a", "", "completed", 1000, 10);
 	if (!s || store__upsert_execution(s, &r, NULL, 0))
 		_exit(1);
 	if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_exec(db, uncommitted, NULL, NULL, NULL) != SQLITE_OK)
@@ -759,7 +724,7 @@ TEST(views_exec_has_report_fields_and_nulls)
 	const cJSON *m;
 	cJSON *v;
 
-	make_exec(&r, "s", "a", "t", "running", 1795000000123ULL, 42);
+	fixture__exec(&r, "s", "a", "t", "running", 1795000000123ULL, 42);
 	r.id = 7;
 	v = views__exec(&r);
 	ASSERT(v, "no view");
@@ -932,5 +897,40 @@ TEST(store_keeps_extras_and_migrates_a_version_1_database)
 	ASSERT(s, "version 1 database not opened: %s", store__errmsg(NULL));
 	CHECK(store__put_extra(s, id, "slow_syscalls", "{}") == 0, "no extras after migration: %s", store__errmsg(s));
 	CHECK(store__integrity_check(s) == 0, "integrity check failed after migration");
+	store__close(s);
+}
+
+/* A metric added to history/exec_metrics.h gains its columns in a database made before it. */
+TEST(store_adds_the_columns_of_new_metrics)
+{
+	struct store *s = open_tmp();
+	struct exec_record r;
+	struct sample_row row = { .ts_ms = 5000 }, *samples = NULL;
+	char cmd[1024];
+	int n = 0;
+	__u64 id;
+
+	ASSERT(s, "no store");
+	id = add(s, "x", "a", "", "completed", 1000, 1);
+	store__close(s);
+	/* a database from before files_written and processes were metrics */
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' 'ALTER TABLE executions DROP COLUMN files_written;"
+		 " ALTER TABLE samples DROP COLUMN processes;'", harness__tmp("history.db"));
+	ASSERT(system(cmd) == 0, "cannot drop the columns");
+	s = open_tmp();
+	ASSERT(s, "database without the columns not opened: %s", store__errmsg(NULL));
+	ASSERT(store__get_execution(s, id, &r) == 0, "the old row is gone: %s", store__errmsg(s));
+	CHECK_EQ(r.files_written, 0);
+	r.files_written = 7;
+	CHECK(store__upsert_execution(s, &r, NULL, 0) == 0, "upsert: %s", store__errmsg(s));
+	CHECK(store__get_execution(s, id, &r) == 0 && r.files_written == 7, "files_written %llu",
+	      (unsigned long long)r.files_written);
+	row.exec_id = id;
+	row.processes = 3;
+	CHECK(store__add_samples(s, &row, 1) == 0, "samples: %s", store__errmsg(s));
+	CHECK(store__samples(s, id, &samples, &n) == 0 && n == 1 && samples[0].processes == 3,
+	      "samples read back: %d", n);
+	free(samples);
+	CHECK(store__integrity_check(s) == 0, "integrity check failed");
 	store__close(s);
 }

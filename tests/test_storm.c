@@ -42,18 +42,9 @@ static int count_row(const struct exec_record *r, void *ctx)
 
 static struct tally tally_session(const struct wwd *d, const char *session)
 {
-	struct exec_filter f = { .limit = -1 };
 	struct tally t = {};
-	char db[320];
-	struct store *s;
 
-	snprintf(f.session, sizeof(f.session), "%s", session);
-	snprintf(db, sizeof(db), "%s/history.db", d->dir);
-	s = store__open_existing(db, true);
-	if (!CHECK(s, "cannot open %s: %s", db, store__errmsg(NULL)))
-		return t;
-	CHECK(!store__foreach_execution(s, &f, count_row, &t), "cannot read history: %s", store__errmsg(s));
-	store__close(s);
+	wwd_foreach_execution(d, session, count_row, &t);
 	return t;
 }
 

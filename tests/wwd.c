@@ -10,7 +10,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <cjson/cJSON.h>
 #include "harness.h"
+#include "history/store.h"
 #include "wwd.h"
 
 const char *wwd_bin(const char *name)
@@ -230,4 +232,35 @@ int wwd_http(const char *method, const char *url, const char *body, const char *
 	if (text)
 		*text = wwd_read_file(out);
 	return status;
+}
+
+int wwd_api(const struct wwd *d, const char *method, const char *path, const char *body, bool token, cJSON **json)
+{
+	char url[512], *text = NULL;
+	int status;
+
+	snprintf(url, sizeof(url), "%s%s", d->url, path);
+	status = wwd_http(method, url, body, token ? d->token : NULL, json ? &text : NULL);
+	if (json)
+		*json = text ? cJSON_Parse(text) : NULL;
+	free(text);
+	return status;
+}
+
+bool wwd_foreach_execution(const struct wwd *d, const char *session,
+			   int (*cb)(const struct exec_record *r, void *ctx), void *ctx)
+{
+	struct exec_filter f = { .limit = -1 };
+	char db[320];
+	struct store *s;
+	bool ok;
+
+	snprintf(f.session, sizeof(f.session), "%s", session);
+	snprintf(db, sizeof(db), "%s/history.db", d->dir);
+	s = store__open_existing(db, true);
+	if (!CHECK(s, "cannot open %s: %s", db, store__errmsg(NULL)))
+		return false;
+	ok = CHECK(!store__foreach_execution(s, &f, cb, ctx), "cannot read history: %s", store__errmsg(s));
+	store__close(s);
+	return ok;
 }

@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct cJSON;
+struct exec_record;
+
 struct wwd {
 	int pid;
 	int port;
@@ -49,5 +52,11 @@ void wwd_release(const char *fifo);
  * and the body (malloc'd) in *text when asked.
  */
 int wwd_http(const char *method, const char *url, const char *body, const char *token_file, char **text);
+/* A request to d's API (path from /), with its token when token; the body parsed into *json when given. */
+int wwd_api(const struct wwd *d, const char *method, const char *path, const char *body, bool token,
+	    struct cJSON **json);
+/* Calls cb for each execution of session in d's history, read as another process would; false after a failure. */
+bool wwd_foreach_execution(const struct wwd *d, const char *session,
+			   int (*cb)(const struct exec_record *r, void *ctx), void *ctx);
 
 #endif

@@ -218,7 +218,9 @@ static void flush_group(struct alerts *a, struct agroup *g, __u64 now_ms)
 		for (int i = 0; i < r->nr_receivers; i++) {
 			const struct receiver *rc = receiver_named(a, r->receivers[i]);
 
-			if (!rc || rc->type == RECV_ALERTMANAGER || (!active && !rc->send_resolved))
+			/* those pushed at evaluations hear of the alerts, not of groups */
+			if (!rc || receiver__can(rc, RECEIVER_PUSHED_AT_EVALUATION) ||
+			    (!active && !receiver__sends_resolved(rc)))
 				continue;
 			queue(a, rc, g->key, &g->labels, kind, active ? "trigger" : "resolve", g->seq, na, n,
 			      now_ms);
@@ -263,7 +265,7 @@ void groups__flush(struct alerts *a, __u64 now_ms)
 	}
 }
 
-/* PagerDuty hears "acknowledge" once every firing alert of a group is acknowledged. */
+/* Receivers that acknowledge (PagerDuty) hear "acknowledge" once every firing alert of a group is acknowledged. */
 void groups__acked(struct alerts *a, struct alert *x, __u64 now_ms)
 {
 	for (struct agroup *g = a->groups; g; g = g->next) {
@@ -285,7 +287,7 @@ void groups__acked(struct alerts *a, struct alert *x, __u64 now_ms)
 		for (int i = 0; i < r->nr_receivers; i++) {
 			const struct receiver *rc = receiver_named(a, r->receivers[i]);
 
-			if (rc && rc->type == RECV_PAGERDUTY)
+			if (receiver__can(rc, RECEIVER_ACKNOWLEDGES))
 				queue(a, rc, g->key, &g->labels, "acknowledge", "acknowledge", g->seq, &na, 1, now_ms);
 		}
 		g->pd_acked = true;
@@ -300,8 +302,9 @@ static void escalation_key(const struct alert *x, int step, char *key, size_t si
 }
 
 /*
- * What the receivers of the escalations taken need to hear next: PagerDuty an
- * "acknowledge" when the alert is acknowledged, every one of them the resolve.
+ * What the receivers of the escalations taken need to hear next: those that
+ * acknowledge (PagerDuty) an "acknowledge" when the alert is acknowledged,
+ * every one of them the resolve.
  */
 void groups__escalation_followup(struct alerts *a, struct alert *x, bool acked, __u64 now_ms)
 {
@@ -321,7 +324,8 @@ void groups__escalation_followup(struct alerts *a, struct alert *x, bool acked, 
 		for (int i = 0; i < e->nr_receivers; i++) {
 			const struct receiver *rc = receiver_named(a, e->receivers[i]);
 
-			if (!rc || (acked && rc->type != RECV_PAGERDUTY) || (!acked && !rc->send_resolved))
+			if (!rc || (acked && !receiver__can(rc, RECEIVER_ACKNOWLEDGES)) ||
+			    (!acked && !receiver__sends_resolved(rc)))
 				continue;
 			queue(a, rc, key, &gl, acked ? "acknowledge" : "resolved", acked ? "acknowledge" : "resolve",
 			      step + 1, &na, 1, now_ms);
@@ -373,13 +377,14 @@ static bool routed_to(struct alerts *a, const struct alert *x, const char *name)
 }
 
 /*
- * Alertmanager keeps alerts in memory only, so it is told as Prometheus does:
- * firing alerts again every resend interval with an endsAt ahead, resolved
- * ones with their real endsAt for the retention period. changed_only: send
- * only alerts whose state Alertmanager has not heard yet.
+ * Receivers pushed at evaluations (Alertmanager keeps alerts in memory only)
+ * are told as Prometheus tells Alertmanager: firing alerts again every
+ * resend interval with an endsAt ahead, resolved ones with their real endsAt
+ * for the retention period. changed_only: send only alerts whose state they
+ * have not heard yet (am_sent_*).
  */
-/* Whether Alertmanager receiver rc should hear of x now. */
-static bool am_due(struct alerts *a, const struct receiver *rc, const struct alert *x, __u64 now_ms,
+/* Whether receiver rc, pushed at evaluations, should hear of x now. */
+static bool push_due(struct alerts *a, const struct receiver *rc, const struct alert *x, __u64 now_ms,
 		   bool changed_only)
 {
 	bool firing = alert__notifiable(x), told = x->am_sent_state != ALERT_INACTIVE;
@@ -394,7 +399,7 @@ static bool am_due(struct alerts *a, const struct receiver *rc, const struct ale
 	return routed_to(a, x, rc->name);
 }
 
-void groups__push_alertmanager(struct alerts *a, __u64 now_ms, bool changed_only)
+void groups__push_at_evaluation(struct alerts *a, __u64 now_ms, bool changed_only)
 {
 	for (int i = 0; i < a->cfg.nr_receivers; i++) {
 		const struct receiver *rc = &a->cfg.receivers[i];
@@ -402,11 +407,11 @@ void groups__push_alertmanager(struct alerts *a, __u64 now_ms, bool changed_only
 		struct labelset none = {};
 		int n = 0, due = 0;
 
-		if (rc->type != RECV_ALERTMANAGER)
+		if (!receiver__can(rc, RECEIVER_PUSHED_AT_EVALUATION))
 			continue;
 		for (int b = 0; b < ALERT_BUCKETS; b++)
 			for (struct alert *x = a->tab[b]; x; x = x->next)
-				due += am_due(a, rc, x, now_ms, changed_only);
+				due += push_due(a, rc, x, now_ms, changed_only);
 		if (!due)
 			continue;
 		na = calloc(due, sizeof(*na));
@@ -414,14 +419,15 @@ void groups__push_alertmanager(struct alerts *a, __u64 now_ms, bool changed_only
 			return;
 		for (int b = 0; b < ALERT_BUCKETS; b++)
 			for (struct alert *x = a->tab[b]; x && n < due; x = x->next) {
-				if (!am_due(a, rc, x, now_ms, changed_only))
+				if (!push_due(a, rc, x, now_ms, changed_only))
 					continue;
 				fill_alert(x, !alert__notifiable(x), now_ms, &na[n++]);
 				x->am_sent_ms = now_ms;
 				x->am_sent_state = alert__notifiable(x) ? ALERT_FIRING : ALERT_RESOLVED;
 				x->dirty = true;
 			}
-		queue(a, rc, "alertmanager", &none, "push", "trigger", 0, na, n, now_ms);
+		/* one queue per receiver, its group key the type's name */
+		queue(a, rc, receiver__type_name(rc), &none, "push", "trigger", 0, na, n, now_ms);
 		free(na);
 	}
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "alerts/alerts_int.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "observe/report.h"
 
@@ -829,7 +830,7 @@ bool alerts__tick(struct alerts *a, __u64 now_ms)
 	if (due) {
 		alerts__evaluate(a, now_ms);
 		housekeeping(a, now_ms);
-		groups__push_alertmanager(a, now_ms, false);
+		groups__push_at_evaluation(a, now_ms, false);
 	}
 	groups__flush(a, now_ms);
 	alerts__commit(a, now_ms);
@@ -870,7 +871,7 @@ void alerts__event(struct alerts *a, __u64 now_ms, const struct alert_point *p)
 	if (!any)
 		return;
 	groups__flush(a, now_ms);
-	groups__push_alertmanager(a, now_ms, true);
+	groups__push_at_evaluation(a, now_ms, true);
 	alerts__commit(a, now_ms);
 }
 
@@ -934,7 +935,7 @@ int alerts__resolve(struct alerts *a, const char *id, const char *by, __u64 now_
 		x->fired_at = now_ms;	/* keep it, held, rather than forget the manual resolve */
 	resolve(a, x, "manual", now_ms);
 	groups__flush(a, now_ms);
-	groups__push_alertmanager(a, now_ms, true);
+	groups__push_at_evaluation(a, now_ms, true);
 	alerts__commit(a, now_ms);
 	return 0;
 }

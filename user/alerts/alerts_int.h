@@ -138,10 +138,6 @@ void alert__update_flags(struct alerts *a, struct alert *x, __u64 now_ms);
 struct cJSON *alert__view(const struct alert *x, __u64 now_ms);
 /* The stored document: the view plus what restores the state machine exactly. */
 char *alert__doc(const struct alert *x, __u64 now_ms);
-__u64 json__u64(const struct cJSON *o, const char *key);
-void json__str(const struct cJSON *o, const char *key, char *buf, size_t size);
-/* RFC 3339 text of ms, or null for 0. */
-void json__time(struct cJSON *o, const char *key, __u64 ms);
 
 /* silence.c */
 bool silence__active(const struct silence *s, __u64 now_ms);
@@ -159,7 +155,7 @@ void groups__flush(struct alerts *a, __u64 now_ms);
 void groups__acked(struct alerts *a, struct alert *x, __u64 now_ms);
 void groups__escalate(struct alerts *a, struct alert *x, __u64 now_ms);
 void groups__escalation_followup(struct alerts *a, struct alert *x, bool acked, __u64 now_ms);
-void groups__push_alertmanager(struct alerts *a, __u64 now_ms, bool changed_only);
+void groups__push_at_evaluation(struct alerts *a, __u64 now_ms, bool changed_only);
 bool groups__holds(const struct alerts *a, const char *id);
 char *group__to_json_text(const struct agroup *g);
 struct agroup *group__from_json(const struct cJSON *j);

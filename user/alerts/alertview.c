@@ -6,24 +6,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "alerts/alerts_int.h"
-#include "observe/report.h"
-
-static void rfc3339(__u64 ms, char *buf, size_t size)
-{
-	report__rfc3339(ms * 1000000ULL, buf, size);
-}
-
-void json__time(cJSON *o, const char *key, __u64 ms)
-{
-	char ts[40];
-
-	if (!ms) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	rfc3339(ms, ts, sizeof(ts));
-	cJSON_AddStringToObject(o, key, ts);
-}
+#include "lib/json.h"
 
 static void add_number(cJSON *o, const char *key, double v)
 {
@@ -97,20 +80,6 @@ char *alert__doc(const struct alert *x, __u64 now_ms)
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return text;
-}
-
-__u64 json__u64(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (__u64)v->valuedouble : 0;
-}
-
-void json__str(const cJSON *o, const char *key, char *buf, size_t size)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	snprintf(buf, size, "%s", cJSON_IsString(v) ? v->valuestring : "");
 }
 
 

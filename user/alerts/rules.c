@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "alerts/rules.h"
+#include "history/exec_metrics.h"
 
 #define SECOND_MS		1000ULL
 #define MINUTE_MS		(60 * SECOND_MS)
@@ -19,27 +20,22 @@
 #define MAX_LONG_MS		(30 * DAY_MS)	/* auto_resolve_after, escalate.after */
 #define MAX_MIN_COUNT		1000000000.0
 
+/* The execution metrics' rule entries, from their table. */
+#define RULE(metric, kind, div, unit, help)	{ #metric, LEVEL_EXECUTION, false, NULL, unit, help },
+#define NO_RULE
+#define CATALOG_ENTRY(name, in, unit, value, cli, prom, rule) rule
+
 const struct metric_desc metric_catalog[] = {
-	/* execution: one series per running execution */
-	{ "cpu_percent", LEVEL_EXECUTION, false, NULL, "percent",
-	  "CPU use of the worker tree, 100 * on-CPU time / wall time (can exceed 100 with several threads)" },
-	{ "runqueue_wait_ratio", LEVEL_EXECUTION, false, NULL, "ratio",
-	  "Time the tree's threads waited runnable for a CPU, per wall-clock second" },
-	{ "rss_bytes", LEVEL_EXECUTION, false, NULL, "bytes", "Resident memory of the worker tree" },
-	{ "peak_rss_bytes", LEVEL_EXECUTION, false, NULL, "bytes", "Highest resident memory the tree has reached" },
+	/* execution: one series per running execution; the table's first (history/exec_metrics.h) */
+	EXEC_METRICS(CATALOG_ENTRY)
 	{ "memory_headroom_bytes", LEVEL_EXECUTION, false, NULL, "bytes",
 	  "The worker's memory limit (its cgroup's limit, else the host's MemTotal) minus the tree's RSS" },
-	{ "major_faults_rate", LEVEL_EXECUTION, false, NULL, "per second", "Major page faults per second" },
 	{ "syscall_p99_seconds", LEVEL_EXECUTION, false, "syscall", "seconds",
 	  "99th percentile syscall latency over the window" },
 	{ "syscall_error_ratio", LEVEL_EXECUTION, false, "syscall", "ratio",
 	  "Share of syscalls that returned an error over the window" },
-	{ "slow_syscalls", LEVEL_EXECUTION, false, NULL, "count", "Slow syscalls in the window" },
 	{ "syscall_blocked_seconds", LEVEL_EXECUTION, false, NULL, "seconds",
 	  "The longest time any thread of the tree has been inside one syscall right now" },
-	{ "net_tx_bytes_rate", LEVEL_EXECUTION, false, NULL, "bytes per second", "Bytes sent per second" },
-	{ "net_rx_bytes_rate", LEVEL_EXECUTION, false, NULL, "bytes per second", "Bytes received per second" },
-	{ "tcp_retransmits_rate", LEVEL_EXECUTION, false, NULL, "per second", "TCP retransmissions per second" },
 	{ "runtime_seconds", LEVEL_EXECUTION, false, NULL, "seconds", "Wall time since the execution started" },
 	{ "progress_stall_seconds", LEVEL_EXECUTION, false, NULL, "seconds",
 	  "Time since the execution last reported progress" },
@@ -65,6 +61,10 @@ const struct metric_desc metric_catalog[] = {
 	{ "fatal_signal", LEVEL_EXECUTION, true, NULL, "event", "A process of the tree died of a fatal signal" },
 	{ NULL },
 };
+
+#undef RULE
+#undef NO_RULE
+#undef CATALOG_ENTRY
 
 const struct metric_desc *metric__find(const char *name)
 {

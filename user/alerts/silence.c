@@ -7,6 +7,8 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "alerts/alerts_int.h"
+#include "lib/clock.h"
+#include "lib/json.h"
 
 bool silence__active(const struct silence *s, __u64 now_ms)
 {
@@ -64,17 +66,13 @@ static int parse_silence_matcher(const cJSON *m, struct matcher *out, char *err,
 
 static __u64 time_of(const cJSON *v, __u64 fallback)
 {
-	struct tm tm = {};
-	char *end;
+	__u64 ms;
 
 	if (cJSON_IsNumber(v) && v->valuedouble > 0)
 		return (__u64)v->valuedouble;
 	if (!cJSON_IsString(v))
 		return fallback;
-	end = strptime(v->valuestring, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end)
-		return 0;
-	return (__u64)timegm(&tm) * 1000;
+	return clock__parse_rfc3339(v->valuestring, &ms) ? ms : 0;
 }
 
 int silence__parse(const cJSON *body, struct silence *s, __u64 now_ms, char *err, size_t errlen)
@@ -155,6 +153,16 @@ out:
 
 /* Silences, inhibitions and expired acks, recomputed before each use. */
 
+/* Stores s and gives every alert its silenced flag anew. */
+static void silence_changed(struct alerts *a, const struct silence *s, __u64 now_ms)
+{
+	batch__doc(&a->b, "silence", s->id, silence__doc(s));
+	for (int b = 0; b < ALERT_BUCKETS; b++)
+		for (struct alert *x = a->tab[b]; x; x = x->next)
+			alert__update_flags(a, x, now_ms);
+	alerts__commit(a, now_ms);
+}
+
 int alerts__add_silence(struct alerts *a, const cJSON *body, __u64 now_ms, char *id_out, size_t idlen,
 			char *err, size_t errlen)
 {
@@ -170,11 +178,7 @@ int alerts__add_silence(struct alerts *a, const cJSON *body, __u64 now_ms, char 
 	notify__delivery_id(s->id);
 	a->nr_silences++;
 	snprintf(id_out, idlen, "%s", s->id);
-	batch__doc(&a->b, "silence", s->id, silence__doc(s));
-	for (int b = 0; b < ALERT_BUCKETS; b++)
-		for (struct alert *x = a->tab[b]; x; x = x->next)
-			alert__update_flags(a, x, now_ms);
-	alerts__commit(a, now_ms);
+	silence_changed(a, s, now_ms);
 	return 0;
 }
 
@@ -187,11 +191,7 @@ int alerts__expire_silence(struct alerts *a, const char *id, __u64 now_ms)
 			continue;
 		if (s->ends > now_ms)
 			s->ends = now_ms > s->starts ? now_ms : s->starts + 1;
-		batch__doc(&a->b, "silence", s->id, silence__doc(s));
-		for (int b = 0; b < ALERT_BUCKETS; b++)
-			for (struct alert *x = a->tab[b]; x; x = x->next)
-				alert__update_flags(a, x, now_ms);
-		alerts__commit(a, now_ms);
+		silence_changed(a, s, now_ms);
 		return 0;
 	}
 	return -ENOENT;

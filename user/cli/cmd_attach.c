@@ -9,6 +9,7 @@
 #include "cli/client.h"
 #include "cli/cmd.h"
 #include "lib/log.h"
+#include "lib/num.h"
 
 struct client_opts {
 	const char *server;
@@ -17,14 +18,13 @@ struct client_opts {
 
 static int parse_id(const char *s, const char *what, unsigned long long max, unsigned long long *v)
 {
-	char *end;
+	__u64 n;
 
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || !*v || *v > max) {
+	if (num__parse_u64(s, 1, max, &n)) {
 		ww_err("%s wants a positive whole number, not '%s'", what, s);
 		return -EINVAL;
 	}
+	*v = n;
 	return 0;
 }
 

@@ -9,8 +9,9 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "cli/cmd.h"
+#include "lib/clock.h"
 #include "lib/log.h"
-#include "observe/report.h"
+#include "lib/num.h"
 #include "history/store.h"
 #include "history/views.h"
 
@@ -37,43 +38,15 @@ struct num_arg {
 
 struct subcmd {
 	const char *name;
-	const char *args;		/* for messages: "SESSION", "[HOURS]" */
+	const char *args;		/* for messages and the usage: "SESSION", "[HOURS]" */
 	int min_args, max_args;
 	const struct num_arg *num;	/* the first argument is a number */
 	bool writes;
 	int (*fn)(struct store *s, struct query *q);
+	const char *help;		/* for the usage; a line break continues under it */
 };
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"Usage: workerwatch COMMAND [ARGS] [--db PATH] [--json]\n"
-		"Reads the history the daemon records, whether or not it runs.\n\n"
-		"  list                 orchestrations (sessions), the most recently active first\n"
-		"  show SESSION         an orchestration and its executions\n"
-		"  executions SESSION   the executions of an orchestration with their metrics\n"
-		"  agent NAME           the executions of an agent and how it performs\n"
-		"  health [HOURS]       outcomes of the executions of the last HOURS (default 24)\n"
-		"  performance          per agent: runs, success rate, duration percentiles\n"
-		"  failures [LIMIT]     the newest failed executions (default 20)\n"
-		"  export [SESSION]     orchestrations with their executions, syscalls and samples (JSON)\n"
-		"  cleanup DAYS         delete orchestrations whose newest execution started more than\n"
-		"                       DAYS days ago (none of their executions running)\n\n"
-		"  --db PATH            the database (default " STORE_DEFAULT_PATH ")\n"
-		"  --json               JSON instead of tables\n"
-		"  -h, --help           this help\n\n"
-		"Exit status: 0 done, 1 runtime error (no database, unknown session), 2 usage error.\n");
-}
-
 /* ---- formatting ---- */
-
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-}
 
 static const char *fmt_time(__u64 ms, char *buf, size_t size)
 {
@@ -204,9 +177,9 @@ static char *cell_dup(const char *s)
 	return c;
 }
 
-static int table__add(struct table *t, ...)
+/* Adds a row of t->ncols cells. */
+static int table__add_row(struct table *t, const char *const *cells)
 {
-	va_list ap;
 	int err = 0;
 
 	if (t->nrows == t->cap) {
@@ -218,17 +191,28 @@ static int table__add(struct table *t, ...)
 		t->cells = nc;
 		t->cap = ncap;
 	}
-	va_start(ap, t);
 	for (int c = 0; c < t->ncols; c++) {
-		char *cell = cell_dup(va_arg(ap, const char *));
+		char *cell = cell_dup(cells[c]);
 
 		if (!cell)
 			err = -ENOMEM;
 		t->cells[t->nrows * t->ncols + c] = cell;
 	}
-	va_end(ap);
 	t->nrows++;
 	return err;
+}
+
+/* The same with the cells as arguments. */
+static int table__add(struct table *t, ...)
+{
+	const char *cells[t->ncols];
+	va_list ap;
+
+	va_start(ap, t);
+	for (int c = 0; c < t->ncols; c++)
+		cells[c] = va_arg(ap, const char *);
+	va_end(ap);
+	return table__add_row(t, cells);
 }
 
 static void pad(FILE *out, int n)
@@ -314,9 +298,9 @@ enum exec_view { VIEW_BRIEF, VIEW_METRICS, VIEW_AGENT, VIEW_FAILURES };
 
 static const char *const brief_heads[] = {
 	"ID", "AGENT", "TASK", "STATUS", "STARTED (UTC)", "DURATION", "EXIT", "FAILURE" };
-static const char *const metrics_heads[] = {
-	"ID", "AGENT", "TASK", "STATUS", "DURATION", "CPU", "RQ WAIT", "PEAK RSS", "FAULTS",
-	"SYSCALLS", "ERRORS", "SENT", "RECEIVED", "PROCS", "FILES NEW/WRITTEN" };
+/* The metrics view: these, then a column per metric of the table (history/exec_metrics.h) that has one. */
+#define METRICS_FIXED_COLS 5
+static const char *const metrics_fixed_heads[METRICS_FIXED_COLS] = { "ID", "AGENT", "TASK", "STATUS", "DURATION" };
 static const char *const agent_heads[] = {
 	"ID", "SESSION", "TASK", "STATUS", "STARTED (UTC)", "DURATION", "CPU", "PEAK RSS", "FAILURE" };
 static const char *const failure_heads[] = {
@@ -325,10 +309,71 @@ static const char *const failure_heads[] = {
 struct listing {
 	enum exec_view view;
 	struct table table;
+	const char *heads[METRICS_FIXED_COLS + NR_EXEC_METRICS];	/* of the metrics view */
+	char align[METRICS_FIXED_COLS + NR_EXEC_METRICS + 1];
 	bool as_json;
 	cJSON *json;		/* the array, with --json */
 	int n;
 };
+
+/* The metrics view's headings and alignment; returns the column count. */
+static int metrics_heads(const char **heads, char *align)
+{
+	int n = 0;
+
+	for (; n < METRICS_FIXED_COLS; n++) {
+		heads[n] = metrics_fixed_heads[n];
+		align[n] = n == 0 || n == METRICS_FIXED_COLS - 1 ? 'r' : 'l';
+	}
+	for (int m = 0; m < NR_EXEC_METRICS; m++) {
+		if (!exec_metrics[m].in_record || exec_metrics[m].cli != METRIC_CLI_COLUMN)
+			continue;
+		heads[n] = exec_metrics[m].cli_head;
+		align[n++] = 'r';
+	}
+	align[n] = '\0';
+	return n;
+}
+
+static const char *fmt_metric(enum exec_metric_unit unit, __u64 v, char *buf, size_t size)
+{
+	return unit == METRIC_UNIT_NS ? fmt_ns(v, buf, size) : unit == METRIC_UNIT_BYTES ? fmt_bytes(v, buf, size)
+									      : fmt_u64(v, buf, size);
+}
+
+/* A row of the metrics view: the fixed cells, then the metrics' columns as metrics_heads() made them. */
+static int add_metrics_row(struct table *t, const struct exec_record *r, const char *const *fixed)
+{
+	char text[METRICS_FIXED_COLS + NR_EXEC_METRICS][48];
+	const char *cells[METRICS_FIXED_COLS + NR_EXEC_METRICS];
+	enum exec_metric_unit unit = METRIC_UNIT_COUNT;
+	__u64 sum = 0;
+	int n = METRICS_FIXED_COLS;
+
+	memcpy(cells, fixed, METRICS_FIXED_COLS * sizeof(*cells));
+	for (int m = 0; m < NR_EXEC_METRICS; m++) {
+		const struct exec_metric_desc *d = &exec_metrics[m];
+		__u64 v;
+
+		if (!d->in_record || d->cli == METRIC_CLI_NONE)
+			continue;
+		v = exec_metric__of_record(r, m);
+		if (d->cli == METRIC_CLI_COLUMN) {
+			sum = v;
+			unit = d->unit;
+			cells[n] = fmt_metric(unit, sum, text[n], sizeof(text[n]));
+			n++;
+		} else if (d->cli == METRIC_CLI_ADD && n > METRICS_FIXED_COLS) {
+			sum += v;
+			cells[n - 1] = fmt_metric(unit, sum, text[n - 1], sizeof(text[n - 1]));
+		} else if (d->cli == METRIC_CLI_PAIR && n > METRICS_FIXED_COLS) {
+			snprintf(text[n - 1], sizeof(text[n - 1]), "%llu/%llu", (unsigned long long)sum,
+				 (unsigned long long)v);
+			cells[n - 1] = text[n - 1];
+		}
+	}
+	return table__add_row(t, cells);
+}
 
 static void listing__init(struct listing *l, enum exec_view view, bool json)
 {
@@ -344,7 +389,8 @@ static void listing__init(struct listing *l, enum exec_view view, bool json)
 		l->table = (struct table){ .ncols = 8, .heads = brief_heads, .align = "rllllrrl" };
 		break;
 	case VIEW_METRICS:
-		l->table = (struct table){ .ncols = 15, .heads = metrics_heads, .align = "rlllrrrrrrrrrrr" };
+		l->table = (struct table){ .ncols = metrics_heads(l->heads, l->align), .heads = l->heads,
+					   .align = l->align };
 		break;
 	case VIEW_AGENT:
 		l->table = (struct table){ .ncols = 9, .heads = agent_heads, .align = "rllllrrrl" };
@@ -364,8 +410,7 @@ static void listing__free(struct listing *l)
 static int listing__add(const struct exec_record *r, void *ctx)
 {
 	struct listing *l = ctx;
-	char id[24], started[32], dur[32], cpu[32], rq[32], rss[32], faults[24], sys[24], errs[24],
-	     sent[32], recv[32], procs[24], files[48], ended[32], ex[24];
+	char id[24], started[32], dur[32], cpu[32], rss[32], ended[32], ex[24];
 
 	l->n++;
 	if (l->as_json) {
@@ -383,16 +428,8 @@ static int listing__add(const struct exec_record *r, void *ctx)
 		return table__add(&l->table, id, r->agent, or_dash(r->task), r->status, started, dur,
 				  fmt_exit(r, ex, sizeof(ex)), or_dash(r->failure_category));
 	case VIEW_METRICS:
-		snprintf(files, sizeof(files), "%llu/%llu", (unsigned long long)r->files_created,
-			 (unsigned long long)r->files_written);
-		return table__add(&l->table, id, r->agent, or_dash(r->task), r->status, dur, cpu,
-				  fmt_ns(r->runqueue_wait_ns, rq, sizeof(rq)), rss,
-				  fmt_u64(r->minor_faults + r->major_faults, faults, sizeof(faults)),
-				  fmt_u64(r->syscalls, sys, sizeof(sys)),
-				  fmt_u64(r->syscall_errors, errs, sizeof(errs)),
-				  fmt_bytes(r->net_sent_bytes, sent, sizeof(sent)),
-				  fmt_bytes(r->net_recv_bytes, recv, sizeof(recv)),
-				  fmt_u64(r->process_count, procs, sizeof(procs)), files);
+		return add_metrics_row(&l->table, r, (const char *const[]){ id, r->agent, or_dash(r->task), r->status,
+									   dur });
 	case VIEW_AGENT:
 		return table__add(&l->table, id, r->session, or_dash(r->task), r->status, started, dur,
 				  cpu, rss, or_dash(r->failure_category));
@@ -417,6 +454,17 @@ static int listing__fill(struct listing *l, struct store *s, const struct exec_f
 	return err ? store_error() : 0;
 }
 
+/* Prints v (deleted) with l's executions as its "executions" member; v NULL: out of memory. */
+static int print_with_executions(cJSON *v, struct listing *l)
+{
+	if (!v || !cJSON_AddItemToObject(v, "executions", l->json)) {
+		cJSON_Delete(v);
+		return out_of_memory();
+	}
+	l->json = NULL;
+	return print_json(v);
+}
+
 /* ---- subcommands ---- */
 
 static const char *const no_history =
@@ -434,17 +482,8 @@ static int cmd_list(struct store *s, struct query *q)
 	if (err)
 		return store_error();
 	if (q->json) {
-		cJSON *arr = cJSON_CreateArray();
+		cJSON *arr = VIEWS_ARRAY(o, n, views__orch);
 
-		for (int i = 0; arr && i < n; i++) {
-			cJSON *v = views__orch(&o[i]);
-
-			if (!v || !cJSON_AddItemToArray(arr, v)) {
-				cJSON_Delete(v);
-				cJSON_Delete(arr);
-				arr = NULL;
-			}
-		}
 		free(o);
 		return print_json(arr);
 	}
@@ -503,15 +542,7 @@ static int cmd_show(struct store *s, struct query *q)
 	if (ret)
 		goto cleanup;
 	if (q->json) {
-		cJSON *v = views__orch(&o);
-
-		if (!v || !cJSON_AddItemToObject(v, "executions", l.json)) {
-			cJSON_Delete(v);
-			ret = out_of_memory();
-			goto cleanup;
-		}
-		l.json = NULL;
-		ret = print_json(v);
+		ret = print_with_executions(views__orch(&o), &l);
 		goto cleanup;
 	}
 	printf("Session:   %s\n", o.session);
@@ -588,13 +619,11 @@ static int cmd_agent(struct store *s, struct query *q)
 		cJSON_AddStringToObject(v, "agent", f.agent);
 		if (!cJSON_AddItemToObject(v, "performance", p))
 			cJSON_Delete(p);
-		if (!cJSON_AddItemToObject(v, "executions", l.json) || cJSON_GetArraySize(v) != 3) {
+		if (cJSON_GetArraySize(v) != 2) {
 			cJSON_Delete(v);
-			ret = out_of_memory();
-			goto cleanup;
+			v = NULL;
 		}
-		l.json = NULL;
-		ret = print_json(v);
+		ret = print_with_executions(v, &l);
 		goto cleanup;
 	}
 	printf("Agent:     %s\n", f.agent);
@@ -669,7 +698,7 @@ static int cmd_health(struct store *s, struct query *q)
 {
 	struct exec_filter f = { .limit = -1 };
 	struct health h = {};
-	__u64 now = now_ms();
+	__u64 now = clock__now_ms();
 	int finished, err;
 	char since[40], rate[16];
 
@@ -682,7 +711,7 @@ static int cmd_health(struct store *s, struct query *q)
 	if (q->json) {
 		cJSON *v = cJSON_CreateObject(), *cats;
 
-		report__rfc3339(f.since_ms * 1000000ULL, since, sizeof(since));
+		clock__rfc3339_ms(f.since_ms, since, sizeof(since));
 		cJSON_AddNumberToObject(v, "hours", (double)q->num);
 		cJSON_AddStringToObject(v, "since", since);
 		cJSON_AddNumberToObject(v, "executions", h.total);
@@ -746,17 +775,8 @@ static int cmd_performance(struct store *s, struct query *q)
 	if (store__performance(s, 0, &p, &n))
 		return store_error();
 	if (q->json) {
-		cJSON *arr = cJSON_CreateArray();
+		cJSON *arr = VIEWS_ARRAY(p, n, views__perf);
 
-		for (int i = 0; arr && i < n; i++) {
-			cJSON *v = views__perf(&p[i]);
-
-			if (!v || !cJSON_AddItemToArray(arr, v)) {
-				cJSON_Delete(v);
-				cJSON_Delete(arr);
-				arr = NULL;
-			}
-		}
 		free(p);
 		return print_json(arr);
 	}
@@ -886,7 +906,7 @@ static int cmd_export(struct store *s, struct query *q)
 	} else if (store__orchestrations(s, -1, &o, &n)) {
 		return store_error();
 	}
-	report__rfc3339(now_ms() * 1000000ULL, now, sizeof(now));
+	clock__rfc3339_ms(clock__now_ms(), now, sizeof(now));
 	printf("{\"schema\":1,\"exported_at\":\"%s\",\"orchestrations\":[", now);
 	err = 0;
 	for (int i = 0; i < n && !err; i++)
@@ -901,7 +921,7 @@ static int cmd_export(struct store *s, struct query *q)
 
 static int cmd_cleanup(struct store *s, struct query *q)
 {
-	__u64 now = now_ms(), age = (__u64)q->num * DAY_MS;
+	__u64 now = clock__now_ms(), age = (__u64)q->num * DAY_MS;
 	__u64 cutoff = now > age ? now - age : 0;
 	char when[40];
 	int n;
@@ -912,7 +932,7 @@ static int cmd_cleanup(struct store *s, struct query *q)
 	if (q->json) {
 		cJSON *v = cJSON_CreateObject();
 
-		report__rfc3339(cutoff * 1000000ULL, when, sizeof(when));
+		clock__rfc3339_ms(cutoff, when, sizeof(when));
 		cJSON_AddNumberToObject(v, "days", (double)q->num);
 		cJSON_AddStringToObject(v, "cutoff", when);
 		cJSON_AddNumberToObject(v, "deleted_executions", n);
@@ -932,30 +952,55 @@ static const struct num_arg limit_arg = { "a limit", 1, 1000000, 20 };
 static const struct num_arg days_arg = { "days", 0, 365 * 100, 0 };
 
 static const struct subcmd subcmds[] = {
-	{ "list", "", 0, 0, NULL, false, cmd_list },
-	{ "show", "SESSION", 1, 1, NULL, false, cmd_show },
-	{ "executions", "SESSION", 1, 1, NULL, false, cmd_executions },
-	{ "agent", "NAME", 1, 1, NULL, false, cmd_agent },
-	{ "health", "[HOURS]", 0, 1, &hours_arg, false, cmd_health },
-	{ "performance", "", 0, 0, NULL, false, cmd_performance },
-	{ "failures", "[LIMIT]", 0, 1, &limit_arg, false, cmd_failures },
-	{ "export", "[SESSION]", 0, 1, NULL, false, cmd_export },
-	{ "cleanup", "DAYS", 1, 1, &days_arg, true, cmd_cleanup },
+	{ "list", "", 0, 0, NULL, false, cmd_list, "orchestrations (sessions), the most recently active first" },
+	{ "show", "SESSION", 1, 1, NULL, false, cmd_show, "an orchestration and its executions" },
+	{ "executions", "SESSION", 1, 1, NULL, false, cmd_executions,
+	  "the executions of an orchestration with their metrics" },
+	{ "agent", "NAME", 1, 1, NULL, false, cmd_agent, "the executions of an agent and how it performs" },
+	{ "health", "[HOURS]", 0, 1, &hours_arg, false, cmd_health,
+	  "outcomes of the executions of the last HOURS (default 24)" },
+	{ "performance", "", 0, 0, NULL, false, cmd_performance, "per agent: runs, success rate, duration percentiles" },
+	{ "failures", "[LIMIT]", 0, 1, &limit_arg, false, cmd_failures, "the newest failed executions (default 20)" },
+	{ "export", "[SESSION]", 0, 1, NULL, false, cmd_export,
+	  "orchestrations with their executions, syscalls and samples (JSON)" },
+	{ "cleanup", "DAYS", 1, 1, &days_arg, true, cmd_cleanup,
+	  "delete orchestrations whose newest execution started more than\nDAYS days ago (none of their executions running)" },
 };
+
+static const int nr_subcmds = sizeof(subcmds) / sizeof(subcmds[0]);
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: workerwatch COMMAND [ARGS] [--db PATH] [--json]\n"
+		     "Reads the history the daemon records, whether or not it runs.\n\n");
+	for (int i = 0; i < nr_subcmds; i++) {
+		const struct subcmd *c = &subcmds[i];
+		char head[32];
+
+		snprintf(head, sizeof(head), "%s%s%s", c->name, c->args[0] ? " " : "", c->args);
+		fprintf(out, "  %-20s ", head);
+		for (const char *h = c->help; *h; h++) {
+			if (*h == '\n')
+				fprintf(out, "\n%23s", "");
+			else
+				fputc(*h, out);
+		}
+		fputc('\n', out);
+	}
+	fprintf(out, "\n  --db PATH            the database (default " STORE_DEFAULT_PATH ")\n"
+		     "  --json               JSON instead of tables\n"
+		     "  -h, --help           this help\n\n"
+		     "Exit status: 0 done, 1 runtime error (no database, unknown session), 2 usage error.\n");
+}
 
 /* Whole decimal numbers within bounds; "12abc", "", "-3", " 3" and overflows are refused. */
 static int parse_num(const char *s, const struct num_arg *a, long long *out)
 {
-	long long v;
-	char *end;
+	__u64 v;
 
-	if (s[0] < '0' || s[0] > '9')
+	if (num__parse_u64(s, (__u64)a->min, (__u64)a->max, &v))
 		return -EINVAL;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v < a->min || v > a->max)
-		return -EINVAL;
-	*out = v;
+	*out = (long long)v;
 	return 0;
 }
 
@@ -986,7 +1031,7 @@ static int check_args(struct query *q)
 
 static const struct subcmd *find_subcmd(const char *name)
 {
-	for (size_t i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
+	for (int i = 0; i < nr_subcmds; i++)
 		if (!strcmp(name, subcmds[i].name))
 			return &subcmds[i];
 	return NULL;

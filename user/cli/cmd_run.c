@@ -17,6 +17,7 @@
 #include "cli/client.h"
 #include "cli/cmd.h"
 #include "lib/log.h"
+#include "lib/num.h"
 #include "observe/probes.h"
 #include "observe/report.h"
 #include "observe/tracker.h"
@@ -69,12 +70,9 @@ static void usage(FILE *out)
 
 static int parse_ms(const char *s, __u64 max_ms, __u64 *ns)
 {
-	unsigned long long v;
-	char *end;
+	__u64 v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v == 0 || v > max_ms)
+	if (num__parse_u64(s, 1, max_ms, &v))
 		return -EINVAL;
 	*ns = v * 1000000ULL;
 	return 0;

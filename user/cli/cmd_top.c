@@ -17,7 +17,10 @@
 #include <cjson/cJSON.h>
 #include "cli/client.h"
 #include "cli/cmd.h"
+#include "history/exec_metrics.h"
+#include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/num.h"
 
 #define TOP_DEFAULT_INTERVAL	2
 #define TOP_MIN_INTERVAL	1
@@ -118,10 +121,7 @@ static void on_stop(int sig)
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return clock__ns(CLOCK_MONOTONIC) / 1e9;
 }
 
 static void sleep_ms(int ms)
@@ -178,6 +178,12 @@ static unsigned long long ju64(const cJSON *o, const char *path)
 	double v = jnum(o, path, 0);
 
 	return v > 0 ? (unsigned long long)v : 0;
+}
+
+/* An execution's summary metric m ("metrics" of the API's view), by its name in the table. */
+static unsigned long long jmetric(const cJSON *e, enum exec_metric m)
+{
+	return ju64(jget(e, "metrics"), exec_metrics[m].name);
 }
 
 static void jstr(const cJSON *o, const char *key, char *buf, size_t size)
@@ -255,12 +261,13 @@ static void parse_metrics(const cJSON *e, struct row *r)
 	jstr(e, "status", r->status, sizeof(r->status));
 	r->running = !strcmp(r->status, "running");
 	r->duration_ms = ju64(e, "duration_ms");
-	r->on_cpu_ns = ju64(e, "metrics.on_cpu_ns");
-	r->syscalls = ju64(e, "metrics.syscalls");
-	r->net_bytes = ju64(e, "metrics.net_sent_bytes") + ju64(e, "metrics.net_recv_bytes");
+	r->on_cpu_ns = jmetric(e, EXEC_METRIC_on_cpu_ns);
+	r->syscalls = jmetric(e, EXEC_METRIC_syscalls);
+	r->net_bytes = jmetric(e, EXEC_METRIC_net_sent_bytes) + jmetric(e, EXEC_METRIC_net_recv_bytes);
 	/* RSS now is the newest sample's; before the first sample, the peak so far */
-	r->rss = cJSON_IsNumber(jget(last, "rss_bytes")) ? ju64(last, "rss_bytes") : ju64(e, "metrics.peak_rss_bytes");
-	r->pids = (long)ju64(e, "metrics.process_count");
+	r->rss = cJSON_IsNumber(jget(last, exec_metrics[EXEC_METRIC_rss_bytes].name)) ?
+		 ju64(last, exec_metrics[EXEC_METRIC_rss_bytes].name) : jmetric(e, EXEC_METRIC_peak_rss_bytes);
+	r->pids = (long)jmetric(e, EXEC_METRIC_process_count);
 	if (cJSON_IsArray(procs)) {
 		r->pids = 0;
 		cJSON_ArrayForEach(p, procs)
@@ -884,12 +891,9 @@ static void usage(FILE *out)
 
 static int parse_interval(const char *s, int *out)
 {
-	char *end;
-	long v;
+	__u64 v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < TOP_MIN_INTERVAL || v > TOP_MAX_INTERVAL) {
+	if (num__parse_u64(s, TOP_MIN_INTERVAL, TOP_MAX_INTERVAL, &v)) {
 		ww_err("--interval wants a whole number of seconds from %d to %d, not '%s'", TOP_MIN_INTERVAL,
 		       TOP_MAX_INTERVAL, s);
 		return -EINVAL;

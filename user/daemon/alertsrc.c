@@ -10,13 +10,14 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "alerts/alerts.h"
-#include "daemon/alertsrc.h"
 #include "alerts/recent.h"
-#include "daemon/daemon.h"
+#include "daemon/alertsrc.h"
+#include "lib/clock.h"
 #include "observe/hist.h"
 #include "observe/host.h"
 #include "lib/log.h"
 #include "observe/probes.h"
+#include "history/exec_metrics.h"
 #include "history/record.h"
 #include "history/store.h"
 #include "observe/syscalls.h"
@@ -38,7 +39,7 @@ struct prev {
 	__u64 exec_id;			/* db id, 0 = free slot */
 	__u64 ts_ms;
 	__u64 seen_eval;
-	__u64 on_cpu, rq_wait, majflt, tx, rx, retrans, slow;
+	__u64 metric[NR_EXEC_METRICS];	/* the table's metrics with a rule */
 	__u64 sys_count, sys_errors;
 	__u64 hist[WW_HIST_BUCKETS];
 	__u64 mem_limit;		/* bytes; 0 = not read yet */
@@ -47,7 +48,8 @@ struct prev {
 };
 
 struct alertsrc {
-	struct daemon *d;
+	struct alertsrc_deps deps;
+	struct alerts *alerts;
 	struct prev *prev;		/* PREV_MAX slots, by db id */
 	__u64 evals;
 	struct host_cpu host_cpu;
@@ -56,8 +58,6 @@ struct alertsrc {
 	struct recent *recent;		/* executions of the recent past, kept from history writes */
 	__u64 recent_keep_ms;		/* the longest look back a rule asked for */
 };
-
-static struct alertsrc src_state;
 
 static void point(struct alert_point **pts, int *n, int *cap, const char *metric, const char *param,
 		  const struct execution *e, double v)
@@ -226,35 +226,46 @@ static void named_syscalls(struct prev *p, const struct execution *e, const stru
 	}
 }
 
+/* The table's metrics with a rule (history/exec_metrics.h): gauges now, rates and growth since the last evaluation. */
+static void table_points(struct prev *p, const struct execution *e, double dt, struct alert_point **pts, int *n,
+			 int *cap)
+{
+	for (int m = 0; m < NR_EXEC_METRICS; m++) {
+		const struct exec_metric_desc *d = &exec_metrics[m];
+		__u64 v;
+
+		if (!d->rule_metric)
+			continue;
+		v = exec_metric__value(e, m);
+		if (d->rule_kind == METRIC_RULE_GAUGE)
+			point(pts, n, cap, d->rule_metric, NULL, e, v / d->rule_div);
+		else if (p && dt > 0 && d->rule_kind == METRIC_RULE_RATE)
+			point(pts, n, cap, d->rule_metric, NULL, e, (v - p->metric[m]) / d->rule_div / dt);
+		else if (p && dt > 0 && d->rule_kind == METRIC_RULE_DELTA)
+			point(pts, n, cap, d->rule_metric, NULL, e, (v - p->metric[m]) / d->rule_div);
+		if (p)
+			p->metric[m] = v;
+	}
+}
+
 static void exec_points(struct alertsrc *s, struct execution *e, const struct ww_task_info *tasks, int ntasks,
 			const struct alert_rule *rules, int nr, __u64 now_ms, __u64 now_mono,
 			struct alert_point **pts, int *n, int *cap)
 {
-	__u64 page = (__u64)sysconf(_SC_PAGESIZE), rss = 0, tx = 0, rx = 0, count = 0, errors = 0;
-	__u64 hist[WW_HIST_BUCKETS] = {}, blocked = 0, slow = e->nr_slow + e->slow_dropped;
+	__u64 count = execution__syscalls(e), errors = execution__syscall_errors(e);
+	__u64 hist[WW_HIST_BUCKETS] = {}, blocked = 0;
 	struct prev *p = prev_of(s, e->db_id);
-	double dt;
+	double dt = p && p->ts_ms && now_ms > p->ts_ms ? (now_ms - p->ts_ms) / 1e3 : 0;
 
-	for (int i = 0; i < 3; i++)
-		rss += e->mem.rss_pages[i] > 0 ? (__u64)e->mem.rss_pages[i] : 0;
-	rss *= page;
-	for (int i = 0; i < WW_NET_MAX; i++) {
-		tx += e->totals.net_bytes[i][0];
-		rx += e->totals.net_bytes[i][1];
-	}
-	for (int i = 0; i < e->nr_syscalls; i++) {
-		count += e->syscalls[i].stats.count;
-		errors += e->syscalls[i].stats.errors;
+	for (int i = 0; i < e->nr_syscalls; i++)
 		for (int b = 0; b < WW_HIST_BUCKETS; b++)
 			hist[b] += e->syscalls[i].stats.hist[b];
-	}
 	for (int i = 0; i < ntasks; i++)
 		if (tasks[i].exec_id == e->id && tasks[i].sys_enter_ts && now_mono > tasks[i].sys_enter_ts &&
 		    now_mono - tasks[i].sys_enter_ts > blocked)
 			blocked = now_mono - tasks[i].sys_enter_ts;
 
-	point(pts, n, cap, "rss_bytes", NULL, e, (double)rss);
-	point(pts, n, cap, "peak_rss_bytes", NULL, e, (double)(e->mem.peak_pages > 0 ? e->mem.peak_pages : 0) * page);
+	table_points(p, e, dt, pts, n, cap);
 	point(pts, n, cap, "syscall_blocked_seconds", NULL, e, blocked / 1e9);
 	point(pts, n, cap, "runtime_seconds", NULL, e, (now_mono - e->start_ns) / 1e9);
 	point(pts, n, cap, "progress_stall_seconds", NULL, e,
@@ -262,38 +273,22 @@ static void exec_points(struct alertsrc *s, struct execution *e, const struct ww
 	if (p && wants(rules, nr, "memory_headroom_bytes")) {
 		if (!p->mem_limit)
 			p->mem_limit = memory_limit(e->pid);
-		point(pts, n, cap, "memory_headroom_bytes", NULL, e, (double)p->mem_limit - (double)rss);
+		point(pts, n, cap, "memory_headroom_bytes", NULL, e,
+		      (double)p->mem_limit - (double)execution__rss_bytes(e));
 	}
 	if (!p)
 		return;
 	p->seen_eval = s->evals;
-	dt = p->ts_ms && now_ms > p->ts_ms ? (now_ms - p->ts_ms) / 1e3 : 0;
-	if (dt > 0) {
+	if (dt > 0 && count != p->sys_count) {
 		__u64 dh[WW_HIST_BUCKETS], dcount = count - p->sys_count;
 
-		point(pts, n, cap, "cpu_percent", NULL, e, 100.0 * (e->totals.on_cpu_ns - p->on_cpu) / 1e9 / dt);
-		point(pts, n, cap, "runqueue_wait_ratio", NULL, e, (e->totals.rq_wait_ns - p->rq_wait) / 1e9 / dt);
-		point(pts, n, cap, "major_faults_rate", NULL, e, (e->totals.majflt - p->majflt) / dt);
-		point(pts, n, cap, "net_tx_bytes_rate", NULL, e, (tx - p->tx) / dt);
-		point(pts, n, cap, "net_rx_bytes_rate", NULL, e, (rx - p->rx) / dt);
-		point(pts, n, cap, "tcp_retransmits_rate", NULL, e, (e->totals.tcp_retransmits - p->retrans) / dt);
-		point(pts, n, cap, "slow_syscalls", NULL, e, (double)(slow - p->slow));
-		if (dcount) {
-			for (int b = 0; b < WW_HIST_BUCKETS; b++)
-				dh[b] = hist[b] - p->hist[b];
-			point(pts, n, cap, "syscall_p99_seconds", "*", e, hist__quantile(dh, 0.99, 0) / 1e9);
-			point(pts, n, cap, "syscall_error_ratio", "*", e, (double)(errors - p->sys_errors) / dcount);
-		}
+		for (int b = 0; b < WW_HIST_BUCKETS; b++)
+			dh[b] = hist[b] - p->hist[b];
+		point(pts, n, cap, "syscall_p99_seconds", "*", e, hist__quantile(dh, 0.99, 0) / 1e9);
+		point(pts, n, cap, "syscall_error_ratio", "*", e, (double)(errors - p->sys_errors) / dcount);
 	}
 	named_syscalls(p, e, rules, nr, dt > 0, pts, n, cap);
 	p->ts_ms = now_ms;
-	p->on_cpu = e->totals.on_cpu_ns;
-	p->rq_wait = e->totals.rq_wait_ns;
-	p->majflt = e->totals.majflt;
-	p->tx = tx;
-	p->rx = rx;
-	p->retrans = e->totals.tcp_retransmits;
-	p->slow = slow;
 	p->sys_count = count;
 	p->sys_errors = errors;
 	memcpy(p->hist, hist, sizeof(hist));
@@ -319,14 +314,14 @@ static void host_points(struct alertsrc *s, __u64 now_ms, struct alert_point **p
 		if (!host__pressure(psi[i][1], &some, &full) && some.present)
 			point(pts, n, cap, psi[i][0], NULL, NULL, some.avg10);
 	}
-	probes__counters(s->d->probes, cnt);
+	probes__counters(s->deps.probes, cnt);
 	lost = probes__lost_total(cnt);
 	if (s->host_primed && now_ms > s->host_prev_ms)
 		point(pts, n, cap, "lost_events_rate", NULL, NULL, (lost - s->lost_prev) * 1e3 / (now_ms - s->host_prev_ms));
 	s->lost_prev = lost;
 	s->host_prev_ms = now_ms;
 	s->host_primed = true;
-	nst = alerts__receiver_stats(s->d->alerts, st, RECEIVERS_MAX);
+	nst = alerts__receiver_stats(s->alerts, st, RECEIVERS_MAX);
 	for (int i = 0; i < nst; i++)
 		dead += st[i].dead;
 	point(pts, n, cap, "notifications_dead", NULL, NULL, dead);
@@ -369,16 +364,16 @@ static int gauges(void *ctx, __u64 now_ms, const struct alert_rule *rules, int n
 		exec_level |= rules[i].level == LEVEL_EXECUTION;
 		host_level |= rules[i].level == LEVEL_HOST;
 	}
-	if (exec_level && tracker__count(s->d->tracker)) {
+	if (exec_level && tracker__count(s->deps.tracker)) {
 		struct gauge_walk w = { .s = s, .rules = rules, .nr = nr, .now_ms = now_ms,
 					.now_mono = now_mono, .pts = &pts, .n = &n, .cap = &cap };
 
 		/* one pass of the task iterator: uncharged CPU and the threads blocked in a syscall */
 		tasks = calloc(MAX_TASKS, sizeof(*tasks));
-		ntasks = tracker__collect_live(s->d->tracker, NULL, tasks, tasks ? MAX_TASKS : 0);
+		ntasks = tracker__collect_live(s->deps.tracker, NULL, tasks, tasks ? MAX_TASKS : 0);
 		w.tasks = tasks;
 		w.ntasks = ntasks < 0 ? 0 : ntasks;
-		daemon__foreach_live(s->d, exec_points_of, &w);
+		s->deps.foreach_live(s->deps.ctx, exec_points_of, &w);
 	}
 	if (host_level)
 		host_points(s, now_ms, &pts, &n, &cap);
@@ -408,8 +403,8 @@ static void read_recent(struct alertsrc *s, __u64 need_ms, __u64 now_ms)
 	if (recent__since(s->recent) && recent__since(s->recent) <= since)
 		return;
 	f.since_ms = since;
-	if (store__foreach_execution(s->d->store, &f, put_recent, s->recent))
-		ww_warn("alerts: cannot read recent executions: %s", store__errmsg(s->d->store));
+	if (store__foreach_execution(s->deps.store, &f, put_recent, s->recent))
+		ww_warn("alerts: cannot read recent executions: %s", store__errmsg(s->deps.store));
 	recent__set_since(s->recent, since);
 }
 
@@ -556,67 +551,78 @@ static void changed(void *ctx, const cJSON *alert)
 {
 	struct alertsrc *s = ctx;
 
-	daemon__publish(s->d, "ALERT", "alert", (cJSON *)alert);
+	s->deps.publish(s->deps.ctx, "ALERT", "alert", alert);
 }
 
-int alertsrc__start(struct daemon *d)
+struct alertsrc *alertsrc__start(const struct alertsrc_deps *deps, const char *config_file, const char *listen)
 {
 	struct alert_config *cfg = calloc(1, sizeof(*cfg));
-	struct alert_source src = { .ctx = &src_state, .gauges = gauges, .aggregate = aggregate, .changed = changed };
+	struct alertsrc *s = calloc(1, sizeof(*s));
+	struct alert_source src = { .ctx = s, .gauges = gauges, .aggregate = aggregate, .changed = changed };
 	char err[512];
-	int ret = -EINVAL;
 
-	memset(&src_state, 0, sizeof(src_state));
-	src_state.d = d;
-	src_state.prev = calloc(PREV_MAX, sizeof(*src_state.prev));
-	src_state.recent = recent__new();
-	if (!cfg || !src_state.prev || !src_state.recent) {
-		ww_err("alerts: out of memory");
-		goto out;
-	}
-	if (alert_config__load(d->cfg.config_file, cfg, err, sizeof(err))) {
-		ww_err("--config %s: %s", d->cfg.config_file, err);
-		goto out;
+	if (!cfg || !s)
+		goto nomem;
+	s->deps = *deps;
+	s->prev = calloc(PREV_MAX, sizeof(*s->prev));
+	s->recent = recent__new();
+	if (!s->prev || !s->recent)
+		goto nomem;
+	if (alert_config__load(config_file, cfg, err, sizeof(err))) {
+		ww_err("--config %s: %s", config_file, err);
+		goto fail;
 	}
 	if (!cfg->external_url[0])
-		snprintf(cfg->external_url, sizeof(cfg->external_url), "http://%s", d->cfg.listen);
-	d->alerts = alerts__new(cfg, d->store, &src, err, sizeof(err));
-	if (!d->alerts) {
+		snprintf(cfg->external_url, sizeof(cfg->external_url), "http://%s", listen);
+	s->alerts = alerts__new(cfg, deps->store, &src, err, sizeof(err));
+	if (!s->alerts) {
 		ww_err("alerts: %s", err);
 		alert_config__free(cfg);
-		goto out;
+		goto fail;
 	}
-	ret = 0;
-out:
 	free(cfg);
-	return ret;
+	return s;
+nomem:
+	ww_err("alerts: out of memory");
+fail:
+	free(cfg);
+	alertsrc__stop(s);
+	return NULL;
 }
 
-void alertsrc__stop(struct daemon *d)
+void alertsrc__stop(struct alertsrc *s)
 {
-	alerts__free(d->alerts);
-	d->alerts = NULL;
-	free(src_state.prev);
-	recent__free(src_state.recent);
-	memset(&src_state, 0, sizeof(src_state));
-}
-
-void alertsrc__tick(struct daemon *d)
-{
-	__u64 now = daemon__now_ms();
-
-	if (!d->alerts)
+	if (!s)
 		return;
-	if (src_state.recent_keep_ms && now > src_state.recent_keep_ms)
-		recent__expire(src_state.recent, now - src_state.recent_keep_ms);
-	alerts__tick(d->alerts, now);
+	alerts__free(s->alerts);
+	for (int i = 0; s->prev && i < PREV_MAX; i++)
+		free(s->prev[i].watch);
+	free(s->prev);
+	recent__free(s->recent);
+	free(s);
 }
 
-void alertsrc__saved(struct daemon *d, const struct exec_record *r)
+struct alerts *alertsrc__alerts(const struct alertsrc *s)
+{
+	return s ? s->alerts : NULL;
+}
+
+void alertsrc__tick(struct alertsrc *s)
+{
+	__u64 now = clock__now_ms();
+
+	if (!s)
+		return;
+	if (s->recent_keep_ms && now > s->recent_keep_ms)
+		recent__expire(s->recent, now - s->recent_keep_ms);
+	alerts__tick(s->alerts, now);
+}
+
+void alertsrc__saved(struct alertsrc *s, const struct exec_record *r)
 {
 	/* before the first agent rule ran, history itself is read then */
-	if (d->alerts && src_state.recent && recent__since(src_state.recent))
-		recent__put(src_state.recent, r);
+	if (s && recent__since(s->recent))
+		recent__put(s->recent, r);
 }
 
 static void event_point(struct alert_point *p, const char *metric, const char *param,
@@ -633,31 +639,31 @@ static void event_point(struct alert_point *p, const char *metric, const char *p
 	p->value = 1;
 }
 
-void alertsrc__ended(struct daemon *d, const struct execution *e, const struct exec_record *r)
+void alertsrc__ended(struct alertsrc *s, const struct execution *e, const struct exec_record *r)
 {
 	struct alert_point p;
-	__u64 now = daemon__now_ms();
+	__u64 now = clock__now_ms();
 	char sig[32];
 
-	if (!d->alerts || strcmp(r->status, "failed"))
+	if (!s || strcmp(r->status, "failed"))
 		return;
 	event_point(&p, "execution_failed", r->failure_category, e);
 	p.value = r->has_exit_code ? r->exit_code : r->has_signal ? r->signal : 1;
-	alerts__event(d->alerts, now, &p);
+	alerts__event(s->alerts, now, &p);
 	if (r->has_signal) {
 		snprintf(sig, sizeof(sig), "SIG%s", sigabbrev_np(r->signal) ? sigabbrev_np(r->signal) : "UNKNOWN");
 		event_point(&p, "fatal_signal", sig, e);
 		p.value = r->signal;
-		alerts__event(d->alerts, now, &p);
+		alerts__event(s->alerts, now, &p);
 	}
 }
 
-void alertsrc__oom(struct daemon *d, const struct execution *e)
+void alertsrc__oom(struct alertsrc *s, const struct execution *e)
 {
 	struct alert_point p;
 
-	if (!d->alerts)
+	if (!s)
 		return;
 	event_point(&p, "oom_kill", NULL, e);
-	alerts__event(d->alerts, daemon__now_ms(), &p);
+	alerts__event(s->alerts, clock__now_ms(), &p);
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* The daemon's JSON API: validates every input, then acts under the daemon's lock. */
+/* The daemon's JSON API: validates every input and acts; the HTTP layer holds the daemon's lock around each handler. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,17 +13,17 @@
 #include <cjson/cJSON.h>
 #include "daemon/api.h"
 #include "daemon/assets.h"
-#include "lib/version.h"
+#include "daemon/config.h"
 #include "daemon/daemon.h"
-#include "daemon/health.h"
-#include "daemon/metrics.h"
-#include "observe/probes.h"
-#include "observe/report.h"
 #include "history/snapshot.h"
 #include "history/store.h"
+#include "history/views.h"
+#include "lib/clock.h"
+#include "lib/num.h"
+#include "lib/version.h"
+#include "observe/report.h"
 #include "observe/syscalls.h"
 #include "observe/tracker.h"
-#include "history/views.h"
 
 #define MAX_PID		4194304	/* PID_MAX_LIMIT */
 #define MAX_LIMIT	1000
@@ -148,11 +149,7 @@ static bool labels_field(const cJSON *obj, char *out, size_t size, struct http_r
 
 static bool id_param(const struct http_request *req, __u64 *id, struct http_response *resp)
 {
-	char *end;
-
-	errno = 0;
-	*id = strtoull(req->params[0], &end, 10);
-	if (errno || end == req->params[0] || *end || !*id || req->params[0][0] == '-') {
+	if (num__parse_u64(req->params[0], 1, UINT64_MAX, id)) {
 		http__error(resp, 400, "'%.32s' is not an execution id", req->params[0]);
 		return false;
 	}
@@ -211,7 +208,7 @@ static cJSON *live_view(struct daemon *d, struct execution *e, struct ww_task_in
 			int *ntasks)
 {
 	struct exec_record r;
-	int n = tracker__collect_live(d->tracker, e, tasks, max);
+	int n = tracker__collect_live(daemon__tracker(d), e, tasks, max);
 
 	if (ntasks)
 		*ntasks = n > 0 ? n : 0;
@@ -241,10 +238,8 @@ static void post_execution(void *ctx, const struct http_request *req, struct htt
 	e->pid = (pid_t)pid;
 	e->completed_steps = e->total_steps = -1;
 	e->argv = daemon__cmdline((pid_t)pid);
-	pthread_mutex_lock(&d->lock);
 	err = daemon__start_execution(d, e, pidfd);
 	if (err) {
-		pthread_mutex_unlock(&d->lock);
 		http__error(resp, errno_status(err), err == -EBUSY ? "pid %ld is already tracked" :
 			    err == -ESRCH ? "pid %ld exited" :
 			    err == -ECHILD ? "pid %ld has already exited (a zombie its parent has not reaped)" :
@@ -253,7 +248,6 @@ static void post_execution(void *ctx, const struct http_request *req, struct htt
 	}
 	reply(resp, 201, live_view(d, e, NULL, 0, NULL));
 	e = NULL;	/* the tracker owns it now */
-	pthread_mutex_unlock(&d->lock);
 cleanup:
 	if (pidfd >= 0)
 		close(pidfd);
@@ -278,9 +272,7 @@ static void post_orchestrator(void *ctx, const struct http_request *req, struct 
 	pidfd = open_target(pid, resp);
 	if (pidfd < 0)
 		goto cleanup;
-	pthread_mutex_lock(&d->lock);
 	err = daemon__add_orchestrator(d, (pid_t)pid, pidfd, session, &id);
-	pthread_mutex_unlock(&d->lock);
 	if (err) {
 		http__error(resp, errno_status(err), "cannot watch pid %ld: %s", pid,
 			    err == -EBUSY ? "it is already tracked" :
@@ -303,37 +295,24 @@ cleanup:
 /* A history query's rows as a JSON array, each through view; frees them. */
 #define REPLY_ROWS(resp, err, rows, n, view)						\
 	do {										\
-		cJSON *arr_;								\
+		cJSON *arr_ = (err) ? NULL : VIEWS_ARRAY(rows, n, view);		\
 											\
-		if (err) {								\
-			free(rows);							\
-			http__error(resp, 500, "cannot read history");			\
-			break;								\
-		}									\
-		arr_ = cJSON_CreateArray();						\
-		for (int i_ = 0; i_ < (n); i_++)					\
-			cJSON_AddItemToArray(arr_, view(&(rows)[i_]));			\
 		free(rows);								\
-		reply(resp, 200, arr_);							\
+		if (arr_)								\
+			reply(resp, 200, arr_);						\
+		else									\
+			http__error(resp, 500, (err) ? "cannot read history" : "out of memory"); \
 	} while (0)
 
 static bool since_param(const char *s, __u64 *ms, struct http_response *resp)
 {
-	struct tm tm = {};
-	char *end;
+	const char *rest;
 
-	if (!s)
+	if (!s || !num__parse_u64(s, 0, UINT64_MAX, ms))
 		return true;
-	errno = 0;
-	*ms = strtoull(s, &end, 10);
-	/* strtoull takes "-5" as a huge number */
-	if (!errno && end != s && !*end && isdigit((unsigned char)s[0]))
+	rest = clock__parse_rfc3339(s, ms);
+	if (rest && (!*rest || !strcmp(rest, "Z")))
 		return true;
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end && (!*end || !strcmp(end, "Z"))) {
-		*ms = (__u64)timegm(&tm) * 1000;
-		return true;
-	}
 	http__error(resp, 400, "'since' wants epoch milliseconds or YYYY-MM-DDTHH:MM:SSZ");
 	return false;
 }
@@ -341,15 +320,12 @@ static bool since_param(const char *s, __u64 *ms, struct http_response *resp)
 static bool limit_param(const struct http_request *req, int def, int *limit, struct http_response *resp)
 {
 	const char *s = http_request__query(req, "limit");
-	char *end;
-	long v;
+	__u64 v;
 
 	*limit = def;
 	if (!s)
 		return true;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > MAX_LIMIT) {
+	if (num__parse_u64(s, 1, MAX_LIMIT, &v)) {
 		http__error(resp, 400, "'limit' wants a number from 1 to %d", MAX_LIMIT);
 		return false;
 	}
@@ -395,9 +371,7 @@ static void list_executions(void *ctx, const struct http_request *req, struct ht
 	    !since_param(http_request__query(req, "since"), &f.since_ms, resp) ||
 	    !limit_param(req, 100, &f.limit, resp))
 		return;
-	pthread_mutex_lock(&d->lock);
-	err = store__list_executions(d->store, &f, &rows, &n);
-	pthread_mutex_unlock(&d->lock);
+	err = store__list_executions(daemon__store(d), &f, &rows, &n);
 	REPLY_ROWS(resp, err, rows, n, views__exec);
 }
 
@@ -433,12 +407,12 @@ static void add_live_detail(struct execution *e, const struct ww_task_info *task
 	}
 }
 
-static void add_extra(struct daemon *d, __u64 id, const char *key, cJSON *out)
+static void add_extra(struct store *store, __u64 id, const char *key, cJSON *out)
 {
 	char *text = NULL;
 	cJSON *doc;
 
-	if (store__get_extra(d->store, id, key, &text))
+	if (store__get_extra(store, id, key, &text))
 		return;
 	doc = cJSON_Parse(text);
 	if (doc)
@@ -449,6 +423,7 @@ static void add_extra(struct daemon *d, __u64 id, const char *key, cJSON *out)
 static void get_execution(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	struct daemon *d = ctx;
+	struct store *store = daemon__store(d);
 	struct syscall_row *sys = NULL;
 	struct sample_row *samples = NULL;
 	struct ww_task_info *tasks = NULL;
@@ -460,7 +435,6 @@ static void get_execution(void *ctx, const struct http_request *req, struct http
 
 	if (!id_param(req, &id, resp))
 		return;
-	pthread_mutex_lock(&d->lock);
 	e = daemon__find_live(d, id);
 	if (e) {
 		/* one pass of the task iterator serves both the uncharged CPU and the blocked threads */
@@ -471,16 +445,15 @@ static void get_execution(void *ctx, const struct http_request *req, struct http
 		cJSON_AddItemToObject(out, "runqueue_latency", report__hist_json(e->totals.rq_hist, 0));
 		cJSON_AddItemToObject(out, "slow_syscalls", report__slow_json(e));
 		cJSON_AddItemToObject(out, "syscall_histograms", report__syscall_histograms(e));
-	} else if (!store__get_execution(d->store, id, &r)) {
+	} else if (!store__get_execution(store, id, &r)) {
 		out = views__exec(&r);
-		store__syscalls(d->store, id, &sys, &nsys);
-		add_extra(d, id, "runqueue_latency", out);
-		add_extra(d, id, "slow_syscalls", out);
-		add_extra(d, id, "syscall_histograms", out);
+		store__syscalls(store, id, &sys, &nsys);
+		add_extra(store, id, "runqueue_latency", out);
+		add_extra(store, id, "slow_syscalls", out);
+		add_extra(store, id, "syscall_histograms", out);
 	}
 	if (out)
-		store__samples(d->store, id, &samples, &nsamples);
-	pthread_mutex_unlock(&d->lock);
+		store__samples(store, id, &samples, &nsamples);
 	free(tasks);
 	if (!out) {
 		http__error(resp, 404, "no execution %llu", (unsigned long long)id);
@@ -503,15 +476,13 @@ static void delete_execution(void *ctx, const struct http_request *req, struct h
 
 	if (!id_param(req, &id, resp))
 		return;
-	pthread_mutex_lock(&d->lock);
 	e = daemon__find_live(d, id);
-	known = e || !store__get_execution(d->store, id, &r);
+	known = e || !store__get_execution(daemon__store(d), id, &r);
 	if (e) {
 		e->detached = true;
 		daemon__finalize(d, e);
-		saved = !store__get_execution(d->store, id, &r) && !strcmp(r.status, "detached");
+		saved = !store__get_execution(daemon__store(d), id, &r) && !strcmp(r.status, "detached");
 	}
-	pthread_mutex_unlock(&d->lock);
 	if (!known)
 		http__error(resp, 404, "no execution %llu", (unsigned long long)id);
 	else if (!e)
@@ -546,7 +517,6 @@ static void patch_execution(void *ctx, const struct http_request *req, struct ht
 		http__error(resp, 400, "'status' must be \"completed\" or \"failed\"");
 		goto cleanup;
 	}
-	pthread_mutex_lock(&d->lock);
 	e = daemon__find_live(d, id);
 	if (e) {
 		if (done != -2)
@@ -558,10 +528,10 @@ static void patch_execution(void *ctx, const struct http_request *req, struct ht
 		if (status[0])
 			snprintf(e->status_override, sizeof(e->status_override), "%s", status);
 		if (done != -2 || total != -2 || cJSON_GetObjectItemCaseSensitive(body, "current_step"))
-			e->progress_at_ms = daemon__now_ms();
+			e->progress_at_ms = clock__now_ms();
 		daemon__save(d, e);
 		out = live_view(d, e, NULL, 0, NULL);
-	} else if (!store__get_execution(d->store, id, &r)) {
+	} else if (!store__get_execution(daemon__store(d), id, &r)) {
 		if (done != -2)
 			r.completed_steps = (int)done;
 		if (total != -2)
@@ -570,10 +540,9 @@ static void patch_execution(void *ctx, const struct http_request *req, struct ht
 			snprintf(r.current_step, sizeof(r.current_step), "%s", step);
 		if (status[0] && strcmp(r.status, "running"))
 			snprintf(r.status, sizeof(r.status), "%s", status);
-		if (!store__upsert_execution(d->store, &r, NULL, 0))
+		if (!store__upsert_execution(daemon__store(d), &r, NULL, 0))
 			out = views__exec(&r);
 	}
-	pthread_mutex_unlock(&d->lock);
 	if (out)
 		reply(resp, 200, out);
 	else
@@ -590,9 +559,7 @@ static void list_orchestrations(void *ctx, const struct http_request *req, struc
 
 	if (!limit_param(req, 100, &limit, resp))
 		return;
-	pthread_mutex_lock(&d->lock);
-	err = store__orchestrations(d->store, limit, &rows, &n);
-	pthread_mutex_unlock(&d->lock);
+	err = store__orchestrations(daemon__store(d), limit, &rows, &n);
 	REPLY_ROWS(resp, err, rows, n, views__orch);
 }
 
@@ -606,21 +573,23 @@ static void get_orchestration(void *ctx, const struct http_request *req, struct 
 	int n = 0, err;
 
 	snprintf(f.session, sizeof(f.session), "%s", req->params[0]);
-	pthread_mutex_lock(&d->lock);
-	err = store__orchestration(d->store, req->params[0], &o);
+	err = store__orchestration(daemon__store(d), req->params[0], &o);
 	if (!err)
-		err = store__list_executions(d->store, &f, &rows, &n);
-	pthread_mutex_unlock(&d->lock);
+		err = store__list_executions(daemon__store(d), &f, &rows, &n);
 	if (err) {
 		http__error(resp, err == -ENOENT ? 404 : 500, err == -ENOENT ? "no orchestration '%s'" :
 			    "cannot read history for '%s'", req->params[0]);
 		return;
 	}
 	out = views__orch(&o);
-	arr = cJSON_AddArrayToObject(out, "executions");
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, views__exec(&rows[i]));
+	arr = VIEWS_ARRAY(rows, n, views__exec);
 	free(rows);
+	if (!out || !arr || !cJSON_AddItemToObject(out, "executions", arr)) {
+		cJSON_Delete(out);
+		cJSON_Delete(arr);
+		http__error(resp, 500, "out of memory");
+		return;
+	}
 	reply(resp, 200, out);
 }
 
@@ -633,9 +602,7 @@ static void get_performance(void *ctx, const struct http_request *req, struct ht
 
 	if (!since_param(http_request__query(req, "since"), &since, resp))
 		return;
-	pthread_mutex_lock(&d->lock);
-	err = store__performance(d->store, since, &rows, &n);
-	pthread_mutex_unlock(&d->lock);
+	err = store__performance(daemon__store(d), since, &rows, &n);
 	REPLY_ROWS(resp, err, rows, n, views__perf);
 }
 
@@ -647,33 +614,24 @@ static void get_failures(void *ctx, const struct http_request *req, struct http_
 
 	if (!limit_param(req, 20, &limit, resp))
 		return;
-	pthread_mutex_lock(&d->lock);
-	err = store__failures(d->store, limit, &rows, &n);
-	pthread_mutex_unlock(&d->lock);
+	err = store__failures(daemon__store(d), limit, &rows, &n);
 	REPLY_ROWS(resp, err, rows, n, views__exec);
 }
 
 static void get_health(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
 	bool healthy;
 	cJSON *out;
 
 	(void)req;
-	pthread_mutex_lock(&d->lock);
-	out = health__report(d, &healthy);
-	pthread_mutex_unlock(&d->lock);
+	out = daemon__health(ctx, &healthy);
 	reply(resp, healthy ? 200 : 503, out);
 }
 
 static void get_metrics(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
-
 	(void)req;
-	pthread_mutex_lock(&d->lock);
-	resp->body = metrics__render(d);
-	pthread_mutex_unlock(&d->lock);
+	resp->body = daemon__metrics(ctx);
 	if (!resp->body) {
 		http__error(resp, 500, "cannot render metrics");
 		return;
@@ -686,18 +644,17 @@ static void get_metrics(void *ctx, const struct http_request *req, struct http_r
 static void get_info(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	struct daemon *d = ctx;
+	const struct config *cfg = daemon__config(d);
 	cJSON *out = cJSON_CreateObject(), *features;
 
 	(void)req;
 	cJSON_AddStringToObject(out, "name", "workerwatch");
 	cJSON_AddStringToObject(out, "version", WORKERWATCH_VERSION);
-	pthread_mutex_lock(&d->lock);
-	cJSON_AddNumberToObject(out, "sample_interval_s", (double)d->cfg.sample_interval_s);
-	cJSON_AddNumberToObject(out, "slow_syscall_ms", (double)d->cfg.slow_syscall_ms);
-	pthread_mutex_unlock(&d->lock);
+	cJSON_AddNumberToObject(out, "sample_interval_s", (double)cfg->sample_interval_s);
+	cJSON_AddNumberToObject(out, "slow_syscall_ms", (double)cfg->slow_syscall_ms);
 	features = cJSON_AddObjectToObject(out, "features");
 	cJSON_AddBoolToObject(features, "stream", true);
-	cJSON_AddBoolToObject(features, "alerts", d->alerts != NULL);
+	cJSON_AddBoolToObject(features, "alerts", daemon__alerts(d) != NULL);
 	reply(resp, 200, out);
 }
 
@@ -735,7 +692,7 @@ static void get_asset(void *ctx, const struct http_request *req, struct http_res
 }
 
 /* method, path, handler, mutating (needs the token), private (a read of command lines, labels, payloads) */
-const struct http_route daemon_routes[] = {
+const struct http_route api_routes[] = {
 	{ "GET", "/", get_index, false, false },
 	{ "GET", "/assets/{name}", get_asset, false, false },
 	{ "GET", "/health", get_health, false, false },
@@ -754,7 +711,7 @@ const struct http_route daemon_routes[] = {
 	API_ALERT_ROUTES
 };
 
-const int daemon_nroutes = sizeof(daemon_routes) / sizeof(daemon_routes[0]);
+const int api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
 
 /* For the other API modules. */
 void api__reply(struct http_response *resp, int status, cJSON *obj)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers the API modules share: JSON replies and validated request fields. */
+/* The daemon's HTTP API: its route table, and the helpers its modules share (JSON replies, validated fields). */
 #ifndef API_H
 #define API_H
 
@@ -8,6 +8,13 @@
 #include "daemon/http.h"
 
 struct cJSON;
+
+/*
+ * Every route of the daemon, for http_opts.routes; the handlers take the
+ * daemon as their ctx and run with its lock held (http_opts.lock).
+ */
+extern const struct http_route api_routes[];
+extern const int api_nroutes;
 
 /* Replies with obj (freed) as JSON. */
 void api__reply(struct http_response *resp, int status, struct cJSON *obj);
@@ -20,7 +27,7 @@ bool api__string_field(const struct cJSON *obj, const char *name, bool required,
 /* ?limit=, 1 to 1000, def when absent; false after a 400. */
 bool api__limit_param(const struct http_request *req, int def, int *limit, struct http_response *resp);
 
-/* The alerting routes (api_alerts.c), spliced into the daemon's route table. */
+/* The alerting routes (api_alerts.c), spliced into api_routes. */
 void api_alerts__list(void *ctx, const struct http_request *req, struct http_response *resp);
 void api_alerts__get(void *ctx, const struct http_request *req, struct http_response *resp);
 void api_alerts__ack(void *ctx, const struct http_request *req, struct http_response *resp);

@@ -10,7 +10,7 @@
 #include "alerts/alerts.h"
 #include "daemon/api.h"
 #include "daemon/daemon.h"
-#include "observe/report.h"
+#include "lib/clock.h"
 #include "history/store.h"
 
 static const char *const states[] = { "pending", "firing", "resolving", "resolved", "active", NULL };
@@ -40,11 +40,14 @@ static bool alert_id(const struct http_request *req, struct http_response *resp)
 	return true;
 }
 
-static bool have_alerts(struct daemon *d, struct http_response *resp)
+/* The daemon's alert engine, or NULL after a 404. */
+static struct alerts *engine(void *ctx, struct http_response *resp)
 {
-	if (!d->alerts)
+	struct alerts *a = daemon__alerts(ctx);
+
+	if (!a)
 		http__error(resp, 404, "alerting is not running on this daemon");
-	return d->alerts != NULL;
+	return a;
 }
 
 static bool query_in(const struct http_request *req, const char *name, const char *const *allowed,
@@ -62,11 +65,11 @@ static bool query_in(const struct http_request *req, const char *name, const cha
 void api_alerts__list(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	static const char *const severities[] = { "info", "warning", "critical", NULL };
-	struct daemon *d = ctx;
+	struct alerts *a;
 	const char *state, *severity = http_request__query(req, "severity"), *rule = http_request__query(req, "rule");
 	cJSON *out;
 
-	if (!query_in(req, "state", states, &state, resp) || !have_alerts(d, resp))
+	if (!query_in(req, "state", states, &state, resp) || !(a = engine(ctx, resp)))
 		return;
 	if (severity && severity[0] && !one_of(severity, severities)) {
 		http__error(resp, 400, "'severity' must be info, warning or critical");
@@ -76,22 +79,18 @@ void api_alerts__list(void *ctx, const struct http_request *req, struct http_res
 		http__error(resp, 400, "'rule' is a rule id of at most %d characters", RULE_ID_LEN - 1);
 		return;
 	}
-	pthread_mutex_lock(&d->lock);
-	out = alerts__list_json(d->alerts, state, severity, rule, daemon__now_ms());
-	pthread_mutex_unlock(&d->lock);
+	out = alerts__list_json(a, state, severity, rule, clock__now_ms());
 	api__reply(resp, 200, out);
 }
 
 void api_alerts__get(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
+	struct alerts *a;
 	cJSON *out;
 
-	if (!alert_id(req, resp) || !have_alerts(d, resp))
+	if (!alert_id(req, resp) || !(a = engine(ctx, resp)))
 		return;
-	pthread_mutex_lock(&d->lock);
-	out = alerts__get_json(d->alerts, req->params[0], daemon__now_ms());
-	pthread_mutex_unlock(&d->lock);
+	out = alerts__get_json(a, req->params[0], clock__now_ms());
 	if (!out) {
 		http__error(resp, 404, "no alert %s", req->params[0]);
 		return;
@@ -100,7 +99,7 @@ void api_alerts__get(void *ctx, const struct http_request *req, struct http_resp
 }
 
 /* Answers an operation on one alert: the alert after it, 404 or 409 with the reason. */
-static void answer(struct daemon *d, const char *id, int err, const char *why, struct http_response *resp)
+static void answer(struct alerts *a, const char *id, int err, const char *why, struct http_response *resp)
 {
 	cJSON *out;
 
@@ -112,7 +111,7 @@ static void answer(struct daemon *d, const char *id, int err, const char *why, s
 		http__error(resp, 409, "%s", why);
 		return;
 	}
-	out = alerts__get_json(d->alerts, id, daemon__now_ms());
+	out = alerts__get_json(a, id, clock__now_ms());
 	api__reply(resp, 200, out);
 }
 
@@ -127,13 +126,13 @@ static cJSON *optional_body(const struct http_request *req, struct http_response
 void api_alerts__ack(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	static const char *const allowed[] = { "by", "comment", "expires", "ttl", NULL };
-	struct daemon *d = ctx;
+	struct alerts *a;
 	char by[64] = "", comment[256] = "", ttl[32] = "", why[256] = "";
 	__u64 ttl_ms = 0, now, expires = 0;
 	cJSON *body;
 	int err;
 
-	if (!alert_id(req, resp) || !have_alerts(d, resp))
+	if (!alert_id(req, resp) || !(a = engine(ctx, resp)))
 		return;
 	body = optional_body(req, resp, allowed);
 	if (!body)
@@ -147,40 +146,36 @@ void api_alerts__ack(void *ctx, const struct http_request *req, struct http_resp
 		http__error(resp, 400, "'expires' must be a duration such as \"2h\", not '%s'", ttl);
 		goto out;
 	}
-	pthread_mutex_lock(&d->lock);
-	now = daemon__now_ms();
+	now = clock__now_ms();
 	if (ttl_ms)
 		expires = now + ttl_ms;
-	err = alerts__ack(d->alerts, req->params[0], by, comment, expires, now, why, sizeof(why));
-	answer(d, req->params[0], err, why, resp);
-	pthread_mutex_unlock(&d->lock);
+	err = alerts__ack(a, req->params[0], by, comment, expires, now, why, sizeof(why));
+	answer(a, req->params[0], err, why, resp);
 out:
 	cJSON_Delete(body);
 }
 
 void api_alerts__unack(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
+	struct alerts *a;
 	char why[256] = "";
 	int err;
 
-	if (!alert_id(req, resp) || !have_alerts(d, resp))
+	if (!alert_id(req, resp) || !(a = engine(ctx, resp)))
 		return;
-	pthread_mutex_lock(&d->lock);
-	err = alerts__unack(d->alerts, req->params[0], daemon__now_ms(), why, sizeof(why));
-	answer(d, req->params[0], err, why, resp);
-	pthread_mutex_unlock(&d->lock);
+	err = alerts__unack(a, req->params[0], clock__now_ms(), why, sizeof(why));
+	answer(a, req->params[0], err, why, resp);
 }
 
 void api_alerts__resolve(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	static const char *const allowed[] = { "by", "comment", NULL };
-	struct daemon *d = ctx;
+	struct alerts *a;
 	char by[64] = "", comment[256] = "", why[256] = "";
 	cJSON *body;
 	int err;
 
-	if (!alert_id(req, resp) || !have_alerts(d, resp))
+	if (!alert_id(req, resp) || !(a = engine(ctx, resp)))
 		return;
 	body = optional_body(req, resp, allowed);
 	if (!body)
@@ -188,37 +183,30 @@ void api_alerts__resolve(void *ctx, const struct http_request *req, struct http_
 	if (!api__string_field(body, "by", false, by, sizeof(by), resp) ||
 	    !api__string_field(body, "comment", false, comment, sizeof(comment), resp))
 		goto out;
-	pthread_mutex_lock(&d->lock);
-	err = alerts__resolve(d->alerts, req->params[0], by, daemon__now_ms(), why, sizeof(why));
-	answer(d, req->params[0], err, why, resp);
-	pthread_mutex_unlock(&d->lock);
+	err = alerts__resolve(a, req->params[0], by, clock__now_ms(), why, sizeof(why));
+	answer(a, req->params[0], err, why, resp);
 out:
 	cJSON_Delete(body);
 }
 
 void api_alerts__get_rules(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
-	cJSON *out;
+	struct alerts *a = engine(ctx, resp);
 
 	(void)req;
-	if (!have_alerts(d, resp))
-		return;
-	pthread_mutex_lock(&d->lock);
-	out = alerts__rules_json(d->alerts);
-	pthread_mutex_unlock(&d->lock);
-	api__reply(resp, 200, out);
+	if (a)
+		api__reply(resp, 200, alerts__rules_json(a));
 }
 
 /* PUT replaces the rules: an array, or {"rules": [...]} as in the config file. */
 void api_alerts__put_rules(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
+	struct alerts *a;
 	cJSON *body, *rules, *out;
 	char why[512] = "";
 	int err;
 
-	if (!have_alerts(d, resp))
+	if (!(a = engine(ctx, resp)))
 		return;
 	body = req->body ? cJSON_ParseWithLength(req->body, req->body_len) : NULL;
 	rules = cJSON_IsObject(body) ? cJSON_GetObjectItemCaseSensitive(body, "rules") : body;
@@ -227,10 +215,8 @@ void api_alerts__put_rules(void *ctx, const struct http_request *req, struct htt
 		cJSON_Delete(body);
 		return;
 	}
-	pthread_mutex_lock(&d->lock);
-	err = alerts__set_rules(d->alerts, rules, why, sizeof(why));
-	out = err ? NULL : alerts__rules_json(d->alerts);
-	pthread_mutex_unlock(&d->lock);
+	err = alerts__set_rules(a, rules, why, sizeof(why));
+	out = err ? NULL : alerts__rules_json(a);
 	cJSON_Delete(body);
 	if (err) {
 		http__error(resp, err == -EINVAL ? 400 : 500, "%s", why);
@@ -241,35 +227,28 @@ void api_alerts__put_rules(void *ctx, const struct http_request *req, struct htt
 
 void api_alerts__silences(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
-	cJSON *out;
+	struct alerts *a = engine(ctx, resp);
 
 	(void)req;
-	if (!have_alerts(d, resp))
-		return;
-	pthread_mutex_lock(&d->lock);
-	out = alerts__silences_json(d->alerts, daemon__now_ms());
-	pthread_mutex_unlock(&d->lock);
-	api__reply(resp, 200, out);
+	if (a)
+		api__reply(resp, 200, alerts__silences_json(a, clock__now_ms()));
 }
 
 void api_alerts__add_silence(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	static const char *const allowed[] = { "matchers", "startsAt", "endsAt", "duration", "createdBy",
 					       "comment", NULL };
-	struct daemon *d = ctx;
+	struct alerts *a;
 	char id[40], why[256] = "";
 	cJSON *body, *out;
 	int err;
 
-	if (!have_alerts(d, resp))
+	if (!(a = engine(ctx, resp)))
 		return;
 	body = api__body_object(req, resp, allowed);
 	if (!body)
 		return;
-	pthread_mutex_lock(&d->lock);
-	err = alerts__add_silence(d->alerts, body, daemon__now_ms(), id, sizeof(id), why, sizeof(why));
-	pthread_mutex_unlock(&d->lock);
+	err = alerts__add_silence(a, body, clock__now_ms(), id, sizeof(id), why, sizeof(why));
 	cJSON_Delete(body);
 	if (err) {
 		http__error(resp, 400, "%s", why);
@@ -282,14 +261,12 @@ void api_alerts__add_silence(void *ctx, const struct http_request *req, struct h
 
 void api_alerts__expire_silence(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
+	struct alerts *a;
 	int err;
 
-	if (!have_alerts(d, resp))
+	if (!(a = engine(ctx, resp)))
 		return;
-	pthread_mutex_lock(&d->lock);
-	err = alerts__expire_silence(d->alerts, req->params[0], daemon__now_ms());
-	pthread_mutex_unlock(&d->lock);
+	err = alerts__expire_silence(a, req->params[0], clock__now_ms());
 	if (err) {
 		http__error(resp, 404, "no silence %.64s", req->params[0]);
 		return;
@@ -299,29 +276,22 @@ void api_alerts__expire_silence(void *ctx, const struct http_request *req, struc
 
 void api_alerts__receivers(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
-	cJSON *out;
+	struct alerts *a = engine(ctx, resp);
 
 	(void)req;
-	if (!have_alerts(d, resp))
-		return;
-	pthread_mutex_lock(&d->lock);
-	out = alerts__receivers_json(d->alerts);
-	pthread_mutex_unlock(&d->lock);
-	api__reply(resp, 200, out);
+	if (a)
+		api__reply(resp, 200, alerts__receivers_json(a));
 }
 
 void api_alerts__test_receiver(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
+	struct alerts *a;
 	cJSON *out;
 	int err;
 
-	if (!have_alerts(d, resp))
+	if (!(a = engine(ctx, resp)))
 		return;
-	pthread_mutex_lock(&d->lock);
-	err = alerts__test_receiver(d->alerts, req->params[0], daemon__now_ms());
-	pthread_mutex_unlock(&d->lock);
+	err = alerts__test_receiver(a, req->params[0], clock__now_ms());
 	if (err) {
 		http__error(resp, 404, "no receiver %.64s", req->params[0]);
 		return;
@@ -363,7 +333,7 @@ static void mask_secrets(cJSON *node)
 
 void api_alerts__notifications(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
+	struct store *store = daemon__store(ctx);
 	const char *state, *receiver = http_request__query(req, "receiver");
 	struct outbox_row *rows = NULL;
 	cJSON *out;
@@ -376,10 +346,10 @@ void api_alerts__notifications(void *ctx, const struct http_request *req, struct
 		http__error(resp, 400, "'receiver' is a receiver name of at most %d characters", RECEIVER_NAME_LEN - 1);
 		return;
 	}
-	err = store__outbox_list(d->store, state && state[0] ? state : NULL, receiver && receiver[0] ? receiver : NULL,
+	err = store__outbox_list(store, state && state[0] ? state : NULL, receiver && receiver[0] ? receiver : NULL,
 				 limit, &rows, &n);
 	if (err) {
-		http__error(resp, 500, "history: %s", store__errmsg(d->store));
+		http__error(resp, 500, "history: %s", store__errmsg(store));
 		return;
 	}
 	out = cJSON_CreateArray();
@@ -395,10 +365,10 @@ void api_alerts__notifications(void *ctx, const struct http_request *req, struct
 		cJSON_AddNumberToObject(o, "attempts", rows[i].attempts);
 		cJSON_AddNumberToObject(o, "last_status", rows[i].last_status);
 		cJSON_AddStringToObject(o, "last_error", rows[i].last_error);
-		report__rfc3339(rows[i].created_ms * 1000000ULL, ts, sizeof(ts));
+		clock__rfc3339_ms(rows[i].created_ms, ts, sizeof(ts));
 		cJSON_AddStringToObject(o, "created_at", ts);
 		if (rows[i].done_ms) {
-			report__rfc3339(rows[i].done_ms * 1000000ULL, ts, sizeof(ts));
+			clock__rfc3339_ms(rows[i].done_ms, ts, sizeof(ts));
 			cJSON_AddStringToObject(o, "done_at", ts);
 		}
 		if (payload) {

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include "daemon/config.h"
 #include "lib/log.h"
+#include "lib/num.h"
 
 enum opt_type { OPT_STRING, OPT_U64 };
 
@@ -59,8 +60,8 @@ static void flag_name(const struct option_desc *o, char *buf, size_t size)
 static int set_value(struct config *c, const struct option_desc *o, const char *value,
 		     const char *origin)
 {
-	char *field = (char *)c + o->offset, *end;
-	unsigned long long v;
+	char *field = (char *)c + o->offset;
+	__u64 v;
 
 	if (o->type == OPT_STRING) {
 		if (strlen(value) >= o->size) {
@@ -70,9 +71,7 @@ static int set_value(struct config *c, const struct option_desc *o, const char *
 		strcpy(field, value);
 		return 0;
 	}
-	errno = 0;
-	v = strtoull(value, &end, 10);
-	if (errno || end == value || *end || value[0] == '-' || v < o->min || v > o->max) {
+	if (num__parse_u64(value, o->min, o->max, &v)) {
 		ww_err("%s: %s wants a whole number from %llu to %llu, not '%s'", origin, o->name,
 		       (unsigned long long)o->min, (unsigned long long)o->max, value);
 		return -EINVAL;
@@ -210,8 +209,7 @@ int config__listen_addr(const struct config *c, char *addr, size_t size, int *po
 {
 	const char *colon = strrchr(c->listen, ':'), *host = c->listen;
 	size_t hlen;
-	char *end;
-	long p;
+	__u64 p;
 
 	if (!colon)
 		return -EINVAL;
@@ -222,9 +220,7 @@ int config__listen_addr(const struct config *c, char *addr, size_t size, int *po
 	}
 	if (!hlen || hlen >= size)
 		return -EINVAL;
-	errno = 0;
-	p = strtol(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || p < 0 || p > 65535)
+	if (num__parse_u64(colon + 1, 0, 65535, &p))
 		return -EINVAL;
 	memcpy(addr, host, hlen);
 	addr[hlen] = 0;

@@ -2,7 +2,9 @@
 /* workerwatch daemon: tracks executions, keeps their history and publishes their lifecycle. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,18 +17,27 @@
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
-#include "daemon/daemon.h"
-#include "daemon/resume.h"
+#include "daemon/agent_totals.h"
 #include "daemon/alertsrc.h"
+#include "daemon/api.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
 #include "daemon/eventlog.h"
-#include "lib/log.h"
-#include "observe/probes.h"
-#include "observe/report.h"
+#include "daemon/health.h"
+#include "daemon/http.h"
+#include "daemon/metrics.h"
+#include "daemon/resume.h"
+#include "daemon/status.h"
 #include "history/snapshot.h"
 #include "history/store.h"
+#include "history/views.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/num.h"
+#include "observe/probes.h"
+#include "observe/report.h"
 #include "observe/syscalls.h"
 #include "observe/tracker.h"
-#include "history/views.h"
 
 #define SETTLE_NS	(20 * 1000000ULL)	/* lets a root's final context switch land */
 #define PRUNE_EVERY_MS	(3600 * 1000ULL)
@@ -34,14 +45,37 @@
 #define GONE_CHECK_MS	1000	/* how often roots are checked for an exit no event told of */
 #define GONE_TASKS_MAX	65536
 
-const double daemon_duration_bounds[DAEMON_HIST_BOUNDS] = {
-	0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400 };
-const double daemon_cpu_bounds[DAEMON_HIST_BOUNDS] = {
-	0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600 };
-const double daemon_rss_bounds[DAEMON_HIST_BOUNDS] = {
-	1 << 20, 4 << 20, 16 << 20, 64 << 20, 128 << 20, 256 << 20, 512 << 20,
-	1024.0 * (1 << 20), 2048.0 * (1 << 20), 4096.0 * (1 << 20), 8192.0 * (1 << 20),
-	16384.0 * (1 << 20) };
+#define MAX_ORCHS	64
+
+struct daemon {
+	struct config cfg;
+	pthread_mutex_t lock;		/* everything below; HTTP handlers run on their own threads */
+	struct probes *probes;
+	struct tracker *tracker;
+	struct store *store;
+	struct eventlog *log;
+	struct http_server *http;
+	struct alertsrc *alertsrc;	/* rules, alert states and notifications */
+	struct health *health;
+	struct agent_totals *agent_totals;
+	char token[65];
+	char env_names[CONFIG_MAX_ENV_LABELS][64];
+	int nr_env_names;
+
+	struct orchestrator orchs[MAX_ORCHS];
+	int nr_orchs;
+	__u64 next_orch_id;
+
+	__u64 executions_started;
+	__u64 db_errors;
+	bool db_ok;
+	__u64 last_poll_ms;
+	__u64 last_sample_ms;
+	__u64 last_prune_ms;
+	__u64 last_sweep_ms;
+	__u64 last_gone_check_ms;
+	int lock_fd;			/* DB.pid, locked while this daemon runs */
+};
 
 /* SIGTERM and SIGINT keep the kernel state for the next start; SIGUSR1 (--detach-all) does not. */
 enum { STOP_KEEP = 1, STOP_DETACH_ALL = 2 };
@@ -52,17 +86,58 @@ static void on_stop(int sig)
 	stop_requested = sig == SIGUSR1 ? STOP_DETACH_ALL : STOP_KEEP;
 }
 
-__u64 daemon__now_ms(void)
+const struct config *daemon__config(const struct daemon *d)
 {
-	struct timespec ts;
+	return &d->cfg;
+}
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+struct store *daemon__store(struct daemon *d)
+{
+	return d->store;
+}
+
+struct tracker *daemon__tracker(struct daemon *d)
+{
+	return d->tracker;
+}
+
+struct probes *daemon__probes(struct daemon *d)
+{
+	return d->probes;
+}
+
+struct alerts *daemon__alerts(struct daemon *d)
+{
+	return alertsrc__alerts(d->alertsrc);
 }
 
 int daemon__foreach_live(struct daemon *d, int (*fn)(struct execution *e, void *ctx), void *ctx)
 {
 	return tracker__foreach(d->tracker, fn, ctx);
+}
+
+/* The same for the alert feed's hand-ins. */
+static int foreach_live(void *daemon, int (*fn)(struct execution *e, void *ctx), void *ctx)
+{
+	return daemon__foreach_live(daemon, fn, ctx);
+}
+
+const struct orchestrator *daemon__find_orchestrator(struct daemon *d, __u64 id)
+{
+	for (int i = 0; i < d->nr_orchs; i++)
+		if (d->orchs[i].id == id)
+			return &d->orchs[i];
+	return NULL;
+}
+
+void daemon__drop_orchestrators(struct daemon *d, bool forget)
+{
+	for (int i = 0; i < d->nr_orchs; i++) {
+		close(d->orchs[i].pidfd);
+		if (forget)
+			store__forget_orchestrator(d->store, d->orchs[i].id);
+	}
+	d->nr_orchs = 0;
 }
 
 struct find_ctx {
@@ -88,8 +163,44 @@ struct execution *daemon__find_live(struct daemon *d, __u64 db_id)
 	return f.found;
 }
 
-void daemon__publish(struct daemon *d, const char *kind, const char *stream_event, cJSON *obj)
+/* The handles and counters /health and /metrics read. */
+static void status_of(struct daemon *d, struct daemon_status *st)
 {
+	*st = (struct daemon_status){
+		.probes = d->probes,
+		.tracker = d->tracker,
+		.store = d->store,
+		.alerts = alertsrc__alerts(d->alertsrc),
+		.agents = d->agent_totals,
+		.db_path = d->cfg.db,
+		.orchestrators = d->nr_orchs,
+		.executions_started = d->executions_started,
+		.db_errors = d->db_errors,
+		.db_ok = d->db_ok,
+		.last_poll_ms = d->last_poll_ms,
+	};
+}
+
+cJSON *daemon__health(struct daemon *d, bool *healthy)
+{
+	struct daemon_status st;
+
+	status_of(d, &st);
+	return health__report(d->health, &st, healthy);
+}
+
+char *daemon__metrics(struct daemon *d)
+{
+	struct daemon_status st;
+
+	status_of(d, &st);
+	return metrics__render(&st);
+}
+
+/* Broadcasts a JSON object to stream clients and writes it to the event log. */
+static void publish(void *daemon, const char *kind, const char *stream_event, const cJSON *obj)
+{
+	struct daemon *d = daemon;
 	char *text = cJSON_PrintUnformatted(obj);
 
 	if (!text)
@@ -123,7 +234,7 @@ int daemon__save(struct daemon *d, struct execution *e)
 	}
 	d->db_ok = true;
 	e->db_id = r.id;
-	alertsrc__saved(d, &r);
+	alertsrc__saved(d->alertsrc, &r);
 	return 0;
 }
 
@@ -216,7 +327,7 @@ void daemon__announce(struct daemon *d, struct execution *e)
 	cmd = cJSON_AddArrayToObject(ev, "command");
 	for (char **a = e->argv; a && *a; a++)
 		cJSON_AddItemToArray(cmd, cJSON_CreateString(*a));
-	daemon__publish(d, "STARTED", "execution_start", ev);
+	publish(d, "STARTED", "execution_start", ev);
 	cJSON_Delete(ev);
 }
 
@@ -266,7 +377,7 @@ int daemon__watch_orchestrator(struct daemon *d, const struct orch_registration 
 	struct orchestrator *o;
 	int err;
 
-	if (d->nr_orchs == DAEMON_MAX_ORCHS)
+	if (d->nr_orchs == MAX_ORCHS)
 		return -ENOSPC;
 	err = ensure_attached(d);
 	if (err)
@@ -288,7 +399,7 @@ int daemon__watch_orchestrator(struct daemon *d, const struct orch_registration 
 
 int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char *session, __u64 *id)
 {
-	struct orch_registration reg = { .id = d->next_orch_id + 1, .pid = pid, .registered_ms = daemon__now_ms() };
+	struct orch_registration reg = { .id = d->next_orch_id + 1, .pid = pid, .registered_ms = clock__now_ms() };
 	int err;
 
 	reg.start_ticks = daemon__start_ticks(pid);
@@ -452,7 +563,7 @@ static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *
 		daemon__root_ended(d, e, h->ts_ns, x->exit_status);
 	}
 	if (h->type == WW_EV_OOM)
-		alertsrc__oom(d, e);
+		alertsrc__oom(d->alertsrc, e);
 	if (h->type >= sizeof(event_kinds) / sizeof(event_kinds[0]) || !event_kinds[h->type])
 		return;
 	ev = exec_ref(e);
@@ -480,44 +591,8 @@ static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *
 		cJSON_AddStringToObject(ev, "syscall", syscall__name(s->nr, buf, sizeof(buf)));
 		cJSON_AddNumberToObject(ev, "duration_ns", (double)s->duration_ns);
 	}
-	daemon__publish(d, event_kinds[h->type], NULL, ev);
+	publish(d, event_kinds[h->type], NULL, ev);
 	cJSON_Delete(ev);
-}
-
-static struct agent_stats *agent_stats_of(struct daemon *d, const char *agent)
-{
-	for (int i = 0; i < d->nr_agents; i++)
-		if (!strcmp(d->agents[i].agent, agent))
-			return &d->agents[i];
-	if (d->nr_agents < DAEMON_MAX_AGENTS) {
-		struct agent_stats *a = &d->agents[d->nr_agents++];
-
-		snprintf(a->agent, sizeof(a->agent), "%s", agent);
-		return a;
-	}
-	snprintf(d->agents[DAEMON_MAX_AGENTS].agent, EXEC_NAME_LEN, "other");
-	return &d->agents[DAEMON_MAX_AGENTS];
-}
-
-static void observe(__u64 *buckets, double *sum, const double *bounds, double v)
-{
-	for (int i = 0; i < DAEMON_HIST_BOUNDS; i++)
-		if (v <= bounds[i])
-			buckets[i]++;
-	*sum += v;
-}
-
-static void roll_up(struct daemon *d, const struct execution *e, const struct exec_record *r)
-{
-	struct agent_stats *a = agent_stats_of(d, e->agent);
-	struct failure f;
-
-	execution__classify(e, &f);
-	a->by_outcome[e->detached ? FAILURE_MAX : f.category]++;
-	a->count++;
-	observe(a->duration_buckets, &a->duration_sum, daemon_duration_bounds, r->duration_ms / 1e3);
-	observe(a->cpu_buckets, &a->cpu_sum, daemon_cpu_bounds, r->on_cpu_ns / 1e9);
-	observe(a->rss_buckets, &a->rss_sum, daemon_rss_bounds, (double)r->peak_rss_bytes);
 }
 
 /* What has no column in history: the latency histograms and the slow syscalls. */
@@ -556,9 +631,9 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	daemon__save(d, e);
 	snapshot__record(e, &r);
 	/* before the extras are written: a failure page should not wait for them */
-	alertsrc__ended(d, e, &r);
+	alertsrc__ended(d->alertsrc, e, &r);
 	save_extras(d, e);
-	roll_up(d, e, &r);
+	agent_totals__add(d->agent_totals, e, &r);
 
 	ev = exec_ref(e);
 	cJSON_AddStringToObject(ev, "status", r.status);
@@ -573,7 +648,7 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	cJSON_AddNumberToObject(ev, "duration_ms", (double)r.duration_ms);
 	cJSON_AddNumberToObject(ev, "on_cpu_ns", (double)r.on_cpu_ns);
 	cJSON_AddNumberToObject(ev, "peak_rss_bytes", (double)r.peak_rss_bytes);
-	daemon__publish(d, !strcmp(r.status, "failed") ? "FAILED" : "COMPLETED", "execution_end", ev);
+	publish(d, !strcmp(r.status, "failed") ? "FAILED" : "COMPLETED", "execution_end", ev);
 	cJSON_Delete(ev);
 
 	store__forget_tracking(d->store, e->db_id);
@@ -601,15 +676,12 @@ static int sample_one(struct execution *e, void *ctx)
 	row = &x->rows[x->used++];
 	snapshot__sample(e, x->now_ms, row);
 	ev = exec_ref(e);
-	report__rfc3339(x->now_ms * 1000000ULL, ts, sizeof(ts));
+	clock__rfc3339_ms(x->now_ms, ts, sizeof(ts));
 	cJSON_AddStringToObject(ev, "ts", ts);
-	cJSON_AddNumberToObject(ev, "on_cpu_ns", (double)row->on_cpu_ns);
-	cJSON_AddNumberToObject(ev, "rss_bytes", (double)row->rss_bytes);
-	cJSON_AddNumberToObject(ev, "syscalls", (double)row->syscalls);
-	cJSON_AddNumberToObject(ev, "net_sent_bytes", (double)row->net_sent_bytes);
-	cJSON_AddNumberToObject(ev, "net_recv_bytes", (double)row->net_recv_bytes);
-	cJSON_AddNumberToObject(ev, "processes", (double)row->processes);
-	daemon__publish(x->d, NULL, "sample", ev);
+	for (int m = 0; m < NR_EXEC_METRICS; m++)
+		if (exec_metrics[m].in_sample)
+			cJSON_AddNumberToObject(ev, exec_metrics[m].name, (double)exec_metric__of_sample(row, m));
+	publish(x->d, NULL, "sample", ev);
 	cJSON_Delete(ev);
 	daemon__save(x->d, e);
 	return 0;
@@ -739,7 +811,7 @@ static void check_gone(struct daemon *d)
 /* One round of the loop; returns how long the next poll may wait: up to 200 ms, less when an ended execution settles sooner. */
 static int tick(struct daemon *d)
 {
-	__u64 now_ms = daemon__now_ms();
+	__u64 now_ms = clock__now_ms();
 	struct settling x = { .d = d, .now = tracker__now_mono(), .wait_ns = 200 * 1000000ULL };
 
 	tracker__poll(d->tracker, 0);
@@ -762,7 +834,7 @@ static int tick(struct daemon *d)
 		tracker__sweep(d->tracker);
 	}
 	reap_orchestrators(d);
-	alertsrc__tick(d);
+	alertsrc__tick(d->alertsrc);
 	return (int)((x.wait_ns + 999999) / 1000000);
 }
 
@@ -815,27 +887,16 @@ static void parse_env_names(struct daemon *d)
 		snprintf(d->env_names[d->nr_env_names++], sizeof(d->env_names[0]), "%s", name);
 }
 
-/* Unix ms of an event log "ts" ("2026-11-21T06:20:01.123Z"), 0 when unreadable. */
-static __u64 log_ts_ms(const char *ts)
-{
-	struct tm tm = {};
-	const char *rest = ts ? strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	int ms = 0;
-
-	if (!rest)
-		return 0;
-	if (*rest == '.')
-		ms = atoi(rest + 1);
-	return (__u64)timegm(&tm) * 1000 + ms;
-}
-
 /* An ended execution's outcome from its root's EXIT line, as far as the line tells it. */
 static void finish_from_exit_line(struct exec_record *r, const cJSON *line)
 {
 	const cJSON *code = cJSON_GetObjectItemCaseSensitive(line, "exit_code");
 	const cJSON *sig = cJSON_GetObjectItemCaseSensitive(line, "signal");
-	__u64 end_ms = log_ts_ms(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "ts")));
+	__u64 end_ms = 0;
 
+	/* the line's "ts", 2026-11-21T06:20:01.123Z; 0 when unreadable */
+	if (!clock__parse_rfc3339(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "ts")), &end_ms))
+		end_ms = 0;
 	r->ended_at_ms = end_ms > r->started_at_ms ? end_ms : r->started_at_ms;
 	r->duration_ms = r->ended_at_ms - r->started_at_ms;
 	r->failure_category[0] = r->failure_reason[0] = 0;
@@ -912,7 +973,10 @@ static void shutdown_all(struct daemon *d, bool detach_all)
 	pthread_mutex_lock(&d->lock);
 	if (d->tracker)
 		resume__stop(d, detach_all);
-	alertsrc__stop(d);
+	alertsrc__stop(d->alertsrc);
+	d->alertsrc = NULL;
+	health__free(d->health);
+	agent_totals__free(d->agent_totals);
 	tracker__free(d->tracker);
 	probes__free(d->probes);
 	if (d->log)
@@ -930,6 +994,17 @@ static void pid_path(const struct daemon *d, char *buf, size_t size)
 	snprintf(buf, size, "%s.pid", d->cfg.db);
 }
 
+/* The pid DB.pid holds (read from fd), 0 when it holds none. */
+static pid_t pid_in(int fd, char *text, size_t size)
+{
+	ssize_t len = read(fd, text, size - 1);
+	__u64 pid;
+
+	text[len > 0 ? len : 0] = 0;
+	text[strcspn(text, "\n")] = 0;
+	return num__parse_u64(text, 1, INT_MAX, &pid) ? 0 : (pid_t)pid;
+}
+
 static int lock_instance(struct daemon *d)
 {
 	char path[CONFIG_PATH_LEN + 8], text[32];
@@ -942,9 +1017,7 @@ static int lock_instance(struct daemon *d)
 		return -errno;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		len = read(fd, text, sizeof(text) - 1);
-		text[len > 0 ? len : 0] = 0;
-		ww_err("another daemon (pid %d) already uses %s", atoi(text), d->cfg.db);
+		ww_err("another daemon (pid %d) already uses %s", pid_in(fd, text, sizeof(text)), d->cfg.db);
 		close(fd);
 		return -EBUSY;
 	}
@@ -959,7 +1032,7 @@ static int lock_instance(struct daemon *d)
 static int stop_running_daemon(struct daemon *d)
 {
 	char path[CONFIG_PATH_LEN + 8], text[32] = "";
-	int fd, len, pid;
+	int fd, pid;
 
 	pid_path(d, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -969,9 +1042,7 @@ static int stop_running_daemon(struct daemon *d)
 		close(fd);
 		return 0;
 	}
-	len = read(fd, text, sizeof(text) - 1);
-	text[len > 0 ? len : 0] = 0;
-	pid = atoi(text);
+	pid = pid_in(fd, text, sizeof(text));
 	if (pid <= 1 || kill(pid, SIGUSR1)) {
 		ww_err("a daemon holds %s but cannot be told to stop (pid '%s')", path, text);
 		close(fd);
@@ -990,8 +1061,8 @@ static void print_dashboard_url(const struct daemon *d, const char *addr)
 	bool any = !strcmp(addr, "0.0.0.0") || !strcmp(addr, "::");
 	bool v6 = !any && strchr(addr, ':');
 
-	ww_log(LOG_ERROR, "dashboard: http://%s%s%s:%d/#token=%s", v6 ? "[" : "", any ? "127.0.0.1" : addr,
-	       v6 ? "]" : "", http__port(d->http), d->token);
+	ww_info("dashboard: http://%s%s%s:%d/#token=%s", v6 ? "[" : "", any ? "127.0.0.1" : addr,
+		v6 ? "]" : "", http__port(d->http), d->token);
 }
 
 static enum http_read_auth read_auth_of(const struct config *c)
@@ -1005,8 +1076,25 @@ static enum http_read_auth read_auth_of(const struct config *c)
 	return HTTP_READ_AUTH_PRIVATE;
 }
 
-int daemon__run(struct daemon *d)
+/* The alert engine, fed from the tracker, history and the probes, publishing through the daemon. */
+static int start_alerts(struct daemon *d)
 {
+	struct alertsrc_deps deps = {
+		.tracker = d->tracker,
+		.store = d->store,
+		.probes = d->probes,
+		.ctx = d,
+		.foreach_live = foreach_live,
+		.publish = publish,
+	};
+
+	d->alertsrc = alertsrc__start(&deps, d->cfg.config_file, d->cfg.listen);
+	return d->alertsrc ? 0 : -EINVAL;
+}
+
+int daemon__run(const struct config *cfg)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
 	struct eventlog_opts lopts = {};
 	struct probes_opts popts = {};
 	struct tracker_hooks hooks = { .ctx = d, .orch_child = on_orch_child, .event = on_event };
@@ -1015,12 +1103,16 @@ int daemon__run(struct daemon *d)
 	char addr[128];
 	int port, err = 1, wait_ms = 200;
 
+	if (!d)
+		return 1;
+	d->cfg = *cfg;
 	d->lock_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	parse_env_names(d);
 	if (config__listen_addr(&d->cfg, addr, sizeof(addr), &port)) {
 		ww_err("--listen wants ADDR:PORT, not '%s'", d->cfg.listen);
-		return 2;
+		err = 2;
+		goto cleanup;
 	}
 	if (strcmp(d->cfg.read_access, "private") && strcmp(d->cfg.read_access, "loopback") &&
 	    strcmp(d->cfg.read_access, "token") && strcmp(d->cfg.read_access, "open")) {
@@ -1030,6 +1122,10 @@ int daemon__run(struct daemon *d)
 	if (d->cfg.detach_all && stop_running_daemon(d))
 		goto cleanup;
 	if (lock_instance(d))
+		goto cleanup;
+	d->health = health__new();
+	d->agent_totals = agent_totals__new();
+	if (!d->health || !d->agent_totals)
 		goto cleanup;
 	d->store = store__open(d->cfg.db, true);
 	if (!d->store) {
@@ -1041,7 +1137,7 @@ int daemon__run(struct daemon *d)
 	lopts.max_bytes = d->cfg.log_max_mb << 20;
 	lopts.retention_days = (int)d->cfg.log_retention_days;
 	d->log = eventlog__open(&lopts);
-	if (!d->log || load_token(d) || alertsrc__start(d))
+	if (!d->log || load_token(d))
 		goto cleanup;
 	popts.slow_syscall_ns = d->cfg.slow_syscall_ms * 1000000ULL;
 	popts.pin_dir = d->cfg.pin_dir;
@@ -1052,7 +1148,7 @@ int daemon__run(struct daemon *d)
 	if (!d->tracker)
 		goto cleanup;
 	tracker__set_hooks(d->tracker, &hooks);
-	if (resume__start(d))
+	if (start_alerts(d) || resume__start(d))
 		goto cleanup;
 	if (d->cfg.detach_all) {
 		/* take up what the kernel still tracks, then end it all as detached */
@@ -1067,9 +1163,10 @@ int daemon__run(struct daemon *d)
 	hopts.max_body = d->cfg.max_body_bytes;
 	hopts.read_auth = read_auth_of(&d->cfg);
 	hopts.allowed_hosts = d->cfg.allowed_hosts;
-	hopts.routes = daemon_routes;
-	hopts.nroutes = daemon_nroutes;
+	hopts.routes = api_routes;
+	hopts.nroutes = api_nroutes;
 	hopts.ctx = d;
+	hopts.lock = &d->lock;
 	d->http = http__start(&hopts);
 	if (!d->http)
 		goto cleanup;
@@ -1077,10 +1174,10 @@ int daemon__run(struct daemon *d)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ww_log(LOG_ERROR, "listening on http://%s:%d (history %s, events %s)", addr,
+	ww_info("listening on http://%s:%d (history %s, events %s)", addr,
 	       http__port(d->http), d->cfg.db, d->cfg.log_dir);
 	print_dashboard_url(d, addr);
-	d->last_sample_ms = daemon__now_ms();
+	d->last_sample_ms = clock__now_ms();
 
 	while (!stop_requested) {
 		struct pollfd p = { .fd = tracker__fd(d->tracker), .events = POLLIN };
@@ -1090,10 +1187,11 @@ int daemon__run(struct daemon *d)
 		wait_ms = tick(d);
 		pthread_mutex_unlock(&d->lock);
 	}
-	ww_log(LOG_ERROR, "stopping%s", stop_requested == STOP_DETACH_ALL ? " and detaching everything" : "");
+	ww_info("stopping%s", stop_requested == STOP_DETACH_ALL ? " and detaching everything" : "");
 	err = 0;
 cleanup:
 	shutdown_all(d, stop_requested == STOP_DETACH_ALL);
 	pthread_mutex_destroy(&d->lock);
+	free(d);
 	return err;
 }

@@ -1,91 +1,59 @@
 /* SPDX-License-Identifier: MIT */
-/* workerwatch daemon: the state its main loop and its API handlers share. */
+/* workerwatch daemon: tracks executions, keeps their history and serves the API; its state is private. */
 #ifndef DAEMON_H
 #define DAEMON_H
 
-#include <pthread.h>
-#include <signal.h>
-#include "daemon/config.h"
+#include <stdbool.h>
+#include <sys/types.h>
+#include <linux/types.h>
 #include "observe/execution.h"
-#include "observe/host.h"
-#include "daemon/http.h"
 
-#define DAEMON_MAX_ORCHS	64
-#define DAEMON_MAX_AGENTS	200	/* bounds /metrics label cardinality */
-#define DAEMON_HIST_BOUNDS	12
-
-struct probes;
-struct tracker;
-struct store;
-struct eventlog;
 struct alerts;
 struct cJSON;
+struct config;
+struct daemon;
+struct probes;
+struct store;
+struct tracker;
 
+/* An orchestrator the daemon watches: each process it forks becomes an execution of session. */
 struct orchestrator {
 	__u64 id;
 	pid_t pid;
 	int pidfd;
 	char session[EXEC_NAME_LEN];
-	__u64 db_started_ms;
 };
 
-/* Per-agent roll-up of finished executions since the daemon started, for /metrics. */
-struct agent_stats {
-	char agent[EXEC_NAME_LEN];
-	__u64 by_outcome[FAILURE_MAX + 1];	/* completed, then each failure category, then detached */
-	__u64 duration_buckets[DAEMON_HIST_BOUNDS];	/* cumulative at finalization */
-	double duration_sum;
-	__u64 cpu_buckets[DAEMON_HIST_BOUNDS];
-	double cpu_sum;
-	__u64 rss_buckets[DAEMON_HIST_BOUNDS];
-	double rss_sum;
-	__u64 count;
-};
+/*
+ * Runs the daemon with cfg in the foreground until SIGTERM or SIGINT (its
+ * kernel state stays pinned for the next start) or SIGUSR1 (everything is
+ * detached), or at once with cfg->detach_all; returns the exit status.
+ */
+int daemon__run(const struct config *cfg);
 
-struct daemon {
-	struct config cfg;
-	pthread_mutex_t lock;		/* everything below; HTTP handlers run on their own threads */
-	struct probes *probes;
-	struct tracker *tracker;
-	struct store *store;
-	struct eventlog *log;
-	struct http_server *http;
-	struct alerts *alerts;		/* rules, alert states and notifications */
-	char token[65];
-	char env_names[CONFIG_MAX_ENV_LABELS][64];
-	int nr_env_names;
-
-	struct orchestrator orchs[DAEMON_MAX_ORCHS];
-	int nr_orchs;
-	__u64 next_orch_id;
-
-	struct agent_stats agents[DAEMON_MAX_AGENTS + 1];	/* the last one is "other" */
-	int nr_agents;
-	__u64 executions_started;
-	__u64 db_errors;
-	bool db_ok;
-	__u64 last_poll_ms;
-	__u64 last_sample_ms;
-	__u64 last_prune_ms;
-	__u64 last_sweep_ms;
-	__u64 last_gone_check_ms;
-	__u64 lost_at_last_check;
-	__u64 lost_changed_ms;
-	struct host_cpu host_cpu;	/* for host CPU % between /health calls */
-	int lock_fd;			/* DB.pid, locked while this daemon runs */
-};
-
-/* Histogram upper bounds of /metrics: seconds, CPU seconds, bytes. */
-extern const double daemon_duration_bounds[DAEMON_HIST_BOUNDS];
-extern const double daemon_cpu_bounds[DAEMON_HIST_BOUNDS];
-extern const double daemon_rss_bounds[DAEMON_HIST_BOUNDS];
-
-/* Called with the lock held, by the API and the loop. */
-struct execution *daemon__find_live(struct daemon *d, __u64 db_id);
+/*
+ * For the daemon's own modules: the API's handlers, which the HTTP layer
+ * runs with the daemon's lock held (http_opts.lock), and resume.c, which
+ * runs at start and stop. Nothing below may be called without the lock.
+ */
+const struct config *daemon__config(const struct daemon *d);
+struct store *daemon__store(struct daemon *d);
+struct tracker *daemon__tracker(struct daemon *d);
+struct probes *daemon__probes(struct daemon *d);
+/* The alert engine, NULL when alerting is not running. */
+struct alerts *daemon__alerts(struct daemon *d);
 /* Calls fn for each live execution; fn may start, adopt and finish executions (tracker__foreach). */
 int daemon__foreach_live(struct daemon *d, int (*fn)(struct execution *e, void *ctx), void *ctx);
+/* The live execution with this history id, or NULL. */
+struct execution *daemon__find_live(struct daemon *d, __u64 db_id);
+/* Starts tracking e (filled in by the caller, its root behind pidfd); the tracker owns e on success. */
 int daemon__start_execution(struct daemon *d, struct execution *e, int pidfd);
+/* Makes each child of pid an execution of session; its id in *id; the daemon keeps pidfd on success. */
 int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char *session, __u64 *id);
+/* The watched orchestrator with this id, or NULL. */
+const struct orchestrator *daemon__find_orchestrator(struct daemon *d, __u64 id);
+/* Stops watching every orchestrator (closing their pidfds); forget: and drops them from history. */
+void daemon__drop_orchestrators(struct daemon *d, bool forget);
 struct orch_registration;
 /*
  * Watches the orchestrator reg describes (its id kept) through pidfd; tag:
@@ -110,16 +78,12 @@ void daemon__detach_if_idle(struct daemon *d);
 void daemon__finalize(struct daemon *d, struct execution *e);
 /* Writes e's current snapshot to history; 0 or -EIO. */
 int daemon__save(struct daemon *d, struct execution *e);
-__u64 daemon__now_ms(void);
+/* /health's report; *healthy is false when a check fails. */
+struct cJSON *daemon__health(struct daemon *d, bool *healthy);
+/* /metrics' text, malloc'd, or NULL. */
+char *daemon__metrics(struct daemon *d);
+
 /* A process's argv from /proc (NULL-terminated, at most 64 words); "pid N" when unreadable. */
 char **daemon__cmdline(pid_t pid);
-/* Broadcasts a JSON object to stream clients and writes it to the event log. */
-void daemon__publish(struct daemon *d, const char *kind, const char *stream_event, struct cJSON *obj);
-
-/* The HTTP routes (api.c). */
-extern const struct http_route daemon_routes[];
-extern const int daemon_nroutes;
-
-int daemon__run(struct daemon *d);
 
 #endif

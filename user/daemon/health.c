@@ -5,11 +5,12 @@
 #include <stdlib.h>
 #include <cjson/cJSON.h>
 #include "alerts/alerts.h"
-#include "daemon/daemon.h"
 #include "daemon/health.h"
+#include "daemon/status.h"
+#include "history/store.h"
+#include "lib/clock.h"
 #include "observe/host.h"
 #include "observe/probes.h"
-#include "history/store.h"
 #include "observe/tracker.h"
 #include "workerwatch.h"
 
@@ -17,6 +18,23 @@
 #define LOST_RECENT_MS		(5 * 60 * 1000)
 #define CAPACITY_LIMIT		0.9
 #define DELIVERY_STUCK_MS	(5 * 60 * 1000)
+
+/* What one report remembers for the next. */
+struct health {
+	__u64 lost_at_last_check;
+	__u64 lost_changed_ms;
+	struct host_cpu host_cpu;	/* for host CPU % between reports */
+};
+
+struct health *health__new(void)
+{
+	return calloc(1, sizeof(struct health));
+}
+
+void health__free(struct health *h)
+{
+	free(h);
+}
 
 static cJSON *check(cJSON *checks, const char *name, bool ok, bool *healthy)
 {
@@ -31,32 +49,32 @@ static cJSON *check(cJSON *checks, const char *name, bool ok, bool *healthy)
  * Notifications fail the check when one was given up (dead letter) since the
  * daemon started, or when one has waited in the outbox over 5 minutes.
  */
-static void add_notifications(struct daemon *d, cJSON *checks, __u64 now, bool *healthy)
+static void add_notifications(const struct daemon_status *st, cJSON *checks, __u64 now, bool *healthy)
 {
-	struct receiver_stats st[RECEIVERS_MAX];
+	struct receiver_stats stats[RECEIVERS_MAX];
 	struct outbox_count *counts = NULL;
-	int n = alerts__receiver_stats(d->alerts, st, RECEIVERS_MAX), nc = 0;
+	int n = alerts__receiver_stats(st->alerts, stats, RECEIVERS_MAX), nc = 0;
 	bool ok = true;
 	cJSON *c, *rs;
 
-	if (store__outbox_counts(d->store, &counts, &nc))
+	if (store__outbox_counts(st->store, &counts, &nc))
 		nc = 0;
 	rs = cJSON_CreateObject();
 	for (int i = 0; i < n; i++) {
-		cJSON *r = cJSON_AddObjectToObject(rs, st[i].name);
+		cJSON *r = cJSON_AddObjectToObject(rs, stats[i].name);
 		__u64 oldest = 0;
 
 		for (int j = 0; j < nc; j++)
-			if (!strcmp(counts[j].receiver, st[i].name))
+			if (!strcmp(counts[j].receiver, stats[i].name))
 				oldest = counts[j].oldest_pending_ms;
-		ok &= !st[i].dead && (!oldest || now - oldest < DELIVERY_STUCK_MS);
-		cJSON_AddNumberToObject(r, "sent", (double)st[i].sent);
-		cJSON_AddNumberToObject(r, "pending", (double)st[i].pending);
-		cJSON_AddNumberToObject(r, "retries", (double)st[i].retries);
-		cJSON_AddNumberToObject(r, "dead", (double)st[i].dead);
+		ok &= !stats[i].dead && (!oldest || now - oldest < DELIVERY_STUCK_MS);
+		cJSON_AddNumberToObject(r, "sent", (double)stats[i].sent);
+		cJSON_AddNumberToObject(r, "pending", (double)stats[i].pending);
+		cJSON_AddNumberToObject(r, "retries", (double)stats[i].retries);
+		cJSON_AddNumberToObject(r, "dead", (double)stats[i].dead);
 		cJSON_AddNumberToObject(r, "oldest_pending_age_ms", oldest ? (double)(now - oldest) : 0);
-		cJSON_AddNumberToObject(r, "last_status", st[i].last_status);
-		cJSON_AddStringToObject(r, "last_error", st[i].last_error);
+		cJSON_AddNumberToObject(r, "last_status", stats[i].last_status);
+		cJSON_AddStringToObject(r, "last_error", stats[i].last_error);
 	}
 	free(counts);
 	c = check(checks, "notifications", ok, healthy);
@@ -118,25 +136,25 @@ static void add_pressure(cJSON *host)
 	}
 }
 
-cJSON *health__report(struct daemon *d, bool *healthy)
+cJSON *health__report(struct health *h, const struct daemon_status *st, bool *healthy)
 {
 	cJSON *out = cJSON_CreateObject(), *checks, *c, *host;
-	__u64 cnt[WW_CNT_MAX] = {}, lost, now = daemon__now_ms();
-	int running = tracker__count(d->tracker);
+	__u64 cnt[WW_CNT_MAX] = {}, lost, now = clock__now_ms();
+	int running = tracker__count(st->tracker);
 	bool recent_loss;
 
 	*healthy = true;
 	checks = cJSON_AddObjectToObject(out, "checks");
-	c = check(checks, "probes", d->probes != NULL, healthy);
-	cJSON_AddBoolToObject(c, "attached", probes__attached(d->probes));
+	c = check(checks, "probes", st->probes != NULL, healthy);
+	cJSON_AddBoolToObject(c, "attached", probes__attached(st->probes));
 
-	probes__counters(d->probes, cnt);
+	probes__counters(st->probes, cnt);
 	lost = probes__lost_total(cnt);
-	if (lost != d->lost_at_last_check) {
-		d->lost_at_last_check = lost;
-		d->lost_changed_ms = now;
+	if (lost != h->lost_at_last_check) {
+		h->lost_at_last_check = lost;
+		h->lost_changed_ms = now;
 	}
-	recent_loss = lost && now - d->lost_changed_ms < LOST_RECENT_MS;
+	recent_loss = lost && now - h->lost_changed_ms < LOST_RECENT_MS;
 	c = check(checks, "lost_events", !recent_loss, healthy);
 	cJSON_AddNumberToObject(c, "total", (double)lost);
 	cJSON_AddNumberToObject(c, "lifecycle_ring_full", (double)cnt[WW_CNT_LIFECYCLE_LOST]);
@@ -147,19 +165,19 @@ cJSON *health__report(struct daemon *d, bool *healthy)
 	c = check(checks, "map_capacity", running < WW_MAX_EXECS * CAPACITY_LIMIT, healthy);
 	cJSON_AddNumberToObject(c, "executions", running);
 	cJSON_AddNumberToObject(c, "max_executions", WW_MAX_EXECS);
-	cJSON_AddNumberToObject(c, "orchestrators", d->nr_orchs);
+	cJSON_AddNumberToObject(c, "orchestrators", st->orchestrators);
 
-	c = check(checks, "database", d->db_ok, healthy);
-	cJSON_AddStringToObject(c, "path", d->cfg.db);
-	cJSON_AddNumberToObject(c, "write_errors", (double)d->db_errors);
+	c = check(checks, "database", st->db_ok, healthy);
+	cJSON_AddStringToObject(c, "path", st->db_path);
+	cJSON_AddNumberToObject(c, "write_errors", (double)st->db_errors);
 
-	c = check(checks, "poll", now - d->last_poll_ms < POLL_STALE_MS, healthy);
-	cJSON_AddNumberToObject(c, "last_poll_age_ms", (double)(now - d->last_poll_ms));
-	if (d->alerts)
-		add_notifications(d, checks, now, healthy);
+	c = check(checks, "poll", now - st->last_poll_ms < POLL_STALE_MS, healthy);
+	cJSON_AddNumberToObject(c, "last_poll_age_ms", (double)(now - st->last_poll_ms));
+	if (st->alerts)
+		add_notifications(st, checks, now, healthy);
 
 	host = cJSON_AddObjectToObject(out, "host");
-	cJSON_AddNumberToObject(host, "cpu_percent", host__cpu_percent(&d->host_cpu));
+	cJSON_AddNumberToObject(host, "cpu_percent", host__cpu_percent(&h->host_cpu));
 	add_memory(host);
 	add_load(host);
 	add_pressure(host);

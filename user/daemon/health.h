@@ -5,10 +5,14 @@
 
 #include <stdbool.h>
 
-struct daemon;
 struct cJSON;
+struct daemon_status;
+/* What a report remembers for the next: when events were last lost, the host's CPU counters. */
+struct health;
 
-/* The health report; *healthy is false when a check fails. Called with the lock held. */
-struct cJSON *health__report(struct daemon *d, bool *healthy);
+struct health *health__new(void);
+void health__free(struct health *h);
+/* The health report; *healthy is false when a check fails. Called with the daemon's lock held. */
+struct cJSON *health__report(struct health *h, const struct daemon_status *st, bool *healthy);
 
 #endif

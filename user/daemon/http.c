@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 #include "lib/log.h"
+#include "lib/num.h"
 #include "daemon/http.h"
 
 #define DEFAULT_MAX_BODY	(64 * 1024)
@@ -74,6 +75,7 @@ struct http_server {
 	const struct http_route *routes;
 	int nroutes;
 	void *ctx;
+	pthread_mutex_t *handler_lock;	/* the caller's, held around each handler */
 	int max_stream_clients;
 	int keepalive_ms;
 
@@ -365,6 +367,7 @@ static bool origin_allowed(const struct http_server *s, const char *origin)
 {
 	const char *hp = strstr(origin, "://"), *name, *port;
 	size_t len;
+	__u64 p;
 
 	if (!hp || strncmp(origin, "http", 4))
 		return false;	/* "null" (sandboxed frames, file:) and other schemes */
@@ -373,7 +376,7 @@ static bool origin_allowed(const struct http_server *s, const char *origin)
 		return false;
 	if (host_configured(s, name, len))
 		return true;
-	return host_allowed(s, name, len) && port && atoi(port) == s->port;
+	return host_allowed(s, name, len) && port && !num__parse_u64(port, 1, 65535, &p) && p == (__u64)s->port;
 }
 
 /* Decides, from the request line and headers alone, where the request goes or why it cannot. */
@@ -452,12 +455,9 @@ static void classify(struct http_server *s, struct MHD_Connection *conn, const c
 	}
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl) {
-		unsigned long long len;
-		char *end;
+		__u64 len;
 
-		errno = 0;
-		len = strtoull(cl, &end, 10);
-		if (errno || end == cl || len > s->max_body)
+		if (num__parse_u64(cl, 0, s->max_body, &len))
 			set_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %zu bytes", s->max_body);
 	}
 }
@@ -903,7 +903,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req.authorized = rq->authorized;
 	req.from_loopback = rq->from_loopback;
 	req.conn = conn;
+	if (s->handler_lock)
+		pthread_mutex_lock(s->handler_lock);
 	rq->route->fn(s->ctx, &req, &resp);
+	if (s->handler_lock)
+		pthread_mutex_unlock(s->handler_lock);
 	return send_response(conn, method, url, &resp, NULL, NULL);
 }
 
@@ -1080,6 +1084,7 @@ struct http_server *http__start(const struct http_opts *o)
 	s->routes = o->routes;
 	s->nroutes = o->nroutes;
 	s->ctx = o->ctx;
+	s->handler_lock = o->lock;
 	s->max_stream_clients = o->max_stream_clients > 0 ? o->max_stream_clients : DEFAULT_STREAM_CLIENTS;
 	s->keepalive_ms = o->stream_keepalive_ms > 0 ? o->stream_keepalive_ms : DEFAULT_KEEPALIVE_MS;
 	/* a keepalive must come well within the connection timeout */
@@ -1132,7 +1137,7 @@ struct http_server *http__start(const struct http_opts *o)
 		ww_err("cannot start the HTTP server on %s port %d: %s", addr, s->port, strerror(-err));
 		goto cleanup;
 	}
-	ww_info("http: listening on %s port %d", addr, s->port);
+	ww_debug("http: listening on %s port %d", addr, s->port);
 cleanup:
 	if (err) {
 		if (fd >= 0)

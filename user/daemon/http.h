@@ -3,6 +3,7 @@
 #ifndef HTTP_H
 #define HTTP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -10,9 +11,10 @@
  * Threading model: every connection is served by its own thread (at most
  * HTTP_MAX_CONNECTIONS, idle ones closed after 30 s), so handlers run
  * concurrently with each other and with the caller of http__broadcast();
- * a handler must lock whatever state it shares. A handler may block (it
- * only delays its own client), and stream clients never hold up requests
- * or each other. http__broadcast() is safe from any thread, handlers too.
+ * a handler must lock whatever state it shares, or the caller hands the
+ * layer its lock (http_opts.lock) to hold around every handler. A handler
+ * may block (it only delays its own client, and the others when it holds
+ * that lock), and stream clients never hold up requests or each other. http__broadcast() is safe from any thread, handlers too.
  *
  * Before a handler runs, the layer answers with a JSON error itself: 421
  * a Host that is not this daemon's (DNS rebinding), 404 unknown path, 405
@@ -95,6 +97,7 @@ struct http_opts {
 	const struct http_route *routes;
 	int nroutes;
 	void *ctx;			/* passed to every handler */
+	pthread_mutex_t *lock;		/* NULL, or held around every handler (not the stream) */
 	int max_stream_clients;		/* 0: 64 */
 	int stream_keepalive_ms;	/* 0: 15000; the idle comment that keeps proxies and timeouts at bay */
 	/*

@@ -5,10 +5,12 @@
 #include <string.h>
 #include <unistd.h>
 #include "alerts/alerts.h"
-#include "daemon/daemon.h"
+#include "daemon/agent_totals.h"
 #include "daemon/metrics.h"
-#include "observe/probes.h"
 #include "daemon/prom.h"
+#include "daemon/status.h"
+#include "history/exec_metrics.h"
+#include "observe/probes.h"
 #include "observe/tracker.h"
 
 struct live_list {
@@ -26,117 +28,35 @@ static int list_live(struct execution *e, void *ctx)
 }
 
 /* Running executions carry an execution label; finished ones only roll up per agent. */
-static void running_series(struct prom_buf *b, struct daemon *d)
+static void running_series(struct prom_buf *b, const struct daemon_status *st)
 {
-	__u64 page = (__u64)sysconf(_SC_PAGESIZE);
-	struct live_list live = { .cap = tracker__count(d->tracker) };
-	int n;
-	static const struct {
-		const char *name, *type, *help;
-	} fams[] = {
-		{ "workerwatch_running_execution_cpu_seconds_total", "counter", "On-CPU time of a running execution's tree." },
-		{ "workerwatch_running_execution_rss_bytes", "gauge", "Resident memory of a running execution's live processes." },
-		{ "workerwatch_running_execution_syscalls_total", "counter", "Syscalls made by a running execution's tree." },
-		{ "workerwatch_running_execution_network_sent_bytes_total", "counter", "Bytes a running execution sent on sockets." },
-		{ "workerwatch_running_execution_network_received_bytes_total", "counter", "Bytes a running execution received on sockets." },
-		{ "workerwatch_running_execution_processes", "gauge", "Live processes of a running execution." },
-	};
+	struct live_list live = { .cap = tracker__count(st->tracker) };
 
-	tracker__collect_live(d->tracker, NULL, NULL, 0);
+	tracker__collect_live(st->tracker, NULL, NULL, 0);
 	/* rendering changes no execution: the list stays valid to the end */
 	live.e = calloc(live.cap ? live.cap : 1, sizeof(*live.e));
 	if (live.e)
-		daemon__foreach_live(d, list_live, &live);
-	n = live.n;
-	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
-		prom__family(b, fams[f].name, fams[f].type, fams[f].help);
-		for (int i = 0; i < n; i++) {
+		tracker__foreach(st->tracker, list_live, &live);
+	/* the metrics table's series, in its order */
+	for (int m = 0; m < NR_EXEC_METRICS; m++) {
+		const struct exec_metric_desc *d = &exec_metrics[m];
+
+		if (!d->prom_name)
+			continue;
+		prom__family(b, d->prom_name, d->prom_type, d->prom_help);
+		for (int i = 0; i < live.n; i++) {
 			const struct execution *e = live.e[i];
 			char id[24];
 			const char *labels[] = { "execution", id, "session", e->session, "agent", e->agent, NULL };
-			double v = 0;
 
 			snprintf(id, sizeof(id), "%llu", (unsigned long long)e->db_id);
-			switch (f) {
-			case 0: v = e->totals.on_cpu_ns / 1e9; break;
-			case 1:
-				for (int k = 0; k < 3; k++)
-					v += (double)(e->mem.rss_pages[k] > 0 ? e->mem.rss_pages[k] : 0) * page;
-				break;
-			case 2:
-				for (int k = 0; k < e->nr_syscalls; k++)
-					v += (double)e->syscalls[k].stats.count;
-				break;
-			case 3: case 4:
-				for (int k = 0; k < WW_NET_MAX; k++)
-					v += (double)e->totals.net_bytes[k][f - 3];
-				break;
-			case 5:
-				for (int k = 0; k < e->nr_procs; k++)
-					v += !e->procs[k].exited;
-				break;
-			}
-			prom__sample(b, fams[f].name, labels, v);
+			prom__sample(b, d->prom_name, labels, exec_metric__value(e, m) / d->prom_div);
 		}
 	}
 	free(live.e);
 }
 
-/* by_outcome's slots: completed, each failure category, detached */
-static const char *outcome_status(int o)
-{
-	return o == FAILURE_NONE ? "completed" : o == FAILURE_MAX ? "detached" : "failed";
-}
-
-static const char *outcome_category(int o)
-{
-	return o == FAILURE_MAX ? "none" : failure__category_name(o);
-}
-
-static void agent_series(struct prom_buf *b, struct daemon *d)
-{
-	int n = d->nr_agents + (d->agents[DAEMON_MAX_AGENTS].count ? 1 : 0);
-
-	prom__family(b, "workerwatch_executions_finished_total", "counter",
-		     "Executions that ended since the daemon started, by agent, status and failure category.");
-	for (int i = 0; i < n; i++) {
-		const struct agent_stats *a = i < d->nr_agents ? &d->agents[i] : &d->agents[DAEMON_MAX_AGENTS];
-
-		for (int o = 0; o <= FAILURE_MAX; o++) {
-			const char *labels[] = { "agent", a->agent, "status", outcome_status(o),
-						 "category", outcome_category(o), NULL };
-
-			if (a->by_outcome[o])
-				prom__sample(b, "workerwatch_executions_finished_total", labels, (double)a->by_outcome[o]);
-		}
-	}
-	prom__family(b, "workerwatch_execution_duration_seconds", "histogram", "Wall time of finished executions.");
-	for (int i = 0; i < n; i++) {
-		const struct agent_stats *a = i < d->nr_agents ? &d->agents[i] : &d->agents[DAEMON_MAX_AGENTS];
-		const char *labels[] = { "agent", a->agent, NULL };
-
-		prom__histogram(b, "workerwatch_execution_duration_seconds", labels, daemon_duration_bounds,
-				a->duration_buckets, DAEMON_HIST_BOUNDS, a->duration_sum, a->count);
-	}
-	prom__family(b, "workerwatch_execution_cpu_seconds", "histogram", "On-CPU time of finished executions' trees.");
-	for (int i = 0; i < n; i++) {
-		const struct agent_stats *a = i < d->nr_agents ? &d->agents[i] : &d->agents[DAEMON_MAX_AGENTS];
-		const char *labels[] = { "agent", a->agent, NULL };
-
-		prom__histogram(b, "workerwatch_execution_cpu_seconds", labels, daemon_cpu_bounds,
-				a->cpu_buckets, DAEMON_HIST_BOUNDS, a->cpu_sum, a->count);
-	}
-	prom__family(b, "workerwatch_execution_peak_rss_bytes", "histogram", "Peak resident memory of finished executions' trees.");
-	for (int i = 0; i < n; i++) {
-		const struct agent_stats *a = i < d->nr_agents ? &d->agents[i] : &d->agents[DAEMON_MAX_AGENTS];
-		const char *labels[] = { "agent", a->agent, NULL };
-
-		prom__histogram(b, "workerwatch_execution_peak_rss_bytes", labels, daemon_rss_bounds,
-				a->rss_buckets, DAEMON_HIST_BOUNDS, a->rss_sum, a->count);
-	}
-}
-
-static void observer_series(struct prom_buf *b, struct daemon *d)
+static void observer_series(struct prom_buf *b, const struct daemon_status *st)
 {
 	static const char *const reasons[WW_CNT_MAX] = {
 		[WW_CNT_LIFECYCLE_LOST] = "lifecycle_ring_full", [WW_CNT_ANOMALY_LOST] = "slow_syscall_ring_full",
@@ -147,15 +67,15 @@ static void observer_series(struct prom_buf *b, struct daemon *d)
 	__u64 cnt[WW_CNT_MAX] = {};
 
 	prom__family(b, "workerwatch_executions_running", "gauge", "Executions tracked now.");
-	prom__sample(b, "workerwatch_executions_running", NULL, tracker__count(d->tracker));
+	prom__sample(b, "workerwatch_executions_running", NULL, tracker__count(st->tracker));
 	prom__family(b, "workerwatch_executions_started_total", "counter", "Executions started since the daemon started.");
-	prom__sample(b, "workerwatch_executions_started_total", NULL, (double)d->executions_started);
+	prom__sample(b, "workerwatch_executions_started_total", NULL, (double)st->executions_started);
 	prom__family(b, "workerwatch_orchestrators", "gauge", "Orchestrators whose children become executions.");
-	prom__sample(b, "workerwatch_orchestrators", NULL, d->nr_orchs);
+	prom__sample(b, "workerwatch_orchestrators", NULL, st->orchestrators);
 	prom__family(b, "workerwatch_probes_attached", "gauge", "1 while the BPF programs are attached.");
-	prom__sample(b, "workerwatch_probes_attached", NULL, probes__attached(d->probes));
+	prom__sample(b, "workerwatch_probes_attached", NULL, probes__attached(st->probes));
 	prom__family(b, "workerwatch_lost_events_total", "counter", "Events or records the kernel side could not keep, by reason.");
-	probes__counters(d->probes, cnt);
+	probes__counters(st->probes, cnt);
 	for (int i = 0; i < WW_CNT_MAX; i++) {
 		const char *labels[] = { "reason", reasons[i], NULL };
 
@@ -163,7 +83,7 @@ static void observer_series(struct prom_buf *b, struct daemon *d)
 			prom__sample(b, "workerwatch_lost_events_total", labels, (double)cnt[i]);
 	}
 	prom__family(b, "workerwatch_history_write_errors_total", "counter", "Failed writes to the history database.");
-	prom__sample(b, "workerwatch_history_write_errors_total", NULL, (double)d->db_errors);
+	prom__sample(b, "workerwatch_history_write_errors_total", NULL, (double)st->db_errors);
 }
 
 static void alert_sample(void *ctx, const struct labelset *ls, const char *state)
@@ -182,18 +102,18 @@ static void alert_sample(void *ctx, const struct labelset *ls, const char *state
 }
 
 /* Alerts as Prometheus's ALERTS series (under our own name, so it cannot clash with a scraper's), and delivery. */
-static void alert_series(struct prom_buf *b, struct daemon *d)
+static void alert_series(struct prom_buf *b, struct alerts *alerts)
 {
 	static const char *const results[] = { "sent", "retry", "dead" };
 	struct receiver_stats st[RECEIVERS_MAX];
 	struct alert_counts c;
-	int n = alerts__receiver_stats(d->alerts, st, RECEIVERS_MAX);
+	int n = alerts__receiver_stats(alerts, st, RECEIVERS_MAX);
 	static const char *const states[] = { "pending", "firing", "resolving", "resolved" };
 
-	alerts__counts(d->alerts, &c);
+	alerts__counts(alerts, &c);
 	prom__family(b, "workerwatch_alert", "gauge",
 		     "1 for each pending, firing or resolving alert, with its labels (like Prometheus's ALERTS).");
-	alerts__foreach_active(d->alerts, alert_sample, b);
+	alerts__foreach_active(alerts, alert_sample, b);
 	prom__family(b, "workerwatch_alerts", "gauge", "Alerts by state.");
 	for (int i = 0; i < 4; i++) {
 		const char *labels[] = { "state", states[i], NULL };
@@ -233,18 +153,18 @@ static void alert_series(struct prom_buf *b, struct daemon *d)
 	}
 }
 
-char *metrics__render(struct daemon *d)
+char *metrics__render(const struct daemon_status *st)
 {
 	struct prom_buf *b = prom__new();
 	char *text;
 
 	if (!b)
 		return NULL;
-	running_series(b, d);
-	agent_series(b, d);
-	observer_series(b, d);
-	if (d->alerts)
-		alert_series(b, d);
+	running_series(b, st);
+	agent_totals__render(st->agents, b);
+	observer_series(b, st);
+	if (st->alerts)
+		alert_series(b, st->alerts);
 	text = prom__take(b);
 	prom__free(b);
 	return text;

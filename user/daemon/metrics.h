@@ -3,9 +3,9 @@
 #ifndef METRICS_H
 #define METRICS_H
 
-struct daemon;
+struct daemon_status;
 
-/* The exposition as malloc'd text, or NULL. Called with the lock held. */
-char *metrics__render(struct daemon *d);
+/* The exposition as malloc'd text, or NULL. Called with the daemon's lock held. */
+char *metrics__render(const struct daemon_status *st);
 
 #endif

@@ -9,20 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/resume.h"
 #include "history/store.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "observe/probes.h"
 #include "observe/tracker.h"
-
-static __u64 clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* An argv from a record's JSON array of strings. */
 static char **argv_of(const char *command)
@@ -42,7 +36,7 @@ static char **argv_of(const char *command)
 static struct execution *execution_of(const struct exec_record *r, __u64 kernel_id, __u64 slow_ns)
 {
 	struct execution *e = calloc(1, sizeof(*e));
-	__u64 now_real = clock_ns(CLOCK_REALTIME), start_real = r->started_at_ms * 1000000ULL;
+	__u64 now_real = clock__ns(CLOCK_REALTIME), start_real = r->started_at_ms * 1000000ULL;
 
 	if (!e)
 		return NULL;
@@ -60,7 +54,7 @@ static struct execution *execution_of(const struct exec_record *r, __u64 kernel_
 	e->total_steps = r->total_steps;
 	e->start_realtime_ns = start_real;
 	/* its monotonic start, as far back from now as it started */
-	e->start_ns = clock_ns(CLOCK_MONOTONIC) - (now_real > start_real ? now_real - start_real : 0);
+	e->start_ns = clock__ns(CLOCK_MONOTONIC) - (now_real > start_real ? now_real - start_real : 0);
 	e->slow_threshold_ns = slow_ns;
 	return e;
 }
@@ -98,21 +92,21 @@ static int resume_execution(struct daemon *d, const struct tracked_row *t)
 	struct execution *e;
 	int live;
 
-	if (store__get_execution(d->store, t->exec_id, &r)) {
-		store__forget_tracking(d->store, t->exec_id);
+	if (store__get_execution(daemon__store(d), t->exec_id, &r)) {
+		store__forget_tracking(daemon__store(d), t->exec_id);
 		return 0;
 	}
 	if (strcmp(r.status, "running")) {
 		/* its outcome is stored; only the settle was missing */
-		tracker__forget_kernel_id(d->tracker, t->kernel_id);
-		store__forget_tracking(d->store, t->exec_id);
+		tracker__forget_kernel_id(daemon__tracker(d), t->kernel_id);
+		store__forget_tracking(daemon__store(d), t->exec_id);
 		return 0;
 	}
-	e = execution_of(&r, t->kernel_id, d->cfg.slow_syscall_ms * 1000000ULL);
-	if (!e || tracker__resume(d->tracker, e)) {
+	e = execution_of(&r, t->kernel_id, daemon__config(d)->slow_syscall_ms * 1000000ULL);
+	if (!e || tracker__resume(daemon__tracker(d), e)) {
 		/* the kernel has it no more: it is marked lost below, unless the event log has its end */
 		execution__free(e);
-		store__forget_tracking(d->store, t->exec_id);
+		store__forget_tracking(daemon__store(d), t->exec_id);
 		return 0;
 	}
 	/* processes it had before that are gone now still count */
@@ -151,7 +145,7 @@ static int resume_orchestrator(struct daemon *d, const struct orch_registration 
 
 	if (!ticks || ticks != o->start_ticks) {
 		ww_info("orchestrator %d (session %s) ended while no daemon ran", o->pid, o->session);
-		store__forget_orchestrator(d->store, o->id);
+		store__forget_orchestrator(daemon__store(d), o->id);
 		return 0;
 	}
 	pidfd = syscall(SYS_pidfd_open, o->pid, 0);
@@ -162,7 +156,7 @@ static int resume_orchestrator(struct daemon *d, const struct orch_registration 
 		ww_warn("cannot watch orchestrator %d again: %s", o->pid, strerror(-err));
 		if (pidfd >= 0)
 			close(pidfd);
-		store__forget_orchestrator(d->store, o->id);
+		store__forget_orchestrator(daemon__store(d), o->id);
 		return 0;
 	}
 	return 1;
@@ -172,11 +166,11 @@ static int resume_orchestrator(struct daemon *d, const struct orch_registration 
 static void process_start(pid_t pid, __u64 *mono_ns, __u64 *real_ns)
 {
 	__u64 ticks = daemon__start_ticks(pid), hz = (__u64)sysconf(_SC_CLK_TCK);
-	__u64 boot = clock_ns(CLOCK_BOOTTIME), since = ticks * (1000000000ULL / hz);
+	__u64 boot = clock__ns(CLOCK_BOOTTIME), since = ticks * (1000000000ULL / hz);
 	__u64 ago = ticks && boot > since ? boot - since : 0;
 
-	*mono_ns = clock_ns(CLOCK_MONOTONIC) - ago;
-	*real_ns = clock_ns(CLOCK_REALTIME) - ago;
+	*mono_ns = clock__ns(CLOCK_MONOTONIC) - ago;
+	*real_ns = clock__ns(CLOCK_REALTIME) - ago;
 }
 
 struct unknown_walk {
@@ -193,16 +187,13 @@ static int resume_unknown(__u64 id, __u64 orch_id, void *ctx)
 {
 	struct unknown_walk *w = ctx;
 	struct daemon *d = w->d;
-	const struct orchestrator *o = NULL;
+	const struct orchestrator *o = daemon__find_orchestrator(d, orch_id);
 	struct execution *e;
 	struct process *root = NULL;
 
-	for (int i = 0; i < d->nr_orchs; i++)
-		if (d->orchs[i].id == orch_id)
-			o = &d->orchs[i];
 	if (!o) {
 		ww_warn("the kernel tracks an execution (%llu) no history knows: dropped", (unsigned long long)id);
-		tracker__forget_kernel_id(d->tracker, id);
+		tracker__forget_kernel_id(daemon__tracker(d), id);
 		return 0;
 	}
 	e = calloc(1, sizeof(*e));
@@ -210,9 +201,9 @@ static int resume_unknown(__u64 id, __u64 orch_id, void *ctx)
 		return -ENOMEM;
 	e->id = id;
 	e->completed_steps = e->total_steps = -1;
-	e->slow_threshold_ns = d->cfg.slow_syscall_ms * 1000000ULL;
+	e->slow_threshold_ns = daemon__config(d)->slow_syscall_ms * 1000000ULL;
 	snprintf(e->session, sizeof(e->session), "%s", o->session);
-	if (tracker__resume(d->tracker, e)) {
+	if (tracker__resume(daemon__tracker(d), e)) {
 		execution__free(e);
 		return 0;
 	}
@@ -228,8 +219,8 @@ static int resume_unknown(__u64 id, __u64 orch_id, void *ctx)
 		process_start(root->pid, &e->start_ns, &e->start_realtime_ns);
 	} else {
 		snprintf(e->agent, sizeof(e->agent), "unknown");
-		e->start_ns = clock_ns(CLOCK_MONOTONIC);
-		e->start_realtime_ns = clock_ns(CLOCK_REALTIME);
+		e->start_ns = clock__ns(CLOCK_MONOTONIC);
+		e->start_realtime_ns = clock__ns(CLOCK_REALTIME);
 	}
 	daemon__announce(d, e);
 	w->found++;
@@ -244,37 +235,37 @@ static int resume_unknown(__u64 id, __u64 orch_id, void *ctx)
 
 int resume__start(struct daemon *d)
 {
-	bool adopted = probes__adopted(d->probes);
+	bool adopted = probes__adopted(daemon__probes(d));
 	struct tracked_rows tracked = {};
 	struct orch_rows orchs = {};
 	struct unknown_walk unknown = { .d = d };
 	int resumed = 0, watched = 0, drained = 0, n, err;
 
-	if (probes__discarded(d->probes))
+	if (probes__discarded(daemon__probes(d)))
 		ww_warn("the pinned kernel state was of another build: executions that ran are marked lost");
 	/* lists first: taking them up writes to the tables being read */
-	err = store__foreach_tracking(d->store, collect_tracked, &tracked);
+	err = store__foreach_tracking(daemon__store(d), collect_tracked, &tracked);
 	if (!err)
-		err = store__foreach_orchestrator(d->store, collect_orch, &orchs);
+		err = store__foreach_orchestrator(daemon__store(d), collect_orch, &orchs);
 	if (err) {
-		ww_err("cannot read the tracking state: %s", store__errmsg(d->store));
+		ww_err("cannot read the tracking state: %s", store__errmsg(daemon__store(d)));
 		goto out;
 	}
 	for (int i = 0; i < tracked.n; i++) {
 		if (adopted)
 			resumed += resume_execution(d, &tracked.rows[i]);
 		else
-			store__forget_tracking(d->store, tracked.rows[i].exec_id);
+			store__forget_tracking(daemon__store(d), tracked.rows[i].exec_id);
 	}
 	for (int i = 0; i < orchs.n; i++)
 		watched += resume_orchestrator(d, &orchs.rows[i], adopted);
 	/* what happened while no daemon ran: children born, roots that exited */
-	while ((n = tracker__poll(d->tracker, 0)) > 0)
+	while ((n = tracker__poll(daemon__tracker(d), 0)) > 0)
 		drained += n;
 	if (adopted)
-		tracker__foreach_kernel_id(d->tracker, resume_unknown, &unknown);
+		tracker__foreach_kernel_id(daemon__tracker(d), resume_unknown, &unknown);
 	daemon__finish_from_event_log(d);
-	store__mark_running_as_lost(d->store, daemon__now_ms());
+	store__mark_running_as_lost(daemon__store(d), clock__now_ms());
 	if (resumed || watched || drained || unknown.found)
 		ww_info("took over %d running executions and %d orchestrators; %d events while no daemon ran; "
 			"%d executions found only in the kernel (%d of them ended unseen)", resumed, watched, drained,
@@ -302,9 +293,9 @@ static int stop_one(struct execution *e, void *ctx)
 		return 0;
 	}
 	/* the kernel goes on counting it; the next daemon takes it up */
-	tracker__collect(w->d->tracker, e);
+	tracker__collect(daemon__tracker(w->d), e);
 	daemon__save(w->d, e);
-	tracker__forget(w->d->tracker, e);
+	tracker__forget(daemon__tracker(w->d), e);
 	execution__free(e);
 	return 0;
 }
@@ -314,12 +305,7 @@ void resume__stop(struct daemon *d, bool detach_all)
 	struct stop_walk w = { .d = d, .detach_all = detach_all };
 
 	daemon__foreach_live(d, stop_one, &w);
-	for (int i = 0; i < d->nr_orchs; i++) {
-		close(d->orchs[i].pidfd);
-		if (detach_all)
-			store__forget_orchestrator(d->store, d->orchs[i].id);
-	}
-	d->nr_orchs = 0;
-	if (detach_all && probes__unpin_all(d->probes))
+	daemon__drop_orchestrators(d, detach_all);
+	if (detach_all && probes__unpin_all(daemon__probes(d)))
 		ww_warn("some pinned state could not be removed");
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <linux/types.h>
+#include "history/exec_metrics.h"
 
 #define REC_NAME_LEN	128
 #define REC_TEXT_LEN	1024
@@ -33,19 +34,8 @@ struct exec_record {
 	int completed_steps;		/* progress reported by the orchestrator; -1 unknown */
 	int total_steps;
 	char current_step[REC_NAME_LEN];
-	/* summary metrics */
-	__u64 on_cpu_ns;
-	__u64 runqueue_wait_ns;
-	__u64 peak_rss_bytes;
-	__u64 minor_faults;
-	__u64 major_faults;
-	__u64 syscalls;
-	__u64 syscall_errors;
-	__u64 net_sent_bytes;
-	__u64 net_recv_bytes;
-	__u64 process_count;
-	__u64 files_created;		/* successful opens with O_CREAT */
-	__u64 files_written;		/* successful opens for writing */
+	/* the summary metrics (in RECORD or BOTH), on_cpu_ns, peak_rss_bytes, ... */
+	EXEC_METRICS(EXEC_METRIC_RECORD_FIELD)
 };
 
 struct syscall_row {
@@ -63,12 +53,8 @@ struct syscall_row {
 struct sample_row {
 	__u64 exec_id;
 	__u64 ts_ms;
-	__u64 on_cpu_ns;
-	__u64 rss_bytes;
-	__u64 syscalls;
-	__u64 net_sent_bytes;
-	__u64 net_recv_bytes;
-	__u64 processes;		/* live processes */
+	/* the sampled metrics (in SAMPLE or BOTH), on_cpu_ns, rss_bytes, ... */
+	EXEC_METRICS(EXEC_METRIC_SAMPLE_FIELD)
 };
 
 /* Filters of a listing; empty strings and zeroes mean "any". */

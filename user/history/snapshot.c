@@ -24,7 +24,6 @@ static void copy_json(char *dst, size_t size, cJSON *json, const char *fallback)
 
 void snapshot__record(const struct execution *e, struct exec_record *r)
 {
-	__u64 page = (__u64)sysconf(_SC_PAGESIZE);
 	cJSON *cmd = cJSON_CreateArray(), *evidence = NULL;
 	struct failure f;
 
@@ -94,22 +93,9 @@ void snapshot__record(const struct execution *e, struct exec_record *r)
 	if (e->ended && e->status_override[0])
 		snprintf(r->status, sizeof(r->status), "%s", e->status_override);
 
-	r->on_cpu_ns = e->totals.on_cpu_ns;
-	r->runqueue_wait_ns = e->totals.rq_wait_ns;
-	r->peak_rss_bytes = e->mem.peak_pages * page;
-	r->minor_faults = e->totals.minflt;
-	r->major_faults = e->totals.majflt;
-	for (int i = 0; i < e->nr_syscalls; i++) {
-		r->syscalls += e->syscalls[i].stats.count;
-		r->syscall_errors += e->syscalls[i].stats.errors;
-	}
-	for (int p = 0; p < WW_NET_MAX; p++) {
-		r->net_sent_bytes += e->totals.net_bytes[p][0];
-		r->net_recv_bytes += e->totals.net_bytes[p][1];
-	}
-	r->process_count = e->nr_procs + e->procs_offset;
-	r->files_created = e->totals.files_created;
-	r->files_written = e->totals.files_written;
+	for (int m = 0; m < NR_EXEC_METRICS; m++)
+		if (exec_metrics[m].in_record)
+			exec_metric__set_record(r, m, exec_metric__value(e, m));
 }
 
 int snapshot__syscall_rows(const struct execution *e, struct syscall_row **out)
@@ -138,20 +124,10 @@ int snapshot__syscall_rows(const struct execution *e, struct syscall_row **out)
 
 void snapshot__sample(const struct execution *e, __u64 ts_ms, struct sample_row *s)
 {
-	__u64 page = (__u64)sysconf(_SC_PAGESIZE);
-
 	memset(s, 0, sizeof(*s));
 	s->exec_id = e->db_id;
 	s->ts_ms = ts_ms;
-	s->on_cpu_ns = e->totals.on_cpu_ns;
-	for (int i = 0; i < 3; i++)
-		s->rss_bytes += (e->mem.rss_pages[i] > 0 ? e->mem.rss_pages[i] : 0) * page;
-	for (int i = 0; i < e->nr_syscalls; i++)
-		s->syscalls += e->syscalls[i].stats.count;
-	for (int p = 0; p < WW_NET_MAX; p++) {
-		s->net_sent_bytes += e->totals.net_bytes[p][0];
-		s->net_recv_bytes += e->totals.net_bytes[p][1];
-	}
-	for (int i = 0; i < e->nr_procs; i++)
-		s->processes += !e->procs[i].exited;
+	for (int m = 0; m < NR_EXEC_METRICS; m++)
+		if (exec_metrics[m].in_sample)
+			exec_metric__set_sample(s, m, exec_metric__value(e, m));
 }

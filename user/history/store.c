@@ -109,6 +109,15 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	[4] = migrate_v5_sql,
 };
 
+/* SQL text per metric of the table (history/exec_metrics.h): its column definition, name, placeholder and update. */
+#define RECORD_COL_DEF(name, in, ...)	IN_RECORD(in, ", " #name " INTEGER NOT NULL")
+#define RECORD_COL(name, in, ...)	IN_RECORD(in, ", " #name)
+#define RECORD_PARAM(name, in, ...)	IN_RECORD(in, ", ?")
+#define RECORD_UPDATE(name, in, ...)	IN_RECORD(in, ", " #name " = excluded." #name)
+#define SAMPLE_COL_DEF(name, in, ...)	IN_SAMPLE(in, ", " #name " INTEGER NOT NULL")
+#define SAMPLE_COL(name, in, ...)	IN_SAMPLE(in, ", " #name)
+#define SAMPLE_PARAM(name, in, ...)	IN_SAMPLE(in, ", ?")
+
 static const char schema_sql[] =
 	"CREATE TABLE executions ("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -130,19 +139,8 @@ static const char schema_sql[] =
 	" retry_count INTEGER NOT NULL,"
 	" completed_steps INTEGER NOT NULL,"	/* -1: unknown */
 	" total_steps INTEGER NOT NULL,"
-	" current_step TEXT NOT NULL,"
-	" on_cpu_ns INTEGER NOT NULL,"
-	" runqueue_wait_ns INTEGER NOT NULL,"
-	" peak_rss_bytes INTEGER NOT NULL,"
-	" minor_faults INTEGER NOT NULL,"
-	" major_faults INTEGER NOT NULL,"
-	" syscalls INTEGER NOT NULL,"
-	" syscall_errors INTEGER NOT NULL,"
-	" net_sent_bytes INTEGER NOT NULL,"
-	" net_recv_bytes INTEGER NOT NULL,"
-	" process_count INTEGER NOT NULL,"
-	" files_created INTEGER NOT NULL,"
-	" files_written INTEGER NOT NULL"
+	" current_step TEXT NOT NULL"
+	EXEC_METRICS(RECORD_COL_DEF)
 	");"
 	"CREATE INDEX executions_started ON executions (started_at_ms);"
 	"CREATE INDEX executions_status ON executions (status, started_at_ms);"
@@ -162,13 +160,8 @@ static const char schema_sql[] =
 	") WITHOUT ROWID;"
 	"CREATE TABLE samples ("
 	" exec_id INTEGER NOT NULL REFERENCES executions (id) ON DELETE CASCADE,"
-	" ts_ms INTEGER NOT NULL,"
-	" on_cpu_ns INTEGER NOT NULL,"
-	" rss_bytes INTEGER NOT NULL,"
-	" syscalls INTEGER NOT NULL,"
-	" net_sent_bytes INTEGER NOT NULL,"
-	" net_recv_bytes INTEGER NOT NULL,"
-	" processes INTEGER NOT NULL,"
+	" ts_ms INTEGER NOT NULL"
+	EXEC_METRICS(SAMPLE_COL_DEF) ","
 	" PRIMARY KEY (exec_id, ts_ms)"
 	") WITHOUT ROWID;"
 	/* for pruning by age without a full scan */
@@ -193,19 +186,16 @@ static const char schema_sql[] =
 	" FROM executions GROUP BY session;"
 	"PRAGMA user_version = " STR(STORE_SCHEMA_VERSION) ";";
 
-/* The columns of struct exec_record, in the order bind_exec() and read_exec() use. */
+/* The columns of struct exec_record, in the order bind_exec() and read_exec() use: the metrics last. */
 #define EXEC_COLS							\
 	"id, session, agent, task, command, labels, pid, status, exit_code, signal, "	\
 	"failure_category, failure_reason, failure_evidence, started_at_ms, ended_at_ms, "	\
-	"duration_ms, retry_count, completed_steps, total_steps, current_step, "	\
-	"on_cpu_ns, runqueue_wait_ns, peak_rss_bytes, minor_faults, major_faults, "	\
-	"syscalls, syscall_errors, net_sent_bytes, net_recv_bytes, process_count, "	\
-	"files_created, files_written"
+	"duration_ms, retry_count, completed_steps, total_steps, current_step"	\
+	EXEC_METRICS(RECORD_COL)
 
 static const char upsert_sql[] =
 	"INSERT INTO executions (" EXEC_COLS ") VALUES ("
-	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?" EXEC_METRICS(RECORD_PARAM) ") "
 	"ON CONFLICT (id) DO UPDATE SET "
 	"session = excluded.session, agent = excluded.agent, task = excluded.task, "
 	"command = excluded.command, labels = excluded.labels, pid = excluded.pid, "
@@ -214,14 +204,11 @@ static const char upsert_sql[] =
 	"failure_evidence = excluded.failure_evidence, started_at_ms = excluded.started_at_ms, "
 	"ended_at_ms = excluded.ended_at_ms, duration_ms = excluded.duration_ms, "
 	"retry_count = excluded.retry_count, completed_steps = excluded.completed_steps, "
-	"total_steps = excluded.total_steps, current_step = excluded.current_step, "
-	"on_cpu_ns = excluded.on_cpu_ns, runqueue_wait_ns = excluded.runqueue_wait_ns, "
-	"peak_rss_bytes = excluded.peak_rss_bytes, minor_faults = excluded.minor_faults, "
-	"major_faults = excluded.major_faults, syscalls = excluded.syscalls, "
-	"syscall_errors = excluded.syscall_errors, net_sent_bytes = excluded.net_sent_bytes, "
-	"net_recv_bytes = excluded.net_recv_bytes, process_count = excluded.process_count, "
-	"files_created = excluded.files_created, files_written = excluded.files_written "
+	"total_steps = excluded.total_steps, current_step = excluded.current_step"
+	EXEC_METRICS(RECORD_UPDATE) " "
 	"RETURNING id";
+
+#define SAMPLE_COLS "exec_id, ts_ms" EXEC_METRICS(SAMPLE_COL)
 
 #define ORCH_COLS "session, status, executions, running, completed, failed, started_at_ms, ended_at_ms"
 
@@ -305,6 +292,21 @@ static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, const ch
 	return rc == SQLITE_OK ? 0 : db_fail(s, rc, what);
 }
 
+/* Locks the store and prepares sql for a call of one statement; end_query() ends it, whatever happened. */
+static int begin_query(struct store *s, const char *sql, sqlite3_stmt **st, const char *what)
+{
+	lock(s);
+	return prepare(s, sql, st, what);
+}
+
+/* Finalizes st and unlocks the store; returns err. */
+static int end_query(struct store *s, sqlite3_stmt *st, int err)
+{
+	sqlite3_finalize(st);
+	unlock(s);
+	return err;
+}
+
 /* Writers take the write lock at BEGIN, so a busy database is waited for (busy_timeout) instead of failing mid-way. */
 static int begin(struct store *s)
 {
@@ -349,6 +351,15 @@ static void b_null(struct binder *b)
 
 	if (b->rc == SQLITE_OK)
 		b->rc = rc;
+}
+
+/* A value that may be absent: NULL when it is. */
+static void b_opt(struct binder *b, bool present, sqlite3_int64 v)
+{
+	if (present)
+		b_i64(b, v);
+	else
+		b_null(b);
 }
 
 /* Record strings are fixed arrays: never read past them, even unterminated. */
@@ -396,10 +407,7 @@ static int bind_exec(sqlite3_stmt *st, const struct exec_record *e)
 {
 	struct binder b = { .st = st };
 
-	if (e->id)
-		b_u64(&b, e->id);
-	else
-		b_null(&b);
+	b_opt(&b, e->id, (sqlite3_int64)e->id);
 	B_TEXT(&b, e->session);
 	B_TEXT(&b, e->agent);
 	B_TEXT(&b, e->task);
@@ -407,39 +415,21 @@ static int bind_exec(sqlite3_stmt *st, const struct exec_record *e)
 	B_TEXT(&b, e->labels);
 	b_i64(&b, e->pid);
 	B_TEXT(&b, e->status);
-	if (e->has_exit_code)
-		b_i64(&b, e->exit_code);
-	else
-		b_null(&b);
-	if (e->has_signal)
-		b_i64(&b, e->signal);
-	else
-		b_null(&b);
+	b_opt(&b, e->has_exit_code, e->exit_code);
+	b_opt(&b, e->has_signal, e->signal);
 	B_TEXT(&b, e->failure_category);
 	B_TEXT(&b, e->failure_reason);
 	B_TEXT(&b, e->failure_evidence);
 	b_u64(&b, e->started_at_ms);
-	if (e->ended_at_ms)
-		b_u64(&b, e->ended_at_ms);
-	else
-		b_null(&b);
+	b_opt(&b, e->ended_at_ms, (sqlite3_int64)e->ended_at_ms);
 	b_u64(&b, e->duration_ms);
 	b_i64(&b, e->retry_count);
 	b_i64(&b, e->completed_steps);
 	b_i64(&b, e->total_steps);
 	B_TEXT(&b, e->current_step);
-	b_u64(&b, e->on_cpu_ns);
-	b_u64(&b, e->runqueue_wait_ns);
-	b_u64(&b, e->peak_rss_bytes);
-	b_u64(&b, e->minor_faults);
-	b_u64(&b, e->major_faults);
-	b_u64(&b, e->syscalls);
-	b_u64(&b, e->syscall_errors);
-	b_u64(&b, e->net_sent_bytes);
-	b_u64(&b, e->net_recv_bytes);
-	b_u64(&b, e->process_count);
-	b_u64(&b, e->files_created);
-	b_u64(&b, e->files_written);
+	for (int m = 0; m < NR_EXEC_METRICS; m++)
+		if (exec_metrics[m].in_record)
+			b_u64(&b, exec_metric__of_record(e, m));
 	return b.rc;
 }
 
@@ -470,33 +460,24 @@ static void read_exec(sqlite3_stmt *st, struct exec_record *e)
 	e->completed_steps = r_int(&r);
 	e->total_steps = r_int(&r);
 	R_TEXT(&r, e->current_step);
-	e->on_cpu_ns = r_u64(&r);
-	e->runqueue_wait_ns = r_u64(&r);
-	e->peak_rss_bytes = r_u64(&r);
-	e->minor_faults = r_u64(&r);
-	e->major_faults = r_u64(&r);
-	e->syscalls = r_u64(&r);
-	e->syscall_errors = r_u64(&r);
-	e->net_sent_bytes = r_u64(&r);
-	e->net_recv_bytes = r_u64(&r);
-	e->process_count = r_u64(&r);
-	e->files_created = r_u64(&r);
-	e->files_written = r_u64(&r);
+	for (int m = 0; m < NR_EXEC_METRICS; m++)
+		if (exec_metrics[m].in_record)
+			exec_metric__set_record(e, m, r_u64(&r));
 }
 
-static void read_orch(sqlite3_stmt *st, struct orch_record *o)
+static int read_orch(struct reader *r, void *row)
 {
-	struct reader r = { .st = st };
+	struct orch_record *o = row;
 
-	memset(o, 0, sizeof(*o));
-	R_TEXT(&r, o->session);
-	R_TEXT(&r, o->status);
-	o->executions = r_int(&r);
-	o->running = r_int(&r);
-	o->completed = r_int(&r);
-	o->failed = r_int(&r);
-	o->started_at_ms = r_u64(&r);
-	o->ended_at_ms = r_u64(&r);
+	R_TEXT(r, o->session);
+	R_TEXT(r, o->status);
+	o->executions = r_int(r);
+	o->running = r_int(r);
+	o->completed = r_int(r);
+	o->failed = r_int(r);
+	o->started_at_ms = r_u64(r);
+	o->ended_at_ms = r_u64(r);	/* NULL reads as 0 */
+	return 0;
 }
 
 /* Makes room for one more element of a growing array. */
@@ -516,6 +497,56 @@ static int grow(void **v, int *cap, int n, size_t size)
 	*v = nv;
 	*cap = ncap;
 	return 0;
+}
+
+/* What a list query reads into each element of its array. */
+struct list_def {
+	const char *what;			/* for the error message */
+	size_t size;				/* of one element */
+	/* Reads the current row into row (zeroed); 0 or -errno. */
+	int (*read_row)(struct reader *r, void *row);
+	/* Frees rows[0..n) and the array, for elements that own memory; NULL: free(). */
+	void (*free_rows)(void *rows, int n);
+};
+
+/*
+ * The one list reader: steps st to its end, each row into a new element of
+ * a growing array. On failure it frees what it read and returns -errno with
+ * *out NULL and *n 0.
+ */
+static int read_list(struct store *s, sqlite3_stmt *st, const struct list_def *def, void **out, int *n)
+{
+	void *v = NULL;
+	int err = 0, rc, cnt = 0, cap = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct reader r = { .st = st };
+		void *row;
+
+		err = grow(&v, &cap, cnt, def->size);
+		if (err)
+			goto cleanup;
+		row = (char *)v + (size_t)cnt++ * def->size;
+		memset(row, 0, def->size);
+		/* counted even when it fails, so that cleanup frees what it did get */
+		err = def->read_row(&r, row);
+		if (err)
+			goto cleanup;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail(s, rc, def->what);
+cleanup:
+	if (err) {
+		if (def->free_rows)
+			def->free_rows(v, cnt);
+		else
+			free(v);
+		v = NULL;
+		cnt = 0;
+	}
+	*out = v;
+	*n = cnt;
+	return err;
 }
 
 /* ---- opening ---- */
@@ -623,6 +654,43 @@ static int setup_writer(struct store *s)
 	return err;
 }
 
+/*
+ * Adds the columns of metrics the table (history/exec_metrics.h) gained
+ * since the database was made, 0 for the rows already there.
+ */
+static int add_metric_columns(struct store *s)
+{
+	static const char *const what = "cannot add a metric's column";
+	sqlite3_stmt *st = NULL;
+	char sql[256];
+	int err, rc;
+
+	err = prepare(s, "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2", &st, what);
+	for (int m = 0; m < NR_EXEC_METRICS && !err; m++) {
+		for (int in_samples = 0; in_samples < 2 && !err; in_samples++) {
+			const char *table = in_samples ? "samples" : "executions";
+
+			if (!(in_samples ? exec_metrics[m].in_sample : exec_metrics[m].in_record))
+				continue;
+			sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, exec_metrics[m].name, -1, SQLITE_STATIC);
+			rc = sqlite3_step(st);
+			if (rc != SQLITE_ROW) {
+				err = db_fail(s, rc, what);
+				break;
+			}
+			if (!sqlite3_column_int(st, 0)) {
+				snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s INTEGER NOT NULL DEFAULT 0",
+					 table, exec_metrics[m].name);
+				err = exec_sql(s, sql, what);
+			}
+			sqlite3_reset(st);
+		}
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
 /* Creates the schema in one transaction, so a crash leaves either none or all of it. */
 static int init_schema(struct store *s)
 {
@@ -643,10 +711,9 @@ static int init_schema(struct store *s)
 				 s->path, version + 1);
 			err = exec_sql(s, migrations[version], what);
 		}
-		if (!err)
-			err = commit(s);
-		goto cleanup;
 	}
+	if (!err && version)
+		err = add_metric_columns(s);
 	if (err || version)
 		goto cleanup;
 	err = pragma_int(s, "SELECT COUNT(*) FROM sqlite_schema", &tables);
@@ -923,19 +990,16 @@ int store__add_samples(struct store *s, const struct sample_row *rows, int n)
 	err = begin(s);
 	if (err)
 		goto cleanup;
-	err = prepare(s, "INSERT OR REPLACE INTO samples (exec_id, ts_ms, on_cpu_ns, rss_bytes, syscalls, "
-			 "net_sent_bytes, net_recv_bytes, processes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st, what);
+	err = prepare(s, "INSERT OR REPLACE INTO samples (" SAMPLE_COLS ") VALUES (?, ?"
+			 EXEC_METRICS(SAMPLE_PARAM) ")", &st, what);
 	for (int i = 0; i < n && !err; i++) {
 		struct binder b = { .st = st };
 
 		b_u64(&b, rows[i].exec_id);
 		b_u64(&b, rows[i].ts_ms);
-		b_u64(&b, rows[i].on_cpu_ns);
-		b_u64(&b, rows[i].rss_bytes);
-		b_u64(&b, rows[i].syscalls);
-		b_u64(&b, rows[i].net_sent_bytes);
-		b_u64(&b, rows[i].net_recv_bytes);
-		b_u64(&b, rows[i].processes);
+		for (int m = 0; m < NR_EXEC_METRICS; m++)
+			if (exec_metrics[m].in_sample)
+				b_u64(&b, exec_metric__of_sample(&rows[i], m));
 		rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
 		if (rc != SQLITE_DONE)
 			err = db_fail(s, rc, what);
@@ -957,8 +1021,7 @@ static int change(struct store *s, const char *sql, __u64 arg, const char *what)
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, sql, &st, what);
+	err = begin_query(s, sql, &st, what);
 	if (err)
 		goto cleanup;
 	if (sqlite3_bind_parameter_count(st))
@@ -969,9 +1032,7 @@ static int change(struct store *s, const char *sql, __u64 arg, const char *what)
 	else
 		err = sqlite3_changes(s->db);
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 int store__mark_running_as_lost(struct store *s, __u64 now_ms)
@@ -1015,8 +1076,7 @@ int store__get_execution(struct store *s, __u64 id, struct exec_record *out)
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "SELECT " EXEC_COLS " FROM executions WHERE id = ?1", &st, what);
+	err = begin_query(s, "SELECT " EXEC_COLS " FROM executions WHERE id = ?1", &st, what);
 	if (err)
 		goto cleanup;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
@@ -1030,9 +1090,7 @@ int store__get_execution(struct store *s, __u64 id, struct exec_record *out)
 		err = db_fail(s, rc, what);
 	}
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 /* Appends a constant SQL fragment; values are never part of it. */
@@ -1145,129 +1203,76 @@ int store__failures(struct store *s, int limit, struct exec_record **out, int *n
 	return store__list_executions(s, &f, out, n);
 }
 
-int store__syscalls(struct store *s, __u64 id, struct syscall_row **out, int *n)
+static int read_syscall(struct reader *r, void *p)
 {
-	static const char *const what = "cannot read syscall rows";
-	struct syscall_row *v = NULL;
+	struct syscall_row *row = p;
+
+	R_TEXT(r, row->name);
+	row->count = r_u64(r);
+	row->errors = r_u64(r);
+	row->total_ns = r_u64(r);
+	row->p50_ns = r_u64(r);
+	row->p90_ns = r_u64(r);
+	row->p99_ns = r_u64(r);
+	row->max_ns = r_u64(r);
+	return 0;
+}
+
+/* A list query with up to one bound integer, ?1. */
+static int list_query(struct store *s, const char *sql, __u64 arg, const struct list_def *def, void **out, int *n)
+{
 	sqlite3_stmt *st = NULL;
-	int err, rc, cnt = 0, cap = 0;
+	int err;
 
 	lock(s);
-	err = prepare(s, "SELECT name, count, errors, total_ns, p50_ns, p90_ns, p99_ns, max_ns"
-			 " FROM syscalls WHERE exec_id = ?1 ORDER BY total_ns DESC, name", &st, what);
-	if (err)
-		goto cleanup;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct reader r = { .st = st };
-		struct syscall_row *row;
-
-		err = grow((void **)&v, &cap, cnt, sizeof(*v));
-		if (err)
-			goto cleanup;
-		row = &v[cnt++];
-		memset(row, 0, sizeof(*row));
-		R_TEXT(&r, row->name);
-		row->count = r_u64(&r);
-		row->errors = r_u64(&r);
-		row->total_ns = r_u64(&r);
-		row->p50_ns = r_u64(&r);
-		row->p90_ns = r_u64(&r);
-		row->p99_ns = r_u64(&r);
-		row->max_ns = r_u64(&r);
+	err = prepare(s, sql, &st, def->what);
+	if (!err) {
+		if (sqlite3_bind_parameter_count(st))
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)arg);
+		err = read_list(s, st, def, out, n);
+	} else {
+		*out = NULL;
+		*n = 0;
 	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(s, rc, what);
-cleanup:
 	sqlite3_finalize(st);
 	unlock(s);
-	if (err) {
-		free(v);
-		v = NULL;
-		cnt = 0;
-	}
-	*out = v;
-	*n = cnt;
 	return err;
+}
+
+int store__syscalls(struct store *s, __u64 id, struct syscall_row **out, int *n)
+{
+	static const struct list_def def = { "cannot read syscall rows", sizeof(**out), read_syscall, NULL };
+
+	return list_query(s, "SELECT name, count, errors, total_ns, p50_ns, p90_ns, p99_ns, max_ns"
+			  " FROM syscalls WHERE exec_id = ?1 ORDER BY total_ns DESC, name", id, &def, (void **)out, n);
+}
+
+static int read_sample(struct reader *r, void *p)
+{
+	struct sample_row *row = p;
+
+	row->exec_id = r_u64(r);
+	row->ts_ms = r_u64(r);
+	for (int m = 0; m < NR_EXEC_METRICS; m++)
+		if (exec_metrics[m].in_sample)
+			exec_metric__set_sample(row, m, r_u64(r));
+	return 0;
 }
 
 int store__samples(struct store *s, __u64 id, struct sample_row **out, int *n)
 {
-	static const char *const what = "cannot read samples";
-	struct sample_row *v = NULL;
-	sqlite3_stmt *st = NULL;
-	int err, rc, cnt = 0, cap = 0;
+	static const struct list_def def = { "cannot read samples", sizeof(**out), read_sample, NULL };
 
-	lock(s);
-	err = prepare(s, "SELECT exec_id, ts_ms, on_cpu_ns, rss_bytes, syscalls, net_sent_bytes,"
-			 " net_recv_bytes, processes FROM samples WHERE exec_id = ?1 ORDER BY ts_ms", &st, what);
-	if (err)
-		goto cleanup;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct reader r = { .st = st };
-		struct sample_row *row;
-
-		err = grow((void **)&v, &cap, cnt, sizeof(*v));
-		if (err)
-			goto cleanup;
-		row = &v[cnt++];
-		row->exec_id = r_u64(&r);
-		row->ts_ms = r_u64(&r);
-		row->on_cpu_ns = r_u64(&r);
-		row->rss_bytes = r_u64(&r);
-		row->syscalls = r_u64(&r);
-		row->net_sent_bytes = r_u64(&r);
-		row->net_recv_bytes = r_u64(&r);
-		row->processes = r_u64(&r);
-	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(s, rc, what);
-cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	if (err) {
-		free(v);
-		v = NULL;
-		cnt = 0;
-	}
-	*out = v;
-	*n = cnt;
-	return err;
+	return list_query(s, "SELECT " SAMPLE_COLS " FROM samples WHERE exec_id = ?1 ORDER BY ts_ms", id, &def,
+			  (void **)out, n);
 }
 
 int store__orchestrations(struct store *s, int limit, struct orch_record **out, int *n)
 {
-	static const char *const what = "cannot list orchestrations";
-	struct orch_record *v = NULL;
-	sqlite3_stmt *st = NULL;
-	int err, rc, cnt = 0, cap = 0;
+	static const struct list_def def = { "cannot list orchestrations", sizeof(**out), read_orch, NULL };
 
-	lock(s);
-	err = prepare(s, "SELECT " ORCH_COLS " FROM orchestrations"
-			 " ORDER BY last_started_at_ms DESC, session LIMIT ?1", &st, what);
-	if (err)
-		goto cleanup;
-	sqlite3_bind_int(st, 1, limit_of(limit));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		err = grow((void **)&v, &cap, cnt, sizeof(*v));
-		if (err)
-			goto cleanup;
-		read_orch(st, &v[cnt++]);
-	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(s, rc, what);
-cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	if (err) {
-		free(v);
-		v = NULL;
-		cnt = 0;
-	}
-	*out = v;
-	*n = cnt;
-	return err;
+	return list_query(s, "SELECT " ORCH_COLS " FROM orchestrations ORDER BY last_started_at_ms DESC, session"
+			  " LIMIT ?1", (__u64)(__s64)limit_of(limit), &def, (void **)out, n);
 }
 
 int store__orchestration(struct store *s, const char *session, struct orch_record *out)
@@ -1276,14 +1281,14 @@ int store__orchestration(struct store *s, const char *session, struct orch_recor
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "SELECT " ORCH_COLS " FROM orchestrations WHERE session = ?1", &st, what);
+	err = begin_query(s, "SELECT " ORCH_COLS " FROM orchestrations WHERE session = ?1", &st, what);
 	if (err)
 		goto cleanup;
 	sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		read_orch(st, out);
+		memset(out, 0, sizeof(*out));
+		read_orch(&(struct reader){ .st = st }, out);
 	} else if (rc == SQLITE_DONE) {
 		set_msg("no orchestration '%s'", session);
 		err = -ENOENT;
@@ -1291,9 +1296,7 @@ int store__orchestration(struct store *s, const char *session, struct orch_recor
 		err = db_fail(s, rc, what);
 	}
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 /* Nearest rank: the ceil(p/100 * n)-th smallest, 1-based. */
@@ -1374,8 +1377,7 @@ int store__count_failed(struct store *s, const char *session, const char *agent,
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "SELECT COUNT(*) FROM executions WHERE session = ?1 AND agent = ?2"
+	err = begin_query(s, "SELECT COUNT(*) FROM executions WHERE session = ?1 AND agent = ?2"
 			 " AND task = ?3 AND status = 'failed'", &st, what);
 	if (err)
 		goto cleanup;
@@ -1388,9 +1390,7 @@ int store__count_failed(struct store *s, const char *session, const char *agent,
 	else
 		err = db_fail(s, rc, what);
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 int store__integrity_check(struct store *s)
@@ -1400,8 +1400,7 @@ int store__integrity_check(struct store *s)
 	const unsigned char *res;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "PRAGMA integrity_check", &st, what);
+	err = begin_query(s, "PRAGMA integrity_check", &st, what);
 	if (err)
 		goto cleanup;
 	rc = sqlite3_step(st);
@@ -1415,9 +1414,7 @@ int store__integrity_check(struct store *s)
 		err = -EIO;
 	}
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 int store__put_extra(struct store *s, __u64 id, const char *key, const char *json)
@@ -1450,8 +1447,7 @@ int store__get_extra(struct store *s, __u64 id, const char *key, char **json)
 	int err, rc;
 
 	*json = NULL;
-	lock(s);
-	err = prepare(s, "SELECT json FROM execution_extras WHERE exec_id = ?1 AND key = ?2", &st, what);
+	err = begin_query(s, "SELECT json FROM execution_extras WHERE exec_id = ?1 AND key = ?2", &st, what);
 	if (err)
 		goto cleanup;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
@@ -1466,9 +1462,7 @@ int store__get_extra(struct store *s, __u64 id, const char *key, char **json)
 		err = db_fail(s, rc, what);
 	}
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 /* ---- alerting: documents and the outbox ---- */
@@ -1561,8 +1555,7 @@ int store__alert_docs(struct store *s, const char *kind, store_doc_cb cb, void *
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "SELECT key, json FROM alert_docs WHERE kind = ?1 ORDER BY key", &st, what);
+	err = begin_query(s, "SELECT key, json FROM alert_docs WHERE kind = ?1 ORDER BY key", &st, what);
 	if (err)
 		goto cleanup;
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
@@ -1574,9 +1567,7 @@ int store__alert_docs(struct store *s, const char *kind, store_doc_cb cb, void *
 	if (rc != SQLITE_DONE)
 		err = db_fail(s, rc, what);
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 void outbox_rows__free(struct outbox_row *rows, int n)
@@ -1588,26 +1579,25 @@ void outbox_rows__free(struct outbox_row *rows, int n)
 	free(rows);
 }
 
-static int read_outbox(sqlite3_stmt *st, struct outbox_row *o)
+static int read_outbox(struct reader *r, void *row)
 {
-	struct reader r = { .st = st };
+	struct outbox_row *o = row;
 	const unsigned char *payload;
 
-	memset(o, 0, sizeof(*o));
-	o->id = r_u64(&r);
-	R_TEXT(&r, o->receiver);
-	R_TEXT(&r, o->group_key);
-	R_TEXT(&r, o->kind);
-	payload = sqlite3_column_text(st, r.i++);
+	o->id = r_u64(r);
+	R_TEXT(r, o->receiver);
+	R_TEXT(r, o->group_key);
+	R_TEXT(r, o->kind);
+	payload = sqlite3_column_text(r->st, r->i++);
 	o->payload = strdup(payload ? (const char *)payload : "");
-	R_TEXT(&r, o->delivery_id);
-	o->created_ms = r_u64(&r);
-	o->attempts = r_int(&r);
-	o->next_attempt_ms = r_u64(&r);
-	R_TEXT(&r, o->state);
-	o->last_status = r_int(&r);
-	R_TEXT(&r, o->last_error);
-	o->done_ms = r_u64(&r);
+	R_TEXT(r, o->delivery_id);
+	o->created_ms = r_u64(r);
+	o->attempts = r_int(r);
+	o->next_attempt_ms = r_u64(r);
+	R_TEXT(r, o->state);
+	o->last_status = r_int(r);
+	R_TEXT(r, o->last_error);
+	o->done_ms = r_u64(r);
 	if (!o->payload) {
 		set_msg("out of memory");
 		return -ENOMEM;
@@ -1615,52 +1605,18 @@ static int read_outbox(sqlite3_stmt *st, struct outbox_row *o)
 	return 0;
 }
 
-/* Runs a prepared query of OUTBOX_COLS into a new array. */
-static int collect_outbox(struct store *s, sqlite3_stmt *st, const char *what,
-			  struct outbox_row **out, int *n)
+static void free_outbox(void *rows, int n)
 {
-	struct outbox_row *v = NULL;
-	int err = 0, rc, cnt = 0, cap = 0;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		err = grow((void **)&v, &cap, cnt, sizeof(*v));
-		if (err)
-			goto cleanup;
-		/* counted even when it fails, so that cleanup frees what it did get */
-		err = read_outbox(st, &v[cnt++]);
-		if (err)
-			goto cleanup;
-	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(s, rc, what);
-cleanup:
-	if (err) {
-		outbox_rows__free(v, cnt);
-		v = NULL;
-		cnt = 0;
-	}
-	*out = v;
-	*n = cnt;
-	return err;
+	outbox_rows__free(rows, n);
 }
 
 int store__outbox_heads(struct store *s, struct outbox_row **out, int *n)
 {
-	static const char *const what = "cannot read the outbox";
-	sqlite3_stmt *st = NULL;
-	int err;
+	static const struct list_def def = { "cannot read the outbox", sizeof(**out), read_outbox, free_outbox };
 
-	*out = NULL;
-	*n = 0;
-	lock(s);
-	err = prepare(s, "SELECT " OUTBOX_COLS " FROM outbox WHERE id IN"
-			 " (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY receiver)"
-			 " ORDER BY id", &st, what);
-	if (!err)
-		err = collect_outbox(s, st, what, out, n);
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return list_query(s, "SELECT " OUTBOX_COLS " FROM outbox WHERE id IN"
+			  " (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY receiver)"
+			  " ORDER BY id", 0, &def, (void **)out, n);
 }
 
 int store__outbox_update(struct store *s, __u64 id, const char *state, int attempts, __u64 next_attempt_ms,
@@ -1675,8 +1631,7 @@ int store__outbox_update(struct store *s, __u64 id, const char *state, int attem
 		set_msg("%s: invalid state '%s'", what, state ? state : "(null)");
 		return -EINVAL;
 	}
-	lock(s);
-	err = prepare(s, "UPDATE outbox SET state = ?, attempts = ?, next_attempt_ms = ?, last_status = ?,"
+	err = begin_query(s, "UPDATE outbox SET state = ?, attempts = ?, next_attempt_ms = ?, last_status = ?,"
 			 " last_error = ?, done_ms = ? WHERE id = ?", &st, what);
 	if (err)
 		goto cleanup;
@@ -1697,15 +1652,14 @@ int store__outbox_update(struct store *s, __u64 id, const char *state, int attem
 		err = -ENOENT;
 	}
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 int store__outbox_list(struct store *s, const char *state, const char *receiver, int limit,
 		       struct outbox_row **out, int *n)
 {
 	static const char *const what = "cannot list notifications";
+	static const struct list_def def = { what, sizeof(**out), read_outbox, free_outbox };
 	sqlite3_stmt *st = NULL;
 	char sql[512] = "SELECT " OUTBOX_COLS " FROM outbox WHERE 1";
 	int err;
@@ -1717,8 +1671,7 @@ int store__outbox_list(struct store *s, const char *state, const char *receiver,
 	if (receiver)
 		sql_add(sql, sizeof(sql), " AND receiver = :receiver");
 	sql_add(sql, sizeof(sql), " ORDER BY id DESC LIMIT :limit");
-	lock(s);
-	err = prepare(s, sql, &st, what);
+	err = begin_query(s, sql, &st, what);
 	if (err)
 		goto cleanup;
 	if (state)
@@ -1726,57 +1679,33 @@ int store__outbox_list(struct store *s, const char *state, const char *receiver,
 	if (receiver)
 		sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":receiver"), receiver, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), limit_of(limit));
-	err = collect_outbox(s, st, what, out, n);
+	err = read_list(s, st, &def, (void **)out, n);
 cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
+}
+
+static int read_outbox_count(struct reader *r, void *row)
+{
+	struct outbox_count *c = row;
+
+	R_TEXT(r, c->receiver);
+	c->pending = r_u64(r);
+	c->sent = r_u64(r);
+	c->dead = r_u64(r);
+	c->oldest_pending_ms = r_u64(r);	/* NULL reads as 0 */
+	return 0;
 }
 
 int store__outbox_counts(struct store *s, struct outbox_count **out, int *n)
 {
-	static const char *const what = "cannot count notifications";
-	struct outbox_count *v = NULL;
-	sqlite3_stmt *st = NULL;
-	int err, rc, cnt = 0, cap = 0;
+	static const struct list_def def = { "cannot count notifications", sizeof(**out), read_outbox_count, NULL };
 
-	lock(s);
 	/* Counted on the covering index, so that payloads are not read; the oldest pending row is the head. */
-	err = prepare(s, "SELECT c.receiver, c.pending, c.sent, c.dead, o.created_ms FROM"
-			 " (SELECT receiver, SUM(state = 'pending') AS pending, SUM(state = 'sent') AS sent,"
-			 "  SUM(state = 'dead') AS dead, MIN(CASE WHEN state = 'pending' THEN id END) AS head"
-			 "  FROM outbox GROUP BY receiver) AS c"
-			 " LEFT JOIN outbox AS o ON o.id = c.head ORDER BY c.receiver", &st, what);
-	if (err)
-		goto cleanup;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct reader r = { .st = st };
-		struct outbox_count *c;
-
-		err = grow((void **)&v, &cap, cnt, sizeof(*v));
-		if (err)
-			goto cleanup;
-		c = &v[cnt++];
-		memset(c, 0, sizeof(*c));
-		R_TEXT(&r, c->receiver);
-		c->pending = r_u64(&r);
-		c->sent = r_u64(&r);
-		c->dead = r_u64(&r);
-		c->oldest_pending_ms = r_u64(&r);	/* NULL reads as 0 */
-	}
-	if (rc != SQLITE_DONE)
-		err = db_fail(s, rc, what);
-cleanup:
-	sqlite3_finalize(st);
-	unlock(s);
-	if (err) {
-		free(v);
-		v = NULL;
-		cnt = 0;
-	}
-	*out = v;
-	*n = cnt;
-	return err;
+	return list_query(s, "SELECT c.receiver, c.pending, c.sent, c.dead, o.created_ms FROM"
+			  " (SELECT receiver, SUM(state = 'pending') AS pending, SUM(state = 'sent') AS sent,"
+			  "  SUM(state = 'dead') AS dead, MIN(CASE WHEN state = 'pending' THEN id END) AS head"
+			  "  FROM outbox GROUP BY receiver) AS c"
+			  " LEFT JOIN outbox AS o ON o.id = c.head ORDER BY c.receiver", 0, &def, (void **)out, n);
 }
 
 int store__outbox_prune(struct store *s, __u64 older_than_ms)
@@ -1798,15 +1727,12 @@ int store__foreach_tracking(struct store *s, int (*cb)(__u64 exec_id, __u64 kern
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "SELECT exec_id, kernel_id FROM tracking ORDER BY exec_id", &st, what);
+	err = begin_query(s, "SELECT exec_id, kernel_id FROM tracking ORDER BY exec_id", &st, what);
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		err = cb((__u64)sqlite3_column_int64(st, 0), (__u64)sqlite3_column_int64(st, 1), ctx);
 	if (!err && rc != SQLITE_DONE)
 		err = db_fail(s, rc, what);
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 int store__put_orchestrator(struct store *s, const struct orch_registration *o)
@@ -1815,8 +1741,7 @@ int store__put_orchestrator(struct store *s, const struct orch_registration *o)
 	sqlite3_stmt *st = NULL;
 	int err, rc;
 
-	lock(s);
-	err = prepare(s, "INSERT OR REPLACE INTO orchestrators (id, pid, start_ticks, session, options, registered_ms)"
+	err = begin_query(s, "INSERT OR REPLACE INTO orchestrators (id, pid, start_ticks, session, options, registered_ms)"
 			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st, what);
 	if (!err) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)o->id);
@@ -1829,9 +1754,7 @@ int store__put_orchestrator(struct store *s, const struct orch_registration *o)
 		if (rc != SQLITE_DONE)
 			err = db_fail(s, rc, what);
 	}
-	sqlite3_finalize(st);
-	unlock(s);
-	return err;
+	return end_query(s, st, err);
 }
 
 int store__forget_orchestrator(struct store *s, __u64 id)

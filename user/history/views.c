@@ -2,21 +2,16 @@
 /* JSON views of history records, shared by the HTTP API and the CLI's --json. */
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "observe/report.h"
+#include "lib/clock.h"
+#include "lib/json.h"
 #include "history/views.h"
 
-#define MS_NS 1000000ULL
-
-static void add_u64(cJSON *obj, const char *name, __u64 v)
-{
-	cJSON_AddNumberToObject(obj, name, (double)v);
-}
 
 static void add_time(cJSON *obj, const char *name, __u64 ms)
 {
 	char ts[40];
 
-	report__rfc3339(ms * MS_NS, ts, sizeof(ts));
+	clock__rfc3339_ms(ms, ts, sizeof(ts));
 	cJSON_AddStringToObject(obj, name, ts);
 }
 
@@ -96,25 +91,21 @@ static cJSON *progress_json(const struct exec_record *r)
 	return checked(p, 3);
 }
 
+/* The summary metrics, keyed by their names in the table. */
 static cJSON *metrics_json(const struct exec_record *r)
 {
 	cJSON *m = cJSON_CreateObject();
+	int n = 0;
 
 	if (!m)
 		return NULL;
-	add_u64(m, "on_cpu_ns", r->on_cpu_ns);
-	add_u64(m, "runqueue_wait_ns", r->runqueue_wait_ns);
-	add_u64(m, "peak_rss_bytes", r->peak_rss_bytes);
-	add_u64(m, "minor_faults", r->minor_faults);
-	add_u64(m, "major_faults", r->major_faults);
-	add_u64(m, "syscalls", r->syscalls);
-	add_u64(m, "syscall_errors", r->syscall_errors);
-	add_u64(m, "net_sent_bytes", r->net_sent_bytes);
-	add_u64(m, "net_recv_bytes", r->net_recv_bytes);
-	add_u64(m, "process_count", r->process_count);
-	add_u64(m, "files_created", r->files_created);
-	add_u64(m, "files_written", r->files_written);
-	return checked(m, 12);
+	for (int i = 0; i < NR_EXEC_METRICS; i++) {
+		if (!exec_metrics[i].in_record)
+			continue;
+		json__add_u64(m, exec_metrics[i].name, exec_metric__of_record(r, i));
+		n++;
+	}
+	return checked(m, n);
 }
 
 static bool has_ended(const struct exec_record *r)
@@ -128,7 +119,7 @@ cJSON *views__exec(const struct exec_record *r)
 
 	if (!obj)
 		return NULL;
-	add_u64(obj, "id", r->id);
+	json__add_u64(obj, "id", r->id);
 	ADD_FIELD(obj, "session", r->session);
 	ADD_FIELD(obj, "agent", r->agent);
 	ADD_FIELD(obj, "task", r->task);
@@ -149,7 +140,7 @@ cJSON *views__exec(const struct exec_record *r)
 		add_time(obj, "ended_at", r->ended_at_ms);
 	else
 		cJSON_AddNullToObject(obj, "ended_at");
-	add_u64(obj, "duration_ms", r->duration_ms);
+	json__add_u64(obj, "duration_ms", r->duration_ms);
 	cJSON_AddItemToObject(obj, "labels", PARSE_STORED(r->labels, cJSON_Object));
 	cJSON_AddNumberToObject(obj, "retry_count", r->retry_count);
 	cJSON_AddItemToObject(obj, "progress", progress_json(r));
@@ -179,13 +170,13 @@ cJSON *views__syscalls(const struct syscall_row *rows, int n)
 			cJSON_Delete(obj);
 			return NULL;
 		}
-		add_u64(sc, "count", rows[i].count);
-		add_u64(sc, "errors", rows[i].errors);
-		add_u64(sc, "total_ns", rows[i].total_ns);
-		add_u64(sc, "p50_ns", rows[i].p50_ns);
-		add_u64(sc, "p90_ns", rows[i].p90_ns);
-		add_u64(sc, "p99_ns", rows[i].p99_ns);
-		add_u64(sc, "max_ns", rows[i].max_ns);
+		json__add_u64(sc, "count", rows[i].count);
+		json__add_u64(sc, "errors", rows[i].errors);
+		json__add_u64(sc, "total_ns", rows[i].total_ns);
+		json__add_u64(sc, "p50_ns", rows[i].p50_ns);
+		json__add_u64(sc, "p90_ns", rows[i].p90_ns);
+		json__add_u64(sc, "p99_ns", rows[i].p99_ns);
+		json__add_u64(sc, "max_ns", rows[i].max_ns);
 		sc = checked(sc, 7);
 		if (!sc || !cJSON_AddItemToObject(obj, name_of(&rows[i]), sc)) {
 			cJSON_Delete(sc);
@@ -202,19 +193,20 @@ cJSON *views__samples(const struct sample_row *rows, int n)
 
 	for (int i = 0; arr && i < n; i++) {
 		cJSON *s = cJSON_CreateObject();
+		int nfields = 1;
 
 		if (!s) {
 			cJSON_Delete(arr);
 			return NULL;
 		}
 		add_time(s, "ts", rows[i].ts_ms);
-		add_u64(s, "on_cpu_ns", rows[i].on_cpu_ns);
-		add_u64(s, "rss_bytes", rows[i].rss_bytes);
-		add_u64(s, "syscalls", rows[i].syscalls);
-		add_u64(s, "net_sent_bytes", rows[i].net_sent_bytes);
-		add_u64(s, "net_recv_bytes", rows[i].net_recv_bytes);
-		add_u64(s, "processes", rows[i].processes);
-		cJSON_AddItemToArray(arr, checked(s, 7));
+		for (int m = 0; m < NR_EXEC_METRICS; m++) {
+			if (!exec_metrics[m].in_sample)
+				continue;
+			json__add_u64(s, exec_metrics[m].name, exec_metric__of_sample(&rows[i], m));
+			nfields++;
+		}
+		cJSON_AddItemToArray(arr, checked(s, nfields));
 	}
 	return checked(arr, n);
 }
@@ -246,7 +238,7 @@ cJSON *views__orch(const struct orch_record *o)
 	add_time(obj, "started_at", o->started_at_ms);
 	if (ended) {
 		add_time(obj, "ended_at", o->ended_at_ms);
-		add_u64(obj, "duration_ms", o->ended_at_ms > o->started_at_ms ? o->ended_at_ms - o->started_at_ms : 0);
+		json__add_u64(obj, "duration_ms", o->ended_at_ms > o->started_at_ms ? o->ended_at_ms - o->started_at_ms : 0);
 	} else {
 		cJSON_AddNullToObject(obj, "ended_at");
 		cJSON_AddNullToObject(obj, "duration_ms");
@@ -265,10 +257,10 @@ cJSON *views__perf(const struct perf_record *p)
 	cJSON_AddNumberToObject(obj, "succeeded", p->succeeded);
 	cJSON_AddNumberToObject(obj, "failed", p->count - p->succeeded);
 	cJSON_AddNumberToObject(obj, "success_rate", p->success_rate);
-	add_u64(obj, "min_ms", p->min_ms);
-	add_u64(obj, "avg_ms", p->avg_ms);
-	add_u64(obj, "p50_ms", p->p50_ms);
-	add_u64(obj, "p95_ms", p->p95_ms);
-	add_u64(obj, "max_ms", p->max_ms);
+	json__add_u64(obj, "min_ms", p->min_ms);
+	json__add_u64(obj, "avg_ms", p->avg_ms);
+	json__add_u64(obj, "p50_ms", p->p50_ms);
+	json__add_u64(obj, "p95_ms", p->p95_ms);
+	json__add_u64(obj, "max_ms", p->max_ms);
 	return checked(obj, 10);
 }

@@ -34,4 +34,25 @@ struct cJSON *views__orch(const struct orch_record *o);
 /* An agent's performance: agent, count, succeeded, failed, success_rate, min/avg/p50/p95/max_ms. */
 struct cJSON *views__perf(const struct perf_record *p);
 
+/*
+ * rows[0..n) as a JSON array, each through view (views__exec, views__orch,
+ * ...): for the API's and the CLI's lists alike. NULL on allocation failure.
+ * The caller includes cJSON.
+ */
+#define VIEWS_ARRAY(rows, n, view)							\
+	({										\
+		cJSON *arr_ = cJSON_CreateArray();					\
+											\
+		for (int i_ = 0; arr_ && i_ < (n); i_++) {				\
+			cJSON *v_ = view(&(rows)[i_]);					\
+											\
+			if (!v_ || !cJSON_AddItemToArray(arr_, v_)) {			\
+				cJSON_Delete(v_);					\
+				cJSON_Delete(arr_);					\
+				arr_ = NULL;						\
+			}								\
+		}									\
+		arr_;									\
+	})
+
 #endif

@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
+#include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/num.h"
 #include "notify/notify_int.h"
 #include "history/store.h"
 #include "lib/version.h"
@@ -37,8 +39,8 @@ struct notifier {
 	pthread_cond_t wake;		/* on CLOCK_MONOTONIC */
 };
 
-/* One attempt's outcome. */
-struct attempt {
+/* What curl saw of one attempt. */
+struct transfer {
 	CURLcode rc;
 	long status;			/* HTTP status or SMTP reply, 0 = no answer */
 	bool has_retry_after;
@@ -48,14 +50,9 @@ struct attempt {
 	char curl_err[CURL_ERROR_SIZE];
 };
 
-enum verdict { VERDICT_SENT, VERDICT_RETRY, VERDICT_DEAD };
-
 static __u64 clock_ms(clockid_t clk)
 {
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+	return clock__ns(clk) / 1000000;
 }
 
 /* Wall-clock milliseconds, rounded up: a delay counted from it is never cut short by the rounding. */
@@ -110,7 +107,7 @@ static bool bucket_take(struct recv_state *st, const struct receiver *r, __u64 *
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ctx)
 {
-	struct attempt *a = ctx;
+	struct transfer *a = ctx;
 	size_t n = size * nmemb, room = ERROR_BODY_MAX - a->body_len;
 
 	/* only the start is kept, for the error message; the rest is read and dropped */
@@ -123,23 +120,20 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ctx)
 }
 
 /* Retry-After: seconds, or an HTTP date. */
-static void parse_retry_after(struct attempt *a, const char *v)
+static void parse_retry_after(struct transfer *a, const char *v)
 {
+	char secs[32], date[128];
 	__u64 ms, now;
-	char *end;
 	time_t t;
 
 	while (*v == ' ' || *v == '\t')
 		v++;
 	if (*v >= '0' && *v <= '9') {
-		errno = 0;
-		ms = strtoull(v, &end, 10);
-		if (errno || (*end && *end != '\r' && *end != '\n' && *end != ' '))
+		snprintf(secs, sizeof(secs), "%.*s", (int)strcspn(v, " \r\n"), v);
+		if (num__parse_u64(secs, 0, ~0ULL, &ms))
 			return;
 		ms = ms > RETRY_AFTER_MAX_MS / 1000 ? RETRY_AFTER_MAX_MS : ms * 1000;
 	} else {
-		char date[128];
-
 		snprintf(date, sizeof(date), "%.*s", (int)strcspn(v, "\r\n"), v);
 		t = curl_getdate(date, NULL);
 		if (t < 0)
@@ -153,7 +147,7 @@ static void parse_retry_after(struct attempt *a, const char *v)
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ctx)
 {
-	struct attempt *a = ctx;
+	struct transfer *a = ctx;
 	size_t n = size * nmemb;
 	static const char name[] = "retry-after:";
 	char line[256];
@@ -195,7 +189,7 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ctx)
 }
 
 /* Options of every attempt: bounded in time, no proxy from the environment, no redirects, abortable on stop. */
-static void common_options(struct notifier *n, CURL *c, const struct receiver *r, struct attempt *a)
+static void common_options(struct notifier *n, CURL *c, const struct receiver *r, struct transfer *a)
 {
 	__u64 timeout = r->timeout_ms ? r->timeout_ms : DEFAULT_TIMEOUT_MS;
 	__u64 connect = timeout < CONNECT_TIMEOUT_MS ? timeout : CONNECT_TIMEOUT_MS;
@@ -223,34 +217,82 @@ static bool add_header(struct curl_slist **list, const char *line)
 	return l != NULL;
 }
 
-static void deliver_http(struct notifier *n, CURL *c, const struct receiver *r, const struct outbox_row *row,
-			 struct attempt *a)
+static enum verdict http_verdict(const struct transfer *t)
+{
+	/* a configuration that can never work */
+	if (t->rc == CURLE_URL_MALFORMAT || t->rc == CURLE_UNSUPPORTED_PROTOCOL)
+		return VERDICT_DEAD;
+	if (t->rc != CURLE_OK)
+		return VERDICT_RETRY;
+	if (t->status >= 200 && t->status < 300)
+		return VERDICT_SENT;
+	if (t->status == 408 || t->status == 429 || (t->status >= 500 && t->status < 600))
+		return VERDICT_RETRY;
+	return VERDICT_DEAD;
+}
+
+static enum verdict smtp_verdict(const struct transfer *t)
+{
+	if (t->rc == CURLE_URL_MALFORMAT || t->rc == CURLE_UNSUPPORTED_PROTOCOL)
+		return VERDICT_DEAD;
+	if (t->rc == CURLE_OK)
+		return VERDICT_SENT;
+	/* SMTP: 5xx is permanent, 4xx and lost connections are worth another try */
+	return t->status >= 500 && t->status < 600 ? VERDICT_DEAD : VERDICT_RETRY;
+}
+
+/* The attempt's outcome from what curl saw; for HTTP, a failure says the status and the start of the answer. */
+static void conclude(struct notifier *n, const struct transfer *t, enum verdict v, bool http, struct attempt *a)
+{
+	char body[ERROR_BODY_MAX + 1];
+	size_t i;
+
+	a->aborted = t->rc == CURLE_ABORTED_BY_CALLBACK && atomic_load(&n->stop);
+	a->verdict = v;
+	a->status = (int)t->status;
+	a->has_retry_after = t->has_retry_after;
+	a->retry_after_ms = t->retry_after_ms;
+	a->error[0] = '\0';
+	if (v == VERDICT_SENT)
+		return;
+	if (http && t->rc == CURLE_OK) {
+		for (i = 0; i < t->body_len; i++)
+			body[i] = (unsigned char)t->body[i] < 0x20 ? ' ' : t->body[i];
+		body[i] = '\0';
+		snprintf(a->error, sizeof(a->error), "HTTP %ld%s%s", t->status, i ? ": " : "", body);
+		return;
+	}
+	snprintf(a->error, sizeof(a->error), "%s", t->curl_err[0] ? t->curl_err : curl_easy_strerror(t->rc));
+	a->error[strcspn(a->error, "\r\n")] = '\0';
+}
+
+void notify__send_http(struct notifier *n, const struct receiver *r, const char *url, const struct outbox_row *row,
+		       struct attempt *a)
 {
 	struct curl_slist *headers = NULL;
-	char url[sizeof(r->url) + 32], line[200], sig[SIGNATURE_LEN + 16];
-	size_t len = strlen(r->url);
+	struct transfer t = {};
+	char line[200], sig[SIGNATURE_LEN + 16];
+	CURL *c = curl_easy_init();
 	bool ok;
 
-	snprintf(url, sizeof(url), "%s", r->url);
-	if (r->type == RECV_ALERTMANAGER) {
-		while (len && url[len - 1] == '/')
-			len--;
-		snprintf(url + len, sizeof(url) - len, "/api/v2/alerts");
+	if (!c) {
+		t.rc = CURLE_OUT_OF_MEMORY;
+		goto out;
 	}
 	/* "Expect:" turns off 100-continue, which some receivers do not answer */
 	ok = add_header(&headers, "Content-Type: application/json") && add_header(&headers, "Expect:");
 	snprintf(line, sizeof(line), "X-Workerwatch-Delivery: %s", row->delivery_id);
 	ok = ok && add_header(&headers, line);
-	if (ok && r->type == RECV_WEBHOOK && r->secret[0]) {
+	if (ok && r->secret[0]) {
 		notify__signature(r->secret, row->payload, sig, sizeof(sig));
 		snprintf(line, sizeof(line), "X-Workerwatch-Signature: %s", sig);
 		ok = add_header(&headers, line);
 	}
 	if (!ok) {
-		a->rc = CURLE_OUT_OF_MEMORY;
-		goto cleanup;
+		t.rc = CURLE_OUT_OF_MEMORY;
+		goto out;
 	}
-	common_options(n, c, r, a);
+	common_options(n, c, r, &t);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "workerwatch/" WORKERWATCH_VERSION);
@@ -259,34 +301,41 @@ static void deliver_http(struct notifier *n, CURL *c, const struct receiver *r, 
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, row->payload);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(row->payload));
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
-	a->rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
-cleanup:
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+	t.rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.status);
+out:
 	curl_slist_free_all(headers);
+	curl_easy_cleanup(c);
+	conclude(n, &t, http_verdict(&t), true, a);
 }
 
-static void deliver_email(struct notifier *n, CURL *c, const struct receiver *r, const struct outbox_row *row,
-			  struct attempt *a)
+void notify__send_smtp(struct notifier *n, const struct receiver *r, const struct outbox_row *row, struct attempt *a)
 {
 	struct upload up = { .data = row->payload, .len = strlen(row->payload) };
 	struct curl_slist *rcpt = NULL;
+	struct transfer t = {};
 	char to[sizeof(r->to)], addr[256], line[260], *save = NULL;
+	CURL *c = curl_easy_init();
 
+	if (!c) {
+		t.rc = CURLE_OUT_OF_MEMORY;
+		goto out;
+	}
 	snprintf(to, sizeof(to), "%s", r->to);
 	for (char *tok = strtok_r(to, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (!notify__mail_address(tok, addr, sizeof(addr)))
 			continue;
 		snprintf(line, sizeof(line), "<%s>", addr);
 		if (!add_header(&rcpt, line)) {
-			a->rc = CURLE_OUT_OF_MEMORY;
-			goto cleanup;
+			t.rc = CURLE_OUT_OF_MEMORY;
+			goto out;
 		}
 	}
 	if (!notify__mail_address(r->from, addr, sizeof(addr)))
 		addr[0] = '\0';
 	snprintf(line, sizeof(line), "<%s>", addr);
-	common_options(n, c, r, a);
+	common_options(n, c, r, &t);
 	curl_easy_setopt(c, CURLOPT_URL, r->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	/* STARTTLS when the server offers it */
@@ -297,47 +346,12 @@ static void deliver_email(struct notifier *n, CURL *c, const struct receiver *r,
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
 	curl_easy_setopt(c, CURLOPT_READDATA, &up);
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)up.len);
-	a->rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
-cleanup:
+	t.rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.status);
+out:
 	curl_slist_free_all(rcpt);
-}
-
-static enum verdict classify(const struct receiver *r, const struct attempt *a)
-{
-	/* a configuration that can never work */
-	if (a->rc == CURLE_URL_MALFORMAT || a->rc == CURLE_UNSUPPORTED_PROTOCOL)
-		return VERDICT_DEAD;
-	if (r->type == RECV_EMAIL) {
-		if (a->rc == CURLE_OK)
-			return VERDICT_SENT;
-		/* SMTP: 5xx is permanent, 4xx and lost connections are worth another try */
-		return a->status >= 500 && a->status < 600 ? VERDICT_DEAD : VERDICT_RETRY;
-	}
-	if (a->rc != CURLE_OK)
-		return VERDICT_RETRY;
-	if (a->status >= 200 && a->status < 300)
-		return VERDICT_SENT;
-	if (a->status == 408 || a->status == 429 || (a->status >= 500 && a->status < 600))
-		return VERDICT_RETRY;
-	return VERDICT_DEAD;
-}
-
-/* One line on what went wrong: the status and the start of the answer, or the transport error. */
-static void describe(const struct receiver *r, const struct attempt *a, char *out, size_t size)
-{
-	char body[ERROR_BODY_MAX + 1];
-	size_t i;
-
-	if (r->type != RECV_EMAIL && a->rc == CURLE_OK) {
-		for (i = 0; i < a->body_len; i++)
-			body[i] = (unsigned char)a->body[i] < 0x20 ? ' ' : a->body[i];
-		body[i] = '\0';
-		snprintf(out, size, "HTTP %ld%s%s", a->status, i ? ": " : "", body);
-		return;
-	}
-	snprintf(out, size, "%s", a->curl_err[0] ? a->curl_err : curl_easy_strerror(a->rc));
-	out[strcspn(out, "\r\n")] = '\0';
+	curl_easy_cleanup(c);
+	conclude(n, &t, smtp_verdict(&t), false, a);
 }
 
 static void record(struct notifier *n, int idx, enum verdict v, int status, const char *error,
@@ -369,29 +383,18 @@ static bool attempt(struct notifier *n, int idx, const struct outbox_row *row)
 	const struct receiver *r = &n->rs[idx];
 	__u64 now, next, max_age = r->max_age_ms ? r->max_age_ms : DEFAULT_MAX_AGE_MS;
 	int attempts = row->attempts + 1, err;
-	char error[256] = "";
+	char error[256];
 	const char *state;
 	struct attempt a = {};
 	enum verdict v;
-	CURL *c;
 
-	c = curl_easy_init();
-	if (!c) {
-		a.rc = CURLE_OUT_OF_MEMORY;
-	} else {
-		if (r->type == RECV_EMAIL)
-			deliver_email(n, c, r, row, &a);
-		else
-			deliver_http(n, c, r, row, &a);
-		curl_easy_cleanup(c);
-	}
+	r->ops->send(n, r, row, &a);
 	/* stopping: the row stays as it was, to be sent after the restart */
-	if (a.rc == CURLE_ABORTED_BY_CALLBACK && atomic_load(&n->stop))
+	if (a.aborted)
 		return true;
 	now = real_ms_ceil();
-	v = classify(r, &a);
-	if (v != VERDICT_SENT)
-		describe(r, &a, error, sizeof(error));
+	v = a.verdict;
+	snprintf(error, sizeof(error), "%s", a.error);
 	/* a clock set back leaves created_ms in the future: that row is young, not ancient */
 	if (v == VERDICT_RETRY && now > row->created_ms && now - row->created_ms >= max_age) {
 		char last[sizeof(error)], age[32];
@@ -560,7 +563,7 @@ struct notifier *notifier__start(struct store *store, const struct receiver *rec
 		st->tokens = receivers[i].burst >= 1 ? receivers[i].burst : 1;
 		st->refilled_ms = clock_ms(CLOCK_MONOTONIC);
 		snprintf(st->stats.name, sizeof(st->stats.name), "%s", receivers[i].name);
-		st->stats.type = receiver__type_name(receivers[i].type);
+		st->stats.type = receiver__type_name(&receivers[i]);
 	}
 	notify__random(&nt->rng, sizeof(nt->rng));
 	nt->rng |= 1;	/* xorshift never leaves 0 */

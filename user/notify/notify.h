@@ -13,12 +13,12 @@
 
 struct cJSON;
 struct store;
-
-enum receiver_type { RECV_WEBHOOK, RECV_ALERTMANAGER, RECV_PAGERDUTY, RECV_SLACK, RECV_EMAIL };
+/* A receiver type (notify/webhook.c, alertmanager.c, pagerduty.c, slack.c, smtp.c): see notify_int.h. */
+struct receiver_ops;
 
 struct receiver {
 	char name[RECEIVER_NAME_LEN];	/* [A-Za-z0-9_.-]+, unique */
-	enum receiver_type type;
+	const struct receiver_ops *ops;	/* its type */
 	char url[512];			/* webhook, slack, pagerduty (default events.pagerduty.com),
 					 * alertmanager base URL, email: smtp://host:port */
 	char secret[256];		/* webhook: HMAC-SHA256 key, "" = unsigned */
@@ -40,7 +40,26 @@ struct receiver {
  */
 int receivers__parse(const struct cJSON *array, struct receiver *out, int max, char *err, size_t errlen);
 const struct receiver *receivers__find(const struct receiver *rs, int n, const char *name);
-const char *receiver__type_name(enum receiver_type t);
+/* Its type's name, as the config's "type" gives it: "webhook", "email", ... */
+const char *receiver__type_name(const struct receiver *r);
+
+/* What a receiver type can do, for the alert engine to ask instead of testing types. */
+enum receiver_cap {
+	/* can be told that an alert resolved (its send_resolved says whether it wants to be) */
+	RECEIVER_RESOLVES = 1 << 0,
+	/* hears "acknowledge" when its alerts are acknowledged (PagerDuty's incidents) */
+	RECEIVER_ACKNOWLEDGES = 1 << 1,
+	/*
+	 * is pushed the state of the alerts routed to it at evaluations, and
+	 * again every resend interval, instead of grouped notifications
+	 * (Alertmanager keeps alerts in memory only)
+	 */
+	RECEIVER_PUSHED_AT_EVALUATION = 1 << 2,
+};
+
+bool receiver__can(const struct receiver *r, enum receiver_cap cap);
+/* Whether r is told of resolved alerts: its type can and its send_resolved asks for it. */
+bool receiver__sends_resolved(const struct receiver *r);
 /* The receiver without its secrets (secret, routing_key masked), for the API. */
 struct cJSON *receiver__to_json(const struct receiver *r);
 
@@ -74,15 +93,7 @@ struct notify_group {
 	const char *host;
 };
 
-/*
- * The body for r, malloc'd (NULL on ENOMEM):
- *  webhook: Alertmanager webhook v4 plus a "workerwatch" object (delivery_id, sequence, per-alert value,
- *           threshold, state, acknowledged); endsAt is 0001-01-01T00:00:00Z while firing;
- *  alertmanager: the JSON array of postable alerts for POST /api/v2/alerts;
- *  pagerduty: an Events API v2 event (dedup_key from host and group key, summary <= 1024 characters);
- *  slack: {"text": ...};
- *  email: an RFC 5322 message (headers and text body).
- */
+/* The body for r in its type's format (see each notify/TYPE.c), malloc'd; NULL with errno on failure. */
 char *notify__format(const struct receiver *r, const struct notify_group *g, const char *delivery_id);
 /* A fresh random delivery id (UUID v4 text, 36 characters). */
 void notify__delivery_id(char out[37]);

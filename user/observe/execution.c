@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include "observe/execution.h"
 
 const char *failure__category_name(enum failure_category c)
@@ -30,6 +31,61 @@ static bool is_crash_signal(int sig)
 {
 	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
 	       sig == SIGABRT || sig == SIGSYS || sig == SIGTRAP;
+}
+
+static __u64 pages_to_bytes(__s64 pages)
+{
+	return pages > 0 ? (__u64)pages * (__u64)sysconf(_SC_PAGESIZE) : 0;
+}
+
+__u64 execution__rss_bytes(const struct execution *e)
+{
+	__u64 bytes = 0;
+
+	for (int i = 0; i < 3; i++)
+		bytes += pages_to_bytes(e->mem.rss_pages[i]);
+	return bytes;
+}
+
+__u64 execution__peak_rss_bytes(const struct execution *e)
+{
+	return pages_to_bytes(e->mem.peak_pages);
+}
+
+__u64 execution__syscalls(const struct execution *e)
+{
+	__u64 n = 0;
+
+	for (int i = 0; i < e->nr_syscalls; i++)
+		n += e->syscalls[i].stats.count;
+	return n;
+}
+
+__u64 execution__syscall_errors(const struct execution *e)
+{
+	__u64 n = 0;
+
+	for (int i = 0; i < e->nr_syscalls; i++)
+		n += e->syscalls[i].stats.errors;
+	return n;
+}
+
+__u64 execution__net_bytes(const struct execution *e, int dir)
+{
+	__u64 n = 0;
+
+	for (int p = 0; p < WW_NET_MAX; p++)
+		n += e->totals.net_bytes[p][dir];
+	return n;
+}
+
+__u64 execution__live_procs(const struct execution *e)
+{
+	__u64 n = 0;
+
+	for (int i = 0; i < e->nr_procs; i++)
+		n += !e->procs[i].exited;
+	return n;
 }
 
 struct process *execution__find_proc(struct execution *e, __u32 pid)

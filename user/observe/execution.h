@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include <linux/types.h>
-#include <linux/types.h>
 #include "workerwatch.h"
 
 #define EXEC_NAME_LEN 128
@@ -125,6 +124,19 @@ void execution__classify(const struct execution *e, struct failure *f);
 
 /* Exit code to pass on, as a shell would: code, 128+signal, 127 not found, 126 not executable. */
 int execution__shell_status(const struct execution *e);
+
+/* Totals over the tree, from what the tracker last collected. */
+/* Resident memory of the live processes now (file + anon + shmem). */
+__u64 execution__rss_bytes(const struct execution *e);
+/* The highest resident memory the tree reached. */
+__u64 execution__peak_rss_bytes(const struct execution *e);
+/* Syscalls made, and those that returned an error. */
+__u64 execution__syscalls(const struct execution *e);
+__u64 execution__syscall_errors(const struct execution *e);
+/* Bytes on sockets of every protocol: dir 0 sent, 1 received. */
+__u64 execution__net_bytes(const struct execution *e, int dir);
+/* Processes of the tree still running. */
+__u64 execution__live_procs(const struct execution *e);
 
 /* The process entry for pid (the live one when the pid was reused), or NULL. */
 struct process *execution__find_proc(struct execution *e, __u32 pid);

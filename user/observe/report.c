@@ -8,23 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "lib/clock.h"
+#include "lib/json.h"
 #include "observe/hist.h"
 #include "observe/syscalls.h"
 #include "observe/report.h"
 
 static const char *const net_names[WW_NET_MAX] = { "tcp", "udp", "unix", "other" };
-
-void report__rfc3339(__u64 realtime_ns, char *buf, size_t size)
-{
-	time_t secs = realtime_ns / 1000000000ULL;
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&secs, &tm);
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, size - n, ".%03lluZ",
-		 (unsigned long long)(realtime_ns % 1000000000ULL / 1000000));
-}
 
 /* Event timestamps are CLOCK_MONOTONIC; the execution knows both clocks at its start. */
 static __u64 realtime_of(const struct execution *e, __u64 mono_ns)
@@ -32,19 +22,14 @@ static __u64 realtime_of(const struct execution *e, __u64 mono_ns)
 	return e->start_realtime_ns + (mono_ns - e->start_ns);
 }
 
-static cJSON *add_u64(cJSON *obj, const char *name, __u64 v)
-{
-	return cJSON_AddNumberToObject(obj, name, (double)v);
-}
-
 cJSON *report__hist_json(const __u64 *hist, __u64 max_ns)
 {
 	cJSON *h = cJSON_CreateObject(), *buckets;
 
-	add_u64(h, "count", hist__total(hist));
-	add_u64(h, "p50_ns", hist__quantile(hist, 0.50, max_ns));
-	add_u64(h, "p90_ns", hist__quantile(hist, 0.90, max_ns));
-	add_u64(h, "p99_ns", hist__quantile(hist, 0.99, max_ns));
+	json__add_u64(h, "count", hist__total(hist));
+	json__add_u64(h, "p50_ns", hist__quantile(hist, 0.50, max_ns));
+	json__add_u64(h, "p90_ns", hist__quantile(hist, 0.90, max_ns));
+	json__add_u64(h, "p99_ns", hist__quantile(hist, 0.99, max_ns));
 	buckets = cJSON_AddArrayToObject(h, "buckets");
 	for (unsigned int b = 0; b < WW_HIST_BUCKETS; b++) {
 		cJSON *bucket;
@@ -52,9 +37,9 @@ cJSON *report__hist_json(const __u64 *hist, __u64 max_ns)
 		if (!hist[b])
 			continue;
 		bucket = cJSON_CreateObject();
-		add_u64(bucket, "low_ns", hist__bucket_low(b));
-		add_u64(bucket, "high_ns", hist__bucket_high(b));
-		add_u64(bucket, "count", hist[b]);
+		json__add_u64(bucket, "low_ns", hist__bucket_low(b));
+		json__add_u64(bucket, "high_ns", hist__bucket_high(b));
+		json__add_u64(bucket, "count", hist[b]);
 		cJSON_AddItemToArray(buckets, bucket);
 	}
 	return h;
@@ -127,15 +112,15 @@ static cJSON *execution_json(const struct execution *e)
 		add_status_fields(obj, e->exit_status, e->ended);
 	}
 	cJSON_AddItemToObject(obj, "failure", failure_json(e, &f));
-	report__rfc3339(e->start_realtime_ns, ts, sizeof(ts));
+	clock__rfc3339(e->start_realtime_ns, ts, sizeof(ts));
 	cJSON_AddStringToObject(obj, "started_at", ts);
 	if (e->ended) {
-		report__rfc3339(e->end_realtime_ns, ts, sizeof(ts));
+		clock__rfc3339(e->end_realtime_ns, ts, sizeof(ts));
 		cJSON_AddStringToObject(obj, "ended_at", ts);
 	} else {
 		cJSON_AddNullToObject(obj, "ended_at");
 	}
-	add_u64(obj, "duration_ms", (e->end_ns - e->start_ns) / 1000000);
+	json__add_u64(obj, "duration_ms", (e->end_ns - e->start_ns) / 1000000);
 	return obj;
 }
 
@@ -143,10 +128,10 @@ static cJSON *cpu_json(const struct execution *e)
 {
 	cJSON *obj = cJSON_CreateObject();
 
-	add_u64(obj, "on_cpu_ns", e->totals.on_cpu_ns);
-	add_u64(obj, "runqueue_wait_ns", e->totals.rq_wait_ns);
-	add_u64(obj, "voluntary_switches", e->totals.nvcsw);
-	add_u64(obj, "involuntary_switches", e->totals.nivcsw);
+	json__add_u64(obj, "on_cpu_ns", e->totals.on_cpu_ns);
+	json__add_u64(obj, "runqueue_wait_ns", e->totals.rq_wait_ns);
+	json__add_u64(obj, "voluntary_switches", e->totals.nvcsw);
+	json__add_u64(obj, "involuntary_switches", e->totals.nivcsw);
 	cJSON_AddItemToObject(obj, "runqueue_latency", report__hist_json(e->totals.rq_hist, 0));
 	return obj;
 }
@@ -159,14 +144,14 @@ static cJSON *memory_json(const struct execution *e)
 	for (int i = 0; i < e->nr_procs; i++)
 		if (e->procs[i].maxrss_bytes > max_proc)
 			max_proc = e->procs[i].maxrss_bytes;
-	add_u64(obj, "peak_rss_bytes", e->mem.peak_pages * page);
+	json__add_u64(obj, "peak_rss_bytes", e->mem.peak_pages * page);
 	split = cJSON_AddObjectToObject(obj, "peak_rss_split");
-	add_u64(split, "file_bytes", e->mem.peak_split[0] * page);
-	add_u64(split, "anon_bytes", e->mem.peak_split[1] * page);
-	add_u64(split, "shmem_bytes", e->mem.peak_split[2] * page);
-	add_u64(obj, "max_process_rss_bytes", max_proc);
-	add_u64(obj, "minor_faults", e->totals.minflt);
-	add_u64(obj, "major_faults", e->totals.majflt);
+	json__add_u64(split, "file_bytes", e->mem.peak_split[0] * page);
+	json__add_u64(split, "anon_bytes", e->mem.peak_split[1] * page);
+	json__add_u64(split, "shmem_bytes", e->mem.peak_split[2] * page);
+	json__add_u64(obj, "max_process_rss_bytes", max_proc);
+	json__add_u64(obj, "minor_faults", e->totals.minflt);
+	json__add_u64(obj, "major_faults", e->totals.majflt);
 	return obj;
 }
 
@@ -183,17 +168,17 @@ static cJSON *syscalls_json(const struct execution *e)
 
 		total += s->count;
 		errors += s->errors;
-		add_u64(sc, "count", s->count);
-		add_u64(sc, "errors", s->errors);
-		add_u64(sc, "total_ns", s->total_ns);
-		add_u64(sc, "p50_ns", hist__quantile(s->hist, 0.50, s->max_ns));
-		add_u64(sc, "p90_ns", hist__quantile(s->hist, 0.90, s->max_ns));
-		add_u64(sc, "p99_ns", hist__quantile(s->hist, 0.99, s->max_ns));
-		add_u64(sc, "max_ns", s->max_ns);
+		json__add_u64(sc, "count", s->count);
+		json__add_u64(sc, "errors", s->errors);
+		json__add_u64(sc, "total_ns", s->total_ns);
+		json__add_u64(sc, "p50_ns", hist__quantile(s->hist, 0.50, s->max_ns));
+		json__add_u64(sc, "p90_ns", hist__quantile(s->hist, 0.90, s->max_ns));
+		json__add_u64(sc, "p99_ns", hist__quantile(s->hist, 0.99, s->max_ns));
+		json__add_u64(sc, "max_ns", s->max_ns);
 		cJSON_AddItemToObject(by_name, syscall__name(e->syscalls[i].nr, buf, sizeof(buf)), sc);
 	}
-	add_u64(obj, "total", total);
-	add_u64(obj, "errors", errors);
+	json__add_u64(obj, "total", total);
+	json__add_u64(obj, "errors", errors);
 	cJSON_AddItemToObject(obj, "by_name", by_name);
 	return obj;
 }
@@ -214,7 +199,7 @@ cJSON *report__slow_json(const struct execution *e)
 	cJSON *obj = cJSON_CreateObject(), *events;
 	char buf[32], ts[40];
 
-	add_u64(obj, "threshold_ns", e->slow_threshold_ns);
+	json__add_u64(obj, "threshold_ns", e->slow_threshold_ns);
 	events = cJSON_AddArrayToObject(obj, "events");
 	for (int i = 0; i < e->nr_slow; i++) {
 		const struct slow_syscall *s = &e->slow[i];
@@ -222,13 +207,13 @@ cJSON *report__slow_json(const struct execution *e)
 
 		cJSON_AddNumberToObject(ev, "pid", s->pid);
 		cJSON_AddStringToObject(ev, "syscall", syscall__name(s->nr, buf, sizeof(buf)));
-		add_u64(ev, "duration_ns", s->duration_ns);
+		json__add_u64(ev, "duration_ns", s->duration_ns);
 		cJSON_AddNumberToObject(ev, "ret", (double)s->ret);
-		report__rfc3339(realtime_of(e, s->ts_ns), ts, sizeof(ts));
+		clock__rfc3339(realtime_of(e, s->ts_ns), ts, sizeof(ts));
 		cJSON_AddStringToObject(ev, "ended_at", ts);
 		cJSON_AddItemToArray(events, ev);
 	}
-	add_u64(obj, "dropped", e->slow_dropped);
+	json__add_u64(obj, "dropped", e->slow_dropped);
 	return obj;
 }
 
@@ -240,14 +225,14 @@ static cJSON *network_json(const struct execution *e)
 	for (int p = 0; p < WW_NET_MAX; p++) {
 		cJSON *proto = cJSON_AddObjectToObject(obj, net_names[p]);
 
-		add_u64(proto, "sent_bytes", e->totals.net_bytes[p][0]);
-		add_u64(proto, "recv_bytes", e->totals.net_bytes[p][1]);
+		json__add_u64(proto, "sent_bytes", e->totals.net_bytes[p][0]);
+		json__add_u64(proto, "recv_bytes", e->totals.net_bytes[p][1]);
 	}
-	add_u64(obj, "tcp_retransmits", e->totals.tcp_retransmits);
-	add_u64(obj, "connects", e->totals.connects);
-	add_u64(obj, "connects_failed", e->totals.connects_failed);
-	add_u64(obj, "connect_latency_avg_ns", established ? e->totals.connect_ns / established : 0);
-	add_u64(obj, "connect_latency_max_ns", e->totals.connect_max_ns);
+	json__add_u64(obj, "tcp_retransmits", e->totals.tcp_retransmits);
+	json__add_u64(obj, "connects", e->totals.connects);
+	json__add_u64(obj, "connects_failed", e->totals.connects_failed);
+	json__add_u64(obj, "connect_latency_avg_ns", established ? e->totals.connect_ns / established : 0);
+	json__add_u64(obj, "connect_latency_max_ns", e->totals.connect_max_ns);
 	return obj;
 }
 
@@ -266,8 +251,8 @@ static cJSON *processes_json(const struct execution *e)
 			cJSON_AddStringToObject(obj, "filename", p->filename);
 		add_status_fields(obj, p->exit_status, p->exited);
 		cJSON_AddBoolToObject(obj, "running", !p->exited);
-		add_u64(obj, "on_cpu_ns", p->on_cpu_ns);
-		add_u64(obj, "max_rss_bytes", p->maxrss_bytes);
+		json__add_u64(obj, "on_cpu_ns", p->on_cpu_ns);
+		json__add_u64(obj, "max_rss_bytes", p->maxrss_bytes);
 		cJSON_AddItemToArray(arr, obj);
 	}
 	return arr;
@@ -277,7 +262,7 @@ static cJSON *observer_json(const struct execution *e)
 {
 	cJSON *obj = cJSON_CreateObject(), *arr;
 
-	add_u64(obj, "lost_events", e->lost_events);
+	json__add_u64(obj, "lost_events", e->lost_events);
 	arr = cJSON_AddArrayToObject(obj, "unavailable");
 	for (int i = 0; i < e->nr_unavailable; i++)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(e->unavailable[i]));

@@ -28,7 +28,4 @@ struct cJSON *report__syscall_histograms(const struct execution *e);
 /* The slow-syscall events: {threshold_ns, events: [...], dropped}. */
 struct cJSON *report__slow_json(const struct execution *e);
 
-/* RFC 3339 UTC time with milliseconds, e.g. 2026-11-21T05:39:20.123Z. */
-void report__rfc3339(__u64 realtime_ns, char *buf, size_t size);
-
 #endif

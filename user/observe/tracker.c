@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "workerwatch.skel.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "observe/probes.h"
 #include "observe/tracker.h"
@@ -26,22 +27,14 @@ struct tracker {
 	struct tracker_hooks hooks;
 };
 
-static __u64 clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 __u64 tracker__now_mono(void)
 {
-	return clock_ns(CLOCK_MONOTONIC);
+	return clock__ns(CLOCK_MONOTONIC);
 }
 
 __u64 tracker__realtime(__u64 mono_ns)
 {
-	return mono_ns + clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	return mono_ns + clock__ns(CLOCK_REALTIME) - clock__ns(CLOCK_MONOTONIC);
 }
 
 /* Where id is in t->execs (kept sorted by id), or where it would go. */
