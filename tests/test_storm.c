@@ -301,7 +301,7 @@ static int get_many(CURL *c, const struct wwd *d, const char *const *paths, int 
 /* 50,000 requests over every GET route: the daemon's memory does not grow with them. */
 KERNEL_TEST(daemon_serves_50000_requests_without_growing)
 {
-	char auth[200], tok[128] = "", id_path[64], session_path[64];
+	char auth[200], id_path[64], session_path[64];
 	const char *paths[] = { "/", "/assets/main.js", "/health", "/api/v1/info", "/metrics",
 				"/api/v1/executions", id_path, "/api/v1/orchestrations", session_path,
 				"/api/v1/performance", "/api/v1/failures?limit=10", "/api/v1/alerts", "/api/v1/rules",
@@ -311,7 +311,6 @@ KERNEL_TEST(daemon_serves_50000_requests_without_growing)
 	struct wwd d;
 	long before, after;
 	int orch, ok;
-	FILE *f;
 	CURL *c;
 
 	ASSERT(wwd_start(&d), "no daemon");
@@ -321,14 +320,7 @@ KERNEL_TEST(daemon_serves_50000_requests_without_growing)
 	wait_settled(&d, "soak", 20, 30);
 	snprintf(id_path, sizeof(id_path), "/api/v1/executions/1");
 	snprintf(session_path, sizeof(session_path), "/api/v1/orchestrations/soak");
-	f = fopen(d.token, "r");
-	if (f) {
-		if (!fgets(tok, sizeof(tok), f))
-			tok[0] = 0;
-		tok[strcspn(tok, "\n")] = 0;
-		fclose(f);
-	}
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+	wwd_auth_header(&d, auth, sizeof(auth));
 	hdrs = curl_slist_append(hdrs, auth);
 	c = curl_easy_init();
 	ASSERT(c, "no curl");

@@ -35,18 +35,11 @@ static double now_s(void)
 /* Attaches pid with curl, as an orchestrator would; the HTTP status. */
 static int api_attach(struct wwd *d, int pid, const char *session, const char *agent, const char *task)
 {
-	char body[300], auth[400], tok[100] = "", url[128];
+	char body[300], auth[400], url[128];
 	struct cmd_result r;
-	FILE *f = fopen(d->token, "r");
 	int status;
 
-	if (f) {
-		if (!fgets(tok, sizeof(tok), f))
-			tok[0] = 0;
-		tok[strcspn(tok, "\n")] = 0;
-		fclose(f);
-	}
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+	wwd_auth_header(d, auth, sizeof(auth));
 	snprintf(url, sizeof(url), "%s/api/v1/executions", d->url);
 	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"%s\", \"agent\": \"%s\", \"task\": \"%s\"}",
 		 pid, session, agent, task);
