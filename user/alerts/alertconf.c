@@ -105,11 +105,19 @@ static int parse_route(const cJSON *o, int idx, struct alert_config *c, struct r
 	    get_names(cJSON_GetObjectItemCaseSensitive(o, "group_by"), r->group_by, 8, &r->nr_group_by, what,
 		      "group_by", err, errlen))
 		return -EINVAL;
-	for (int i = 0; i < r->nr_receivers; i++)
-		if (!receivers__find(c->receivers, c->nr_receivers, r->receivers[i])) {
+	for (int i = 0; i < r->nr_receivers; i++) {
+		const struct receiver *rc = receivers__find(c->receivers, c->nr_receivers, r->receivers[i]);
+
+		if (!rc) {
 			snprintf(err, errlen, "%s: no receiver is named '%s'", what, r->receivers[i]);
 			return -EINVAL;
 		}
+		if (!receiver__can(rc, RECEIVER_ALERTS)) {
+			snprintf(err, errlen, "%s: receiver '%s' is of type %s, which is told of executions, not alerts",
+				 what, rc->name, receiver__type_name(rc));
+			return -EINVAL;
+		}
+	}
 	if (!cJSON_GetObjectItemCaseSensitive(o, "group_by")) {
 		snprintf(r->group_by[0], LABEL_NAME_LEN, "alertname");
 		snprintf(r->group_by[1], LABEL_NAME_LEN, "agent");
@@ -266,16 +274,20 @@ static int parse_root(const cJSON *root, struct alert_config *c, char *err, size
 		if (parse_route(item, i, c, &c->routes[i], err, errlen))
 			return -EINVAL;
 	}
-	if (!arr && c->nr_receivers) {
-		/* receivers but no routes: everything goes to every receiver */
-		struct route *r = &c->routes[c->nr_routes++];
-		cJSON *none = cJSON_CreateObject();
+	for (int i = 0; !arr && i < c->nr_receivers; i++)
+		if (receiver__can(&c->receivers[i], RECEIVER_ALERTS)) {
+			/* receivers of alerts but no routes: every alert goes to every one of them */
+			struct route *r = &c->routes[c->nr_routes++];
+			cJSON *none = cJSON_CreateObject();
 
-		parse_route(none, 0, c, r, err, errlen);
-		cJSON_Delete(none);
-		for (int i = 0; i < c->nr_receivers && i < 8; i++)
-			snprintf(r->receivers[r->nr_receivers++], RECEIVER_NAME_LEN, "%s", c->receivers[i].name);
-	}
+			parse_route(none, 0, c, r, err, errlen);
+			cJSON_Delete(none);
+			for (int k = 0; k < c->nr_receivers && r->nr_receivers < 8; k++)
+				if (receiver__can(&c->receivers[k], RECEIVER_ALERTS))
+					snprintf(r->receivers[r->nr_receivers++], RECEIVER_NAME_LEN, "%s",
+						 c->receivers[k].name);
+			break;
+		}
 	arr = cJSON_GetObjectItemCaseSensitive(root, "inhibit_rules");
 	if (!arr) {
 		default_inhibit(c);

@@ -164,6 +164,9 @@ static void queue(struct alerts *a, const struct receiver *r, const char *key, c
 	__u64 resend = r->resend_ms > a->cfg.evaluation_interval_ms ? r->resend_ms : a->cfg.evaluation_interval_ms;
 	char did[37], *body;
 
+	/* an escalation may name a receiver that is told of executions, not alerts */
+	if (!receiver__can(r, RECEIVER_ALERTS))
+		return;
 	ng.group_labels = *gl;
 	ng.valid_until_ms = now_ms + AM_RESEND_FACTOR * resend;
 	notify__delivery_id(did);

@@ -987,6 +987,8 @@ int alerts__test_receiver(struct alerts *a, const char *name, __u64 now_ms)
 
 	if (!r)
 		return -ENOENT;
+	if (!receiver__can(r, RECEIVER_ALERTS))
+		return alerts__queue_test_execution(a, r, now_ms);
 	alerts__queue_test(a, r, now_ms);
 	alerts__commit(a, now_ms);
 	return 0;

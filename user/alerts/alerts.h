@@ -115,6 +115,15 @@ void alerts__evaluate(struct alerts *a, __u64 now_ms);
 void alerts__event(struct alerts *a, __u64 now_ms, const struct alert_point *p);
 
 /*
+ * An execution ended (x->r its final record, stored): queues its
+ * notifications to the receivers told of every execution (otlp, statsd)
+ * and forgets its tracking row in the same transaction. Called once per
+ * execution, also for one a restart finds ended but still tracked. host and
+ * external_url come from the config. 0 or -errno.
+ */
+int alerts__execution_ended(struct alerts *a, const struct notify_execution *x, __u64 now_ms);
+
+/*
  * API operations, all persisted before they return; 0, -ENOENT (no such
  * alert), -EINVAL (err says why: e.g. resolving a threshold alert that is not firing).
  */

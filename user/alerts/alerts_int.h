@@ -163,4 +163,8 @@ void group__free(struct agroup *g);
 void groups__save(struct alerts *a);
 int alerts__queue_test(struct alerts *a, const struct receiver *r, __u64 now_ms);
 
+/* exports.c */
+/* A receiver told of executions (RECEIVER_EXECUTIONS) gets a made-up one as its test. */
+int alerts__queue_test_execution(struct alerts *a, const struct receiver *r, __u64 now_ms);
+
 #endif

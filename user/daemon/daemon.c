@@ -23,6 +23,7 @@
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/eventlog.h"
+#include "daemon/exports.h"
 #include "daemon/health.h"
 #include "daemon/http.h"
 #include "daemon/metrics.h"
@@ -632,6 +633,8 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	snapshot__record(e, &r);
 	/* before the extras are written: a failure page should not wait for them */
 	alertsrc__ended(d->alertsrc, e, &r);
+	/* its exports are queued with the end of its tracking row: a restart between them cannot lose or repeat them */
+	exports__ended(alertsrc__alerts(d->alertsrc), e, &r);
 	save_extras(d, e);
 	agent_totals__add(d->agent_totals, e, &r);
 

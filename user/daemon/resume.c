@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "daemon/exports.h"
 #include "daemon/resume.h"
 #include "history/store.h"
 #include "lib/clock.h"
@@ -97,7 +98,8 @@ static int resume_execution(struct daemon *d, const struct tracked_row *t)
 		return 0;
 	}
 	if (strcmp(r.status, "running")) {
-		/* its outcome is stored; only the settle was missing */
+		/* its outcome is stored; only the settle was missing, and the exports queued with its end */
+		exports__ended_stored(daemon__alerts(d), &r);
 		tracker__forget_kernel_id(daemon__tracker(d), t->kernel_id);
 		store__forget_tracking(daemon__store(d), t->exec_id);
 		return 0;

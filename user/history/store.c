@@ -1488,23 +1488,35 @@ static int step_done(struct store *s, sqlite3_stmt *st, int bind_rc, const char 
 	return rc == SQLITE_DONE ? 0 : db_fail(s, rc, what);
 }
 
-int store__alerts_commit(struct store *s, const struct store_doc *docs, int ndocs,
-			 const struct outbox_new *rows, int nrows, __u64 now_ms)
+/* Documents, outbox rows and, for an execution that ended (forget_id), the end of its tracking row: one transaction. */
+static int outbox_commit(struct store *s, const struct store_doc *docs, int ndocs, const struct outbox_new *rows,
+			 int nrows, __u64 forget_id, __u64 now_ms, const char *what)
 {
-	static const char *const what = "cannot store alert state";
-	sqlite3_stmt *put = NULL, *del = NULL, *ins = NULL;
+	sqlite3_stmt *put = NULL, *del = NULL, *ins = NULL, *forget = NULL;
 	int err;
 
 	if (!s || ndocs < 0 || nrows < 0 || (ndocs && !docs) || (nrows && !rows)) {
 		set_msg("%s: invalid arguments", what);
 		return -EINVAL;
 	}
-	if (!ndocs && !nrows)
+	if (!ndocs && !nrows && !forget_id)
 		return 0;
 	lock(s);
 	err = begin(s);
 	if (err)
 		goto cleanup;
+	if (forget_id) {
+		struct binder b = { .st = NULL };
+
+		err = prepare(s, "DELETE FROM tracking WHERE exec_id = ?", &forget, what);
+		b.st = forget;
+		if (!err) {
+			b_u64(&b, forget_id);
+			err = step_done(s, forget, b.rc, what);
+		}
+		if (err)
+			goto cleanup;
+	}
 	err = prepare(s, "INSERT INTO alert_docs (kind, key, json, updated_ms) VALUES (?, ?, ?, ?)"
 			 " ON CONFLICT (kind, key) DO UPDATE SET json = excluded.json,"
 			 " updated_ms = excluded.updated_ms", &put, what);
@@ -1543,10 +1555,27 @@ cleanup:
 	sqlite3_finalize(put);
 	sqlite3_finalize(del);
 	sqlite3_finalize(ins);
+	sqlite3_finalize(forget);
 	if (err)
 		rollback(s);
 	unlock(s);
 	return err;
+}
+
+int store__alerts_commit(struct store *s, const struct store_doc *docs, int ndocs,
+			 const struct outbox_new *rows, int nrows, __u64 now_ms)
+{
+	return outbox_commit(s, docs, ndocs, rows, nrows, 0, now_ms, "cannot store alert state");
+}
+
+int store__queue_execution_end(struct store *s, __u64 exec_id, const struct outbox_new *rows, int nrows,
+			       __u64 now_ms)
+{
+	if (!exec_id) {
+		set_msg("cannot queue an execution's end: invalid arguments");
+		return -EINVAL;
+	}
+	return outbox_commit(s, NULL, 0, rows, nrows, exec_id, now_ms, "cannot queue an execution's end");
 }
 
 int store__alert_docs(struct store *s, const char *kind, store_doc_cb cb, void *ctx)

@@ -138,7 +138,8 @@ struct store_doc {
 struct outbox_new {
 	const char *receiver;
 	const char *group_key;
-	const char *kind;		/* "firing", "resolved", "acknowledge", "repeat", "escalate", "test" */
+	const char *kind;		/* "firing", "resolved", "acknowledge", "repeat", "escalate", "test";
+					 * an execution's: "traces", "metrics", "statsd" */
 	const char *payload;
 	const char *delivery_id;
 };
@@ -168,6 +169,14 @@ struct outbox_count {
 /* Writes docs and queues rows (pending, due now) in one transaction. */
 int store__alerts_commit(struct store *s, const struct store_doc *docs, int ndocs,
 			 const struct outbox_new *rows, int nrows, __u64 now_ms);
+/*
+ * An execution that ended: queues rows (its notifications to the receivers
+ * told of every execution) and forgets its tracking row, in one transaction,
+ * so that a start which still finds the tracking row knows the rows were
+ * never queued. rows may be none.
+ */
+int store__queue_execution_end(struct store *s, __u64 exec_id, const struct outbox_new *rows, int nrows,
+			       __u64 now_ms);
 /* Calls cb for each document of kind, by key; a non-zero return stops the walk and is returned. */
 typedef int (*store_doc_cb)(const char *key, const char *json, void *ctx);
 int store__alert_docs(struct store *s, const char *kind, store_doc_cb cb, void *ctx);

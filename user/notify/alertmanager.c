@@ -100,7 +100,7 @@ static void send(struct notifier *n, const struct receiver *r, const struct outb
 
 const struct receiver_ops alertmanager_receiver = {
 	.type = "alertmanager",
-	.caps = RECEIVER_RESOLVES | RECEIVER_PUSHED_AT_EVALUATION,
+	.caps = RECEIVER_ALERTS | RECEIVER_RESOLVES | RECEIVER_PUSHED_AT_EVALUATION,
 	.keys = (const char *const[]){ "urls", "resend_interval", NULL },
 	.defaults = defaults,
 	.parse = parse,

@@ -271,7 +271,7 @@ void notify__send_http(struct notifier *n, const struct receiver *r, const char 
 {
 	struct curl_slist *headers = NULL;
 	struct transfer t = {};
-	char line[200], sig[SIGNATURE_LEN + 16];
+	char line[sizeof(r->headers)], sig[SIGNATURE_LEN + 16];
 	CURL *c = curl_easy_init();
 	bool ok;
 
@@ -286,6 +286,11 @@ void notify__send_http(struct notifier *n, const struct receiver *r, const char 
 	if (ok && r->secret[0]) {
 		notify__signature(r->secret, row->payload, sig, sizeof(sig));
 		snprintf(line, sizeof(line), "X-Workerwatch-Signature: %s", sig);
+		ok = add_header(&headers, line);
+	}
+	/* the receiver's own headers (a collector's credentials), one per line */
+	for (const char *h = r->headers; ok && *h; h += strcspn(h, "\n") + (h[strcspn(h, "\n")] ? 1 : 0)) {
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(h, "\n"), h);
 		ok = add_header(&headers, line);
 	}
 	if (!ok) {

@@ -7,20 +7,22 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "lib/labels.h"
+#include "history/record.h"
 
 #define RECEIVER_NAME_LEN	64
 #define RECEIVERS_MAX		32
 
 struct cJSON;
 struct store;
-/* A receiver type (notify/webhook.c, alertmanager.c, pagerduty.c, slack.c, smtp.c): see notify_int.h. */
+/* A receiver type (notify/webhook.c, alertmanager.c, pagerduty.c, slack.c, smtp.c, otlp.c, statsd.c): see notify_int.h. */
 struct receiver_ops;
 
 struct receiver {
 	char name[RECEIVER_NAME_LEN];	/* [A-Za-z0-9_.-]+, unique */
 	const struct receiver_ops *ops;	/* its type */
 	char url[512];			/* webhook, slack, pagerduty (default events.pagerduty.com),
-					 * alertmanager base URL, email: smtp://host:port */
+					 * alertmanager and otlp base URL, email: smtp://host:port,
+					 * statsd: udp://host:port */
 	char secret[256];		/* webhook: HMAC-SHA256 key, "" = unsigned */
 	char routing_key[64];		/* pagerduty: 32 characters */
 	char from[256];			/* email */
@@ -31,6 +33,11 @@ struct receiver {
 	__u64 timeout_ms;		/* per attempt, default 10 s (connect 5 s) */
 	__u64 max_age_ms;		/* retried this long, then dead: default 24 h */
 	__u64 resend_ms;		/* alertmanager: firing alerts are re-sent this often, default 60 s */
+	char headers[1024];		/* otlp: extra request headers, "Name: value" lines ending in \n */
+	char service_name[128];		/* otlp: the resource's service.name, default "workerwatch" */
+	bool metrics;			/* otlp: per-execution metrics to /v1/metrics too, default false */
+	char prefix[128];		/* statsd: the metric names' prefix, default "workerwatch" */
+	bool dogstatsd;			/* statsd: DogStatsD tags instead of names that carry agent and status */
 };
 
 /*
@@ -55,6 +62,10 @@ enum receiver_cap {
 	 * (Alertmanager keeps alerts in memory only)
 	 */
 	RECEIVER_PUSHED_AT_EVALUATION = 1 << 2,
+	/* is told of alerts: routes and escalations may name it */
+	RECEIVER_ALERTS = 1 << 3,
+	/* is told of every finished execution (traces, metrics), queued when it ends */
+	RECEIVER_EXECUTIONS = 1 << 4,
 };
 
 bool receiver__can(const struct receiver *r, enum receiver_cap cap);
@@ -92,6 +103,44 @@ struct notify_group {
 	const char *external_url;	/* http://127.0.0.1:9470: links back to the dashboard */
 	const char *host;
 };
+
+/* One process of a finished execution, for the receivers that export them. */
+struct notify_process {
+	__u32 pid, ppid;
+	char comm[16];
+	const char *filename;		/* its last exec, "" when none was seen */
+	__u64 start_ns;			/* Unix epoch nanoseconds */
+	__u64 end_ns;			/* when it exited; 0 when it outlived the execution */
+	bool exited;
+	int exit_status;		/* wait(2) status, when exited */
+	__u64 on_cpu_ns;		/* set when it exited */
+};
+
+/* A finished execution, for receivers with RECEIVER_EXECUTIONS. */
+struct notify_execution {
+	const struct exec_record *r;	/* its final record: names, labels, outcome, metrics */
+	__u64 start_ns, end_ns;		/* Unix epoch nanoseconds */
+	const struct notify_process *procs;	/* none when only history knew it (taken up after a restart) */
+	int nprocs;
+	const char *host;
+	const char *external_url;	/* http://127.0.0.1:9470: links back to the dashboard */
+};
+
+/* One outbox row's worth of an execution: its kind (which tells send() where it goes) and body. */
+struct notify_payload {
+	char kind[16];
+	char *body;			/* malloc'd */
+};
+
+#define NOTIFY_EXEC_PAYLOADS_MAX	2
+
+/*
+ * The bodies a RECEIVER_EXECUTIONS receiver is sent when x ends (otlp: its
+ * trace, and its metrics when asked for), into out[0..max): the count, 0 for
+ * a receiver without RECEIVER_EXECUTIONS, -ENOMEM. Free each body.
+ */
+int notify__format_execution(const struct receiver *r, const struct notify_execution *x, struct notify_payload *out,
+			     int max);
 
 /* The body for r in its type's format (see each notify/TYPE.c), malloc'd; NULL with errno on failure. */
 char *notify__format(const struct receiver *r, const struct notify_group *g, const char *delivery_id);

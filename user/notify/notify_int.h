@@ -64,14 +64,17 @@ struct receiver_ops {
 	int (*parse)(struct receiver_parse *pc, const struct cJSON *o, struct receiver *r);
 	/* Adds its own settings to the API's view, secrets masked; NULL when none. */
 	void (*view)(const struct receiver *r, struct cJSON *o);
-	/* The body of a notification, malloc'd; NULL on ENOMEM. */
+	/* RECEIVER_ALERTS: the body of a notification, malloc'd; NULL on ENOMEM. */
 	char *(*payload)(const struct receiver *r, const struct notify_group *g, const char *delivery_id);
+	/* RECEIVER_EXECUTIONS: the bodies of a finished execution (see notify__format_execution). */
+	int (*exec_payloads)(const struct receiver *r, const struct notify_execution *x, struct notify_payload *out,
+			     int max);
 	/* Sends row's payload once (notify__send_http, notify__send_smtp or its own) and says how it went. */
 	void (*send)(struct notifier *n, const struct receiver *r, const struct outbox_row *row, struct attempt *a);
 };
 
 /* The receiver types, in the order the config's messages list them; each notify/NAME.c defines NAME_receiver. */
-#define RECEIVER_TYPES(X) X(webhook) X(alertmanager) X(pagerduty) X(slack) X(smtp)
+#define RECEIVER_TYPES(X) X(webhook) X(alertmanager) X(pagerduty) X(slack) X(smtp) X(otlp) X(statsd)
 #define RECEIVER_TYPE_DECLARE(name) extern const struct receiver_ops name##_receiver;
 RECEIVER_TYPES(RECEIVER_TYPE_DECLARE)
 #undef RECEIVER_TYPE_DECLARE

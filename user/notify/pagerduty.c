@@ -194,7 +194,7 @@ static void send(struct notifier *n, const struct receiver *r, const struct outb
 
 const struct receiver_ops pagerduty_receiver = {
 	.type = "pagerduty",
-	.caps = RECEIVER_RESOLVES | RECEIVER_ACKNOWLEDGES,
+	.caps = RECEIVER_ALERTS | RECEIVER_RESOLVES | RECEIVER_ACKNOWLEDGES,
 	.keys = (const char *const[]){ "routing_key", NULL },
 	.defaults = defaults,
 	.parse = parse,

@@ -227,7 +227,7 @@ char *notify__format(const struct receiver *r, const struct notify_group *g, con
 {
 	char *body;
 
-	if (!r || !r->ops || !g || (g->nalerts && !g->alerts)) {
+	if (!r || !r->ops || !r->ops->payload || !g || (g->nalerts && !g->alerts)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -235,4 +235,14 @@ char *notify__format(const struct receiver *r, const struct notify_group *g, con
 	if (!body)
 		errno = ENOMEM;
 	return body;
+}
+
+int notify__format_execution(const struct receiver *r, const struct notify_execution *x, struct notify_payload *out,
+			     int max)
+{
+	if (!r || !r->ops || !x || !x->r || !out || max < 0)
+		return -EINVAL;
+	if (!receiver__can(r, RECEIVER_EXECUTIONS) || !r->ops->exec_payloads)
+		return 0;
+	return r->ops->exec_payloads(r, x, out, max);
 }

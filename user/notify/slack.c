@@ -104,7 +104,7 @@ static void send(struct notifier *n, const struct receiver *r, const struct outb
 
 const struct receiver_ops slack_receiver = {
 	.type = "slack",
-	.caps = RECEIVER_RESOLVES,
+	.caps = RECEIVER_ALERTS | RECEIVER_RESOLVES,
 	.keys = (const char *const[]){ NULL },
 	.rate_per_s = SLACK_RATE,
 	.burst = SLACK_BURST,

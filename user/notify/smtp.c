@@ -254,7 +254,7 @@ static void view(const struct receiver *r, cJSON *o)
 
 const struct receiver_ops smtp_receiver = {
 	.type = "email",
-	.caps = RECEIVER_RESOLVES,
+	.caps = RECEIVER_ALERTS | RECEIVER_RESOLVES,
 	.keys = (const char *const[]){ "from", "to", NULL },
 	.parse = parse,
 	.view = view,

@@ -120,7 +120,7 @@ static void send(struct notifier *n, const struct receiver *r, const struct outb
 
 const struct receiver_ops webhook_receiver = {
 	.type = "webhook",
-	.caps = RECEIVER_RESOLVES,
+	.caps = RECEIVER_ALERTS | RECEIVER_RESOLVES,
 	.keys = (const char *const[]){ "secret", NULL },
 	.parse = parse,
 	.view = view,
