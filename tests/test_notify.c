@@ -392,7 +392,7 @@ TEST(notify_receivers_parse_the_config_and_reject_bad_ones)
 		  " {\"name\": \"a\", \"type\": \"slack\", \"url\": \"http://h/\"}]",
 		  "receiver a: name is used by another receiver" },
 		{ "[{\"name\": \"x\", \"type\": \"sms\"}]",
-		  "receiver x: unknown type 'sms' (webhook, alertmanager, pagerduty, slack or email)" },
+		  "receiver x: unknown type 'sms' (webhook, alertmanager, pagerduty, slack, email, otlp or statsd)" },
 		{ "[{\"name\": \"s\", \"type\": \"slack\", \"url\": \"http://h/\", \"secret\": \"k\"}]",
 		  "receiver s: key 'secret' does not apply to slack receivers" },
 		{ "[{\"name\": \"m\", \"type\": \"email\", \"url\": \"smtp://h\", \"to\": \"a@b\"}]",
