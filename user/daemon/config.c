@@ -45,6 +45,7 @@ static const struct option_desc options[] = {
 	    "default), loopback (none from loopback), token (all), open (none)"),
 	STR(allowed_hosts, "", "Host names requests may carry besides localhost and address literals (comma-separated)"),
 	STR(pin_dir, "/sys/fs/bpf/workerwatch", "bpffs directory where the kernel state is pinned, so tracking outlives a restart"),
+	STR(log_format, "text", "the daemon's own log on stderr: text, or json (one object per line)"),
 };
 
 #define NOPTS (sizeof(options) / sizeof(options[0]))

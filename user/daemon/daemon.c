@@ -1122,6 +1122,11 @@ int daemon__run(const struct config *cfg)
 		ww_err("--read-access wants private, loopback, token or open, not '%s'", d->cfg.read_access);
 		return 2;
 	}
+	if (strcmp(d->cfg.log_format, "text") && strcmp(d->cfg.log_format, "json")) {
+		ww_err("--log-format wants text or json, not '%s'", d->cfg.log_format);
+		return 2;
+	}
+	log_set_json(!strcmp(d->cfg.log_format, "json"));
 	if (d->cfg.detach_all && stop_running_daemon(d))
 		goto cleanup;
 	if (lock_instance(d))

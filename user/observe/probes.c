@@ -61,11 +61,19 @@ static const struct {
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
+	char msg[1024];
+	int n;
+
 	if (level == LIBBPF_DEBUG && log_verbosity < LOG_DEBUG)
 		return 0;
 	if (level == LIBBPF_INFO && log_verbosity < LOG_INFO)
 		return 0;
-	return vfprintf(stderr, fmt, args);
+	/* through the daemon's log, so that a JSON log stays one object per line */
+	n = vsnprintf(msg, sizeof(msg), fmt, args);
+	for (size_t len = strlen(msg); len && msg[len - 1] == '\n'; len--)
+		msg[len - 1] = 0;
+	log_write(level == LIBBPF_WARN ? LOG_WARN : level == LIBBPF_INFO ? LOG_INFO : LOG_DEBUG, "%s", msg);
+	return n;
 }
 
 /* The tracepoint a tp_btf program attaches to, from its section name; NULL for others. */
