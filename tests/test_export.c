@@ -285,7 +285,7 @@ TEST(export_otlp_payload_has_hex_ids_decimal_times_and_a_process_tree)
 	struct receiver rc;
 	const cJSON *spans, *exec, *s, *metrics, *m;
 	cJSON *traces = NULL, *again = NULL, *mreq = NULL, *otrace = NULL;
-	char start[24];
+	char start[24], log_trace[NOTIFY_TRACE_ID_HEX], log_span[NOTIFY_SPAN_ID_HEX];
 	int n;
 
 	record(&r, "nightly-42", "builder", "failed");
@@ -311,6 +311,10 @@ TEST(export_otlp_payload_has_hex_ids_decimal_times_and_a_process_tree)
 	ASSERT(exec, "no execution span");
 	CHECK(is_hex(harness__str(exec, "traceId"), 32), "trace id %s", harness__str(exec, "traceId"));
 	CHECK(is_hex(harness__str(exec, "spanId"), 16), "span id %s", harness__str(exec, "spanId"));
+	/* the event log names the same trace and span */
+	notify__trace_ids(r.session, x.host, r.id, r.started_at_ms, log_trace, log_span);
+	CHECK_STR(harness__str(exec, "traceId"), (const char *)log_trace);
+	CHECK_STR(harness__str(exec, "spanId"), (const char *)log_span);
 	snprintf(start, sizeof(start), "%llu", (unsigned long long)x.start_ns);
 	CHECK_STR(harness__str(exec, "startTimeUnixNano"), start);
 	CHECK(cJSON_IsNumber(harness__get(exec, "kind")) && harness__num(exec, "kind") == 1, "kind INTERNAL, a number");

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Logs that ship: the daemon's own log in JSON. */
+/* Logs that ship: events.jsonl lines that say whose they are, per-process lines off, the daemon's own log in JSON. */
 #include <ctype.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -17,6 +17,16 @@
 
 #define HOST "fleet-host-7"
 #define WAIT_MS 30000
+
+static bool is_hex(const char *s, size_t len)
+{
+	if (!s || strlen(s) != len)
+		return false;
+	for (; *s; s++)
+		if (!isxdigit((unsigned char)*s) || isupper((unsigned char)*s))
+			return false;
+	return true;
+}
 
 /* stderr into a file while fn runs; the file's text (malloc'd). */
 static char *capture_stderr(void (*fn)(void))
@@ -83,4 +93,191 @@ TEST(logs_daemon_refuses_an_unknown_log_format)
 	CHECK_EQ(r.exit_code, 2);
 	CHECK(r.err && strstr(r.err, "--log-format wants text or json, not 'xml'"), "stderr: %s", r.err ?: "");
 	harness__free_result(&r);
+}
+
+/* The lines of a file, each parsed (a JSON null for a line that is not JSON): an array to delete. */
+static cJSON *json_lines(const char *path)
+{
+	char *text = wwd_read_file(path), *save = NULL;
+	cJSON *arr = cJSON_CreateArray();
+
+	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
+		cJSON_AddItemToArray(arr, cJSON_Parse(l) ?: cJSON_CreateNull());
+	free(text);
+	return arr;
+}
+
+/* The ended executions of session, once n have ended (or after WAIT_MS). */
+static cJSON *ended(const struct wwd *d, const char *session, int n)
+{
+	char path[128];
+	cJSON *list = NULL;
+
+	snprintf(path, sizeof(path), "/api/v1/executions?session=%s", session);
+	for (int waited = 0; waited <= WAIT_MS; waited += 100) {
+		const cJSON *e;
+		int done = 0;
+
+		cJSON_Delete(list);
+		list = NULL;
+		if (wwd_api(d, "GET", path, NULL, true, &list) == 200)
+			cJSON_ArrayForEach(e, list)
+				done += strcmp(harness__str(e, "status"), "running") != 0;
+		if (done >= n)
+			break;
+		wwd_sleep_ms(100);
+	}
+	return list;
+}
+
+/* The line of kind about execution id, NULL when there is none. */
+static const cJSON *line_of(const cJSON *lines, const char *kind, double id)
+{
+	const cJSON *l;
+
+	cJSON_ArrayForEach(l, lines)
+		if (!strcmp(harness__str(l, "event"), kind) && cJSON_IsNumber(harness__get(l, "execution")) &&
+		    harness__num(l, "execution") == id)
+			return l;
+	return NULL;
+}
+
+/*
+ * An attached worker with labels that forks a tree, and an orchestrator
+ * whose children are named by their exec: every line about an execution
+ * names it (history id, trace and span ids, host, labels), STARTED carries
+ * the names its end carries, no FORK or EXEC line is written and the only
+ * EXIT is the root's; the daemon's own log is one JSON object per line.
+ */
+KERNEL_TEST(logs_lines_name_their_execution_host_and_labels_without_per_process_lines)
+{
+	char config[300], fifo[300], cmd[1200], body[300], script[1200], logpath[300];
+	cJSON *lines = NULL, *attached = NULL, *children = NULL, *stderr_lines = NULL;
+	const cJSON *l, *e;
+	struct stat st;
+	glob_t g;
+	struct wwd d = {};
+	int worker, orch, status, about = 0, exits = 0, checked = 0;
+	FILE *f;
+
+	snprintf(config, sizeof(config), "%s", harness__tmp("config.json"));
+	f = fopen(config, "w");
+	ASSERT(f, "cannot write %s", config);
+	fprintf(f, "{\"host\": \"" HOST "\", \"log_process_events\": 0, \"log_format\": \"json\"}\n");
+	fclose(f);
+	ASSERT(wwd_start_opts(&d, config), "no daemon");
+
+	/* a labelled worker: a tree of 2 x 2 processes */
+	snprintf(fifo, sizeof(fifo), "%s/go", d.dir);
+	snprintf(cmd, sizeof(cmd), "%s tree 2 2", wwd_bin("wwload"));
+	worker = wwd_spawn_held(fifo, cmd);
+	wwd_sleep_ms(100);
+	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"logs-a\", \"agent\": \"builder\", "
+		 "\"task\": \"compile\", \"labels\": {\"team\": \"ci\"}}", worker);
+	CHECK_EQ(wwd_api(&d, "POST", "/api/v1/executions", body, true, NULL), 201);
+	wwd_release(fifo);
+	status = harness__wait(worker, 60);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker status %d", status);
+
+	/* an orchestrator: each child is an execution named by what it executes */
+	snprintf(script, sizeof(script), "read go < %s; %s tree 2 1; %s exit 3; true", fifo, wwd_bin("wwload"),
+		 wwd_bin("wwload"));
+	orch = harness__spawn((char *[]){ "/bin/sh", "-c", script, NULL }, NULL);
+	wwd_sleep_ms(100);
+	snprintf(body, sizeof(body), "{\"pid\": %d, \"session\": \"logs-b\"}", orch);
+	CHECK_EQ(wwd_api(&d, "POST", "/api/v1/orchestrators", body, true, NULL), 201);
+	wwd_release(fifo);
+	status = harness__wait(orch, 60);
+	CHECK(WIFEXITED(status), "orchestrator status %d", status);
+
+	attached = ended(&d, "logs-a", 1);
+	children = ended(&d, "logs-b", 2);
+	ASSERT(cJSON_GetArraySize(attached) == 1, "logs-a has %d executions", cJSON_GetArraySize(attached));
+	ASSERT(cJSON_GetArraySize(children) == 2, "logs-b has %d executions", cJSON_GetArraySize(children));
+	snprintf(logpath, sizeof(logpath), "%s/log/events.jsonl", d.dir);
+	/* an execution's end is in history before its COMPLETED line: wait for the last one */
+	for (int waited = 0; waited <= WAIT_MS; waited += 100) {
+		int ends = 0;
+
+		cJSON_Delete(lines);
+		lines = json_lines(logpath);
+		cJSON_ArrayForEach(l, lines)
+			ends += !strcmp(harness__str(l, "event"), "COMPLETED") || !strcmp(harness__str(l, "event"), "FAILED");
+		if (ends >= 3)
+			break;
+		wwd_sleep_ms(100);
+	}
+
+	cJSON_ArrayForEach(l, lines) {
+		const char *kind = harness__str(l, "event");
+		const cJSON *ex = NULL;
+
+		if (!CHECK(cJSON_IsObject(l), "a line of events.jsonl is not JSON"))
+			continue;
+		CHECK_STR(harness__str(l, "host"), HOST);
+		CHECK(strcmp(kind, "FORK") && strcmp(kind, "EXEC"), "a %s line with log_process_events 0", kind);
+		if (!harness__get(l, "execution"))
+			continue;
+		about++;
+		CHECK(is_hex(harness__str(l, "trace_id"), 32), "%s: trace_id '%s'", kind, harness__str(l, "trace_id"));
+		CHECK(is_hex(harness__str(l, "span_id"), 16), "%s: span_id '%s'", kind, harness__str(l, "span_id"));
+		CHECK(cJSON_IsObject(harness__get(l, "labels")), "%s: no labels object", kind);
+		cJSON_ArrayForEach(e, attached)
+			if (harness__num(e, "id") == harness__num(l, "execution"))
+				ex = e;
+		if (ex)
+			CHECK_STR(harness__str(l, "labels.team"), "ci");
+		if (!strcmp(kind, "EXIT")) {
+			exits++;
+			CHECK_EQ(harness__num(l, "process"), harness__num(l, "pid"));
+		}
+	}
+	CHECK(about >= 6, "only %d lines about executions", about);
+	CHECK(exits >= 1, "no EXIT line of a root");
+
+	/* STARTED names each execution as its end does, and as the history does */
+	for (int s = 0; s < 2; s++) {
+		const cJSON *list = s ? children : attached;
+
+		cJSON_ArrayForEach(e, list) {
+			double id = harness__num(e, "id");
+			const cJSON *start = line_of(lines, "STARTED", id), *end = line_of(lines, "COMPLETED", id);
+
+			end = end ?: line_of(lines, "FAILED", id);
+			if (!CHECK(start && end, "execution %.0f: STARTED %p, end %p", id, (void *)start, (void *)end))
+				continue;
+			CHECK_STR(harness__str(start, "agent"), harness__str(e, "agent"));
+			CHECK_STR(harness__str(end, "agent"), harness__str(e, "agent"));
+			CHECK_STR(harness__str(start, "task"), harness__str(end, "task"));
+			CHECK_STR(harness__str(start, "trace_id"), harness__str(end, "trace_id"));
+			CHECK_STR(harness__str(start, "span_id"), harness__str(end, "span_id"));
+			checked++;
+		}
+	}
+	CHECK_EQ(checked, 3);
+	cJSON_ArrayForEach(e, children)
+		CHECK_STR(harness__str(e, "agent"), "wwload");
+
+	wwd_stop(&d, SIGTERM);
+	/* the daemon's own log: every line an object with a time, a level and a message */
+	snprintf(logpath, sizeof(logpath), "%s/daemon.*.log", harness__tmpdir());
+	ASSERT(glob(logpath, 0, NULL, &g) == 0 && g.gl_pathc == 1, "not one daemon log %s", logpath);
+	snprintf(logpath, sizeof(logpath), "%s", g.gl_pathv[0]);
+	globfree(&g);
+	CHECK(stat(logpath, &st) == 0 && st.st_size > 0, "no daemon log at %s", logpath);
+	stderr_lines = json_lines(logpath);
+	status = 0;
+	cJSON_ArrayForEach(l, stderr_lines) {
+		if (!CHECK(cJSON_IsObject(l), "a line of the daemon's log is not JSON"))
+			continue;
+		CHECK(strlen(harness__str(l, "ts")) == 24, "ts '%s'", harness__str(l, "ts"));
+		CHECK(strstr("error warning info debug", harness__str(l, "level")) && harness__str(l, "level")[0],
+		      "level '%s'", harness__str(l, "level"));
+		status += strstr(harness__str(l, "msg"), "listening on http://127.0.0.1:") != NULL;
+	}
+	CHECK_EQ(status, 1);
+	cJSON_Delete(lines);
+	cJSON_Delete(attached);
+	cJSON_Delete(children);
+	cJSON_Delete(stderr_lines);
 }

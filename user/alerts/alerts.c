@@ -22,6 +22,11 @@ const char *alert__state_name(enum alert_state s)
 	return s <= ALERT_RESOLVED ? state_names[s] : "unknown";
 }
 
+const char *alerts__host(const struct alerts *a)
+{
+	return a ? a->cfg.host : "";
+}
+
 static enum alert_state state_of(const char *name)
 {
 	for (int s = ALERT_PENDING; s <= ALERT_RESOLVED; s++)

@@ -165,5 +165,7 @@ void alerts__foreach_active(struct alerts *a, void (*fn)(void *ctx, const struct
 int alerts__receiver_stats(struct alerts *a, struct receiver_stats *out, int max);
 
 const char *alert__state_name(enum alert_state s);
+/* The host label of this daemon's alerts (the config's host, else the host name); "" when a is NULL. */
+const char *alerts__host(const struct alerts *a);
 
 #endif

@@ -45,6 +45,7 @@ static const struct option_desc options[] = {
 	    "default), loopback (none from loopback), token (all), open (none)"),
 	STR(allowed_hosts, "", "Host names requests may carry besides localhost and address literals (comma-separated)"),
 	STR(pin_dir, "/sys/fs/bpf/workerwatch", "bpffs directory where the kernel state is pinned, so tracking outlives a restart"),
+	U64(log_process_events, 0, 1, "1", "write FORK, EXEC and EXIT lines of every process to the event log (0: only the root's EXIT)"),
 	STR(log_format, "text", "the daemon's own log on stderr: text, or json (one object per line)"),
 };
 

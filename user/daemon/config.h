@@ -26,6 +26,7 @@ struct config {
 	char read_access[16];		/* "private", "loopback", "token" or "open" */
 	char allowed_hosts[512];	/* Host names besides localhost and address literals */
 	char pin_dir[256];		/* bpffs directory of the kernel state that outlives the daemon */
+	__u64 log_process_events;	/* 0 or 1: FORK, EXEC and EXIT lines of every process in the event log */
 	char log_format[8];		/* the daemon's own log on stderr: "text" or "json" */
 	char config_file[CONFIG_PATH_LEN];
 	bool detach_all;		/* --detach-all: stop tracking for good, leave nothing in the kernel */

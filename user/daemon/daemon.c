@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "daemon/agent_totals.h"
+#include "alerts/alerts.h"
 #include "daemon/alertsrc.h"
 #include "daemon/api.h"
 #include "daemon/config.h"
@@ -35,6 +36,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/num.h"
+#include "notify/notify.h"
 #include "observe/probes.h"
 #include "observe/report.h"
 #include "observe/syscalls.h"
@@ -60,6 +62,7 @@ struct daemon {
 	struct health *health;
 	struct agent_totals *agent_totals;
 	char token[65];
+	char host[64];			/* the alerts' host label: events and trace ids name it */
 	char env_names[CONFIG_MAX_ENV_LABELS][64];
 	int nr_env_names;
 
@@ -239,16 +242,30 @@ int daemon__save(struct daemon *d, struct execution *e)
 	return 0;
 }
 
-/* A JSON object naming an execution, the start of every event about it. */
-static cJSON *exec_ref(const struct execution *e)
+/*
+ * A JSON object naming an execution, the start of every event about it: its
+ * history id, its OpenTelemetry trace and span ids (the otlp receiver's), its
+ * names as known now and its labels, so that a line shipped alone still
+ * says whose it is.
+ */
+static cJSON *exec_ref(const struct daemon *d, const struct execution *e)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *labels = e->labels[0] ? cJSON_Parse(e->labels) : NULL;
+	char trace[NOTIFY_TRACE_ID_HEX], span[NOTIFY_SPAN_ID_HEX];
 
+	notify__trace_ids(e->session, d->host, e->db_id, e->start_realtime_ns / 1000000, trace, span);
 	cJSON_AddNumberToObject(o, "execution", (double)e->db_id);
+	cJSON_AddStringToObject(o, "trace_id", trace);
+	cJSON_AddStringToObject(o, "span_id", span);
 	cJSON_AddStringToObject(o, "session", e->session);
 	cJSON_AddStringToObject(o, "agent", e->agent);
 	cJSON_AddStringToObject(o, "task", e->task);
 	cJSON_AddNumberToObject(o, "pid", e->pid);
+	if (!cJSON_IsObject(labels)) {
+		cJSON_Delete(labels);
+		labels = cJSON_CreateObject();
+	}
+	cJSON_AddItemToObject(o, "labels", labels);
 	return o;
 }
 
@@ -313,23 +330,32 @@ void daemon__detach_if_idle(struct daemon *d)
 		probes__detach(d->probes);
 }
 
+/* STARTED, with the execution's names as they are now. */
+static void tell_start(struct daemon *d, struct execution *e)
+{
+	cJSON *ev = exec_ref(d, e), *cmd = cJSON_AddArrayToObject(ev, "command");
+
+	for (char **a = e->argv; a && *a; a++)
+		cJSON_AddItemToArray(cmd, cJSON_CreateString(*a));
+	publish(d, "STARTED", "execution_start", ev);
+	cJSON_Delete(ev);
+	e->start_deferred = false;
+}
+
 /* Common start of every execution: history row, labels, retries, events. */
 void daemon__announce(struct daemon *d, struct execution *e)
 {
-	cJSON *ev, *cmd;
-
 	set_labels(d, e);
 	e->retry_count = store__count_failed(d->store, e->session, e->agent, e->task);
 	if (e->retry_count < 0)
 		e->retry_count = 0;
 	daemon__save(d, e);
 	d->executions_started++;
-	ev = exec_ref(e);
-	cmd = cJSON_AddArrayToObject(ev, "command");
-	for (char **a = e->argv; a && *a; a++)
-		cJSON_AddItemToArray(cmd, cJSON_CreateString(*a));
-	publish(d, "STARTED", "execution_start", ev);
-	cJSON_Delete(ev);
+	/* an orchestrator's child is told of once its exec names it, so STARTED and its end agree */
+	if (e->named_by_exec)
+		e->start_deferred = true;
+	else
+		tell_start(d, e);
 }
 
 int daemon__start_execution(struct daemon *d, struct execution *e, int pidfd)
@@ -519,6 +545,8 @@ static void rename_after_exec(struct daemon *d, struct execution *e, const struc
 		e->retry_count = 0;
 	set_labels(d, e);
 	daemon__save(d, e);
+	if (e->start_deferred)
+		tell_start(d, e);
 }
 
 /*
@@ -567,7 +595,11 @@ static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *
 		alertsrc__oom(d->alertsrc, e);
 	if (h->type >= sizeof(event_kinds) / sizeof(event_kinds[0]) || !event_kinds[h->type])
 		return;
-	ev = exec_ref(e);
+	/* without per-process lines the root's EXIT stays: a start after a crash finishes it from that line */
+	if (!d->cfg.log_process_events && (h->type == WW_EV_FORK || h->type == WW_EV_EXEC ||
+					   (h->type == WW_EV_EXIT && h->pid != (__u32)e->pid)))
+		return;
+	ev = exec_ref(d, e);
 	cJSON_AddNumberToObject(ev, "process", h->pid);
 	cJSON_AddNumberToObject(ev, "parent", h->ppid);
 	cJSON_AddStringToObject(ev, "comm", h->comm);
@@ -638,7 +670,10 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	save_extras(d, e);
 	agent_totals__add(d->agent_totals, e, &r);
 
-	ev = exec_ref(e);
+	/* a child that never executed anything is named after its fork, now that nothing will rename it */
+	if (e->start_deferred)
+		tell_start(d, e);
+	ev = exec_ref(d, e);
 	cJSON_AddStringToObject(ev, "status", r.status);
 	if (r.has_exit_code)
 		cJSON_AddNumberToObject(ev, "exit_code", r.exit_code);
@@ -678,7 +713,7 @@ static int sample_one(struct execution *e, void *ctx)
 		return 0;
 	row = &x->rows[x->used++];
 	snapshot__sample(e, x->now_ms, row);
-	ev = exec_ref(e);
+	ev = exec_ref(x->d, e);
 	clock__rfc3339_ms(x->now_ms, ts, sizeof(ts));
 	cJSON_AddStringToObject(ev, "ts", ts);
 	for (int m = 0; m < NR_EXEC_METRICS; m++)
@@ -1156,7 +1191,11 @@ int daemon__run(const struct config *cfg)
 	if (!d->tracker)
 		goto cleanup;
 	tracker__set_hooks(d->tracker, &hooks);
-	if (start_alerts(d) || resume__start(d))
+	if (start_alerts(d))
+		goto cleanup;
+	/* the alerts' host names the events too, and the executions' span ids */
+	snprintf(d->host, sizeof(d->host), "%s", alerts__host(alertsrc__alerts(d->alertsrc)));
+	if (eventlog__set_host(d->log, d->host) || resume__start(d))
 		goto cleanup;
 	if (d->cfg.detach_all) {
 		/* take up what the kernel still tracks, then end it all as detached */

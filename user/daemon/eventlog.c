@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <cjson/cJSON.h>
 #include "lib/log.h"
 #include "daemon/eventlog.h"
 
@@ -42,6 +43,7 @@ struct eventlog {
 	time_t last_rot_secs;
 	unsigned int last_rot_n;
 	bool rotate_failing;	/* logged once until a rotation succeeds */
+	char *host_member;	/* "host":"NAME" (JSON-escaped) after the event's kind, NULL: none */
 };
 
 static __u64 now_ns(const struct eventlog *l)
@@ -729,14 +731,15 @@ int eventlog__write(struct eventlog *l, const char *kind, const char *json_objec
 	/* under the lock, so the lines' timestamps are in file order */
 	now = now_ns(l);
 	secs = now / NS_PER_SEC;
-	/* {"ts":"2026-11-21T06:20:01.123Z","event":"KIND",members}\n */
-	err = reserve(l, 64 + KIND_MAX + members_len);
+	/* {"ts":"2026-11-21T06:20:01.123Z","event":"KIND","host":"NAME",members}\n */
+	err = reserve(l, 64 + KIND_MAX + (l->host_member ? strlen(l->host_member) + 1 : 0) + members_len);
 	if (err)
 		goto unlock;
 	gmtime_r(&secs, &tm);
 	len = strftime(l->buf, l->cap, "{\"ts\":\"%Y-%m-%dT%H:%M:%S", &tm);
-	len += snprintf(l->buf + len, l->cap - len, ".%03uZ\",\"event\":\"%s\"%s",
-			(unsigned int)(now % NS_PER_SEC / 1000000), kind, members_len ? "," : "");
+	len += snprintf(l->buf + len, l->cap - len, ".%03uZ\",\"event\":\"%s\"%s%s%s",
+			(unsigned int)(now % NS_PER_SEC / 1000000), kind, l->host_member ? "," : "",
+			l->host_member ? l->host_member : "", members_len ? "," : "");
 	memcpy(l->buf + len, members, members_len);
 	len += members_len;
 	l->buf[len++] = '}';
@@ -882,10 +885,29 @@ cleanup:
 	return l;
 }
 
+int eventlog__set_host(struct eventlog *l, const char *host)
+{
+	cJSON *name = host ? cJSON_CreateString(host) : NULL;
+	char *quoted = name ? cJSON_PrintUnformatted(name) : NULL, *member = NULL;
+
+	cJSON_Delete(name);
+	if (host && (!quoted || asprintf(&member, "\"host\":%s", quoted) < 0)) {
+		free(quoted);
+		return -ENOMEM;
+	}
+	free(quoted);
+	pthread_mutex_lock(&l->lock);
+	free(l->host_member);
+	l->host_member = member;
+	pthread_mutex_unlock(&l->lock);
+	return 0;
+}
+
 void eventlog__close(struct eventlog *l)
 {
 	if (!l)
 		return;
+	free(l->host_member);
 	close(l->fd);
 	close(l->dirfd);
 	pthread_mutex_destroy(&l->lock);

@@ -27,8 +27,8 @@ struct eventlog_opts {
 struct eventlog *eventlog__open(const struct eventlog_opts *opts);
 
 /*
- * Appends one line {"ts":"<RFC 3339 UTC ms>","event":"<kind>",<fields>} with a
- * single write(2), rotating first when due. kind is [A-Z][A-Z0-9_]* (at most
+ * Appends one line {"ts":"<RFC 3339 UTC ms>","event":"<kind>",["host":...,]<fields>}
+ * with a single write(2), rotating first when due. kind is [A-Z][A-Z0-9_]* (at most
  * 31 characters), json_object one JSON object on one line (NULL for none)
  * whose keys must not be "ts" or "event". 0, -EINVAL for bad input (nothing
  * written), or -errno of the failed write. A failed rotation or compression
@@ -36,6 +36,12 @@ struct eventlog *eventlog__open(const struct eventlog_opts *opts);
  * on the next write. Safe to call from several threads.
  */
 int eventlog__write(struct eventlog *l, const char *kind, const char *json_object);
+
+/*
+ * Every line from now on names the host: {"ts":...,"event":...,"host":HOST,...}
+ * (NULL: no more). 0 or -ENOMEM. Safe to call from several threads.
+ */
+int eventlog__set_host(struct eventlog *l, const char *host);
 
 /* fsyncs the live file and the directory; 0 or -errno. */
 int eventlog__flush(struct eventlog *l);

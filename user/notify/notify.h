@@ -142,6 +142,16 @@ struct notify_payload {
 int notify__format_execution(const struct receiver *r, const struct notify_execution *x, struct notify_payload *out,
 			     int max);
 
+/*
+ * The OpenTelemetry ids of an execution, as the otlp receiver sends them, in
+ * hex: its trace (its session's) and its span (host, history id and start
+ * in Unix milliseconds), so that logs can name the span they belong to.
+ */
+#define NOTIFY_TRACE_ID_HEX	33
+#define NOTIFY_SPAN_ID_HEX	17
+void notify__trace_ids(const char *session, const char *host, __u64 exec_id, __u64 started_ms,
+		       char trace[NOTIFY_TRACE_ID_HEX], char span[NOTIFY_SPAN_ID_HEX]);
+
 /* The body for r in its type's format (see each notify/TYPE.c), malloc'd; NULL with errno on failure. */
 char *notify__format(const struct receiver *r, const struct notify_group *g, const char *delivery_id);
 /* A fresh random delivery id (UUID v4 text, 36 characters). */

@@ -72,6 +72,17 @@ static void exec_span_id(const struct notify_execution *x, char out[2 * SPAN_ID_
 		  (unsigned long long)x->r->id, (unsigned long long)x->r->started_at_ms);
 }
 
+void notify__trace_ids(const char *session, const char *host, __u64 exec_id, __u64 started_ms,
+		       char trace[NOTIFY_TRACE_ID_HEX], char span[NOTIFY_SPAN_ID_HEX])
+{
+	struct exec_record r = { .id = exec_id, .started_at_ms = started_ms };
+	struct notify_execution x = { .r = &r, .host = host };
+
+	snprintf(r.session, sizeof(r.session), "%s", session ? session : "");
+	trace_id(&r, trace);
+	exec_span_id(&x, span);
+}
+
 static void proc_span_id(const struct notify_execution *x, const struct notify_process *p,
 			 char out[2 * SPAN_ID_LEN + 1])
 {

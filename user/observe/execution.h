@@ -101,6 +101,7 @@ struct execution {
 	__u64 progress_at_ms;		/* last progress report (Unix ms), 0: none yet */
 	char status_override[16];	/* "completed" or "failed" from the orchestrator */
 	bool named_by_exec;		/* an orchestrator's child gets its agent name at exec */
+	bool start_deferred;		/* its STARTED waits for that name */
 	bool root_exited;		/* root's exit event seen; finalized once settled */
 	__u64 gone_seen_ns;		/* root first found gone with no exit event, 0: not */
 	__u64 root_exit_ns;
