@@ -539,11 +539,16 @@ TEST(query_errors_are_one_line_with_exit_codes)
 	fclose(f);
 	ERR(1, "not a database", "list", bad);
 
-	/* --help anywhere */
-	harness__run((char *const[]){ ww, "show", "--help", NULL }, 30, &r);
+	/* --help anywhere: the command's own after it, all of them alone */
+	harness__run((char *const[]){ ww, "--help", "show", NULL }, 30, &r);
+	CHECK(r.exit_code == 0, "--help exit %d", r.exit_code);
+	has(r.out, "Usage: workerwatch show SESSION");
+	has(r.out, "--db PATH");
+	harness__free_result(&r);
+	harness__run((char *const[]){ ww, "--db", db, "--help", NULL }, 30, &r);
 	CHECK(r.exit_code == 0, "--help exit %d", r.exit_code);
 	has(r.out, "Usage: workerwatch COMMAND");
-	has(r.out, "--db PATH");
+	has(r.out, "performance");
 	harness__free_result(&r);
 	/* and "--" ends the options */
 	ERR(1, "no orchestration '--json'", "show", "--db", db, "--", "--json");

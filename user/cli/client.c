@@ -33,6 +33,26 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
+/* A flag's value, else the environment's (when set and not empty), else the default. */
+static const char *setting(const char *flag, const char *env, const char *def)
+{
+	const char *v = getenv(env);
+
+	if (flag)
+		return flag;
+	return v && v[0] ? v : def;
+}
+
+const char *client__server(const char *flag)
+{
+	return setting(flag, CLIENT_ENV_SERVER, CLIENT_DEFAULT_SERVER);
+}
+
+const char *client__token_file(const char *flag)
+{
+	return setting(flag, CLIENT_ENV_TOKEN, CLIENT_DEFAULT_TOKEN);
+}
+
 static void read_token(const char *path, char *token, size_t size)
 {
 	FILE *f = path ? fopen(path, "r") : NULL;

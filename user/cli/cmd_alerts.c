@@ -23,18 +23,68 @@ struct alert_opts {
 	bool json;
 };
 
-static void usage(FILE *out)
+/* Each command's --help: its forms, what it does, its options and examples. */
+static const struct {
+	const char *name, *text;
+} helps[] = {
+	{ "alerts",
+	  "Usage: workerwatch alerts [--state pending|firing|resolving|resolved|active] [--json]\n"
+	  "The daemon's alerts, firing first: ID, state, severity, acknowledged, name, since (UTC, to the\n"
+	  "millisecond), value and summary.\n\n"
+	  "  --state S            only alerts in state S (active: pending, firing or resolving)\n"
+	  "  --json               the daemon's JSON instead of a table\n"
+	  "%s"
+	  "Examples:\n"
+	  "  workerwatch alerts\n"
+	  "  workerwatch alerts --state firing --json | jq -r '.[].labels.agent'\n" },
+	{ "ack",
+	  "Usage: workerwatch ack ID [--comment TEXT] [--by NAME] [--expires DURATION] [--json]\n"
+	  "Acknowledges alert ID: no repeats and no escalation while it stays acknowledged.\n\n"
+	  "  --comment TEXT       why, for the others on call\n"
+	  "  --by NAME            who (default: the daemon records \"cli\")\n"
+	  "  --expires DURATION   the ack ends by itself after DURATION (e.g. 30m, 4h)\n"
+	  "  --json               the alert as JSON instead of a sentence\n"
+	  "%s"
+	  "Examples:\n"
+	  "  workerwatch ack 3f2a9c0d1e4b5a69 --comment 'rebuilding the cache' --expires 2h\n" },
+	{ "unack",
+	  "Usage: workerwatch unack ID [--json]\n"
+	  "Undoes an ack: repeats and escalation resume.\n\n"
+	  "  --json               the alert as JSON instead of a sentence\n"
+	  "%s"
+	  "Examples:\n"
+	  "  workerwatch unack 3f2a9c0d1e4b5a69\n" },
+	{ "resolve",
+	  "Usage: workerwatch resolve ID [--by NAME] [--json]\n"
+	  "Resolves an alert by hand; it fires again if its rule still holds.\n\n"
+	  "  --by NAME            who resolved it\n"
+	  "  --json               the alert as JSON instead of a sentence\n"
+	  "%s"
+	  "Examples:\n"
+	  "  workerwatch resolve 3f2a9c0d1e4b5a69 --by alice\n" },
+	{ "silence",
+	  "Usage: workerwatch silence MATCHER... --duration DURATION [--comment TEXT] [--by NAME] [--json]\n"
+	  "Mutes the alerts that match every MATCHER for DURATION; prints the silence's id.\n"
+	  "A MATCHER is like agent=\"builder\", severity!=\"info\" or alertname=~\"Worker.*\".\n\n"
+	  "  --duration DURATION  how long (e.g. 90m, 2h, 1d)\n"
+	  "  --comment TEXT       why\n"
+	  "  --by NAME            who (default cli)\n"
+	  "  --json               the daemon's JSON answer instead of the id\n"
+	  "%s"
+	  "Examples:\n"
+	  "  workerwatch silence agent=builder --duration 2h --comment 'deploying'\n"
+	  "  workerwatch silence 'alertname=~\"Worker.*\"' host=ci-7 --duration 30m\n" },
+};
+
+static void usage(FILE *out, const char *cmd)
 {
-	fprintf(out,
-		"Usage: workerwatch alerts [--state pending|firing|resolving|resolved|active] [--json]\n"
-		"       workerwatch ack ID [--comment TEXT] [--by NAME] [--expires DURATION]\n"
-		"       workerwatch unack ID\n"
-		"       workerwatch resolve ID [--by NAME]\n"
-		"       workerwatch silence MATCHER... --duration DURATION [--comment TEXT] [--by NAME]\n"
-		"Options: --server URL (default %s), --token-file PATH (default %s)\n"
-		"An ID is the alert's fingerprint (16 hex digits) as `workerwatch alerts` shows it;\n"
-		"a MATCHER is like agent=\"builder\" or alertname=~\"Worker.*\".\n",
-		CLIENT_DEFAULT_SERVER, CLIENT_DEFAULT_TOKEN);
+	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
+		if (!strcmp(cmd, helps[i].name)) {
+			fprintf(out, helps[i].text, CLIENT_OPTIONS_HELP "  -h, --help           this help\n\n");
+			break;
+		}
+	fprintf(out, "\nAn ID is the alert's fingerprint (16 hex digits) as `workerwatch alerts` shows it.\n"
+		     "Exit status: 0 done, 1 the daemon refused (unknown alert) or cannot be reached, 2 usage error.\n");
 }
 
 /* Sends the request; on success *out holds the body. The exit status of the command otherwise. */
@@ -68,19 +118,19 @@ static void print_table(const cJSON *alerts)
 {
 	const cJSON *a;
 
-	printf("%-16s  %-9s  %-8s  %-3s  %-26s  %-20s  %-12s  %s\n", "ID", "STATE", "SEVERITY", "ACK",
-	       "ALERTNAME", "SINCE", "VALUE", "SUMMARY");
+	printf("%-16s  %-9s  %-8s  %-3s  %-26s  %-24s  %-12s  %s\n", "ID", "STATE", "SEVERITY", "ACK",
+	       "ALERTNAME", "SINCE (UTC)", "VALUE", "SUMMARY");
 	cJSON_ArrayForEach(a, alerts) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(a, "value");
 		const cJSON *ann = cJSON_GetObjectItemCaseSensitive(a, "annotations");
-		char value[32] = "-", since[21];
+		char value[32] = "-";
 
 		if (cJSON_IsNumber(v))
 			snprintf(value, sizeof(value), "%.4g", v->valuedouble);
-		snprintf(since, sizeof(since), "%s", str(a, "started_at"));
-		printf("%-16s  %-9s  %-8s  %-3s  %-26s  %-20s  %-12s  %s\n", str(a, "id"), str(a, "state"),
+		/* the whole RFC 3339 time, milliseconds and zone included */
+		printf("%-16s  %-9s  %-8s  %-3s  %-26s  %-24s  %-12s  %s\n", str(a, "id"), str(a, "state"),
 		       str(a, "severity"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "acknowledged")) ? "yes" : "no",
-		       str(a, "alertname"), since, value, str(ann, "summary"));
+		       str(a, "alertname"), str(a, "started_at"), value, str(ann, "summary"));
 	}
 	if (!cJSON_GetArraySize(alerts))
 		printf("(no alerts)\n");
@@ -164,7 +214,8 @@ static int silence(const struct alert_opts *o, char **matchers, int n)
 	int ret;
 
 	if (!n || !o->duration) {
-		ww_err("silence wants at least one MATCHER and --duration (e.g. --duration 2h)");
+		ww_err(!n ? "silence: missing MATCHER, e.g. agent=builder (see workerwatch silence --help)"
+			  : "silence: missing --duration DURATION, e.g. --duration 2h");
 		cJSON_Delete(body);
 		return 2;
 	}
@@ -175,7 +226,9 @@ static int silence(const struct alert_opts *o, char **matchers, int n)
 	cJSON_AddStringToObject(body, "comment", o->comment ? o->comment : "");
 	text = cJSON_PrintUnformatted(body);
 	ret = call(o, "POST", "/api/v1/silences", text, &out);
-	if (!ret) {
+	if (!ret && o->json) {
+		printf("%s\n", out);
+	} else if (!ret) {
 		res = cJSON_Parse(out);
 		printf("%s\n", str(res, "silenceID"));
 		cJSON_Delete(res);
@@ -196,7 +249,7 @@ int cmd_alerts(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	static const char *const states[] = { "pending", "firing", "resolving", "resolved", "active" };
-	struct alert_opts o = { .server = CLIENT_DEFAULT_SERVER, .token_file = CLIENT_DEFAULT_TOKEN };
+	struct alert_opts o = {};
 	const char *cmd = argv[0];
 	bool state_ok = false;
 	int ch, npos;
@@ -213,11 +266,13 @@ int cmd_alerts(int argc, char **argv)
 		case 'd': o.duration = optarg; break;
 		case 'S': o.server = optarg; break;
 		case 'T': o.token_file = optarg; break;
-		case 'h': usage(stdout); return 0;
+		case 'h': usage(stdout, cmd); return 0;
 		case ':': ww_err("%s: option %s needs a value", cmd, argv[optind - 1]); return 2;
-		default: ww_err("%s: unknown option '%s' (see --help)", cmd, argv[optind - 1]); return 2;
+		default: ww_err("%s: unknown option '%s' (see workerwatch %s --help)", cmd, argv[optind - 1], cmd); return 2;
 		}
 	}
+	o.server = client__server(o.server);
+	o.token_file = client__token_file(o.token_file);
 	npos = argc - optind;
 	for (size_t i = 0; o.state && i < sizeof(states) / sizeof(states[0]); i++)
 		state_ok |= !strcmp(o.state, states[i]);
@@ -227,7 +282,7 @@ int cmd_alerts(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "alerts")) {
 		if (npos) {
-			ww_err("alerts takes no arguments (see --help)");
+			ww_err("alerts takes no arguments, not '%s' (see workerwatch alerts --help)", argv[optind]);
 			return 2;
 		}
 		return list(&o);
@@ -235,7 +290,9 @@ int cmd_alerts(int argc, char **argv)
 	if (!strcmp(cmd, "silence"))
 		return silence(&o, argv + optind, npos);
 	if (npos != 1) {
-		ww_err("%s wants one alert ID (see workerwatch alerts)", cmd);
+		ww_err(npos ? "%s: one alert ID only (see workerwatch %s --help)"
+			    : "%s: missing ID, the alert's 16 hex digits as `workerwatch alerts` shows them (see workerwatch %s --help)",
+		       cmd, cmd);
 		return 2;
 	}
 	return act(&o, !strcmp(cmd, "ack") ? "ack" : cmd, argv[optind]);

@@ -2,6 +2,7 @@
 /* workerwatch attach / detach: ask the daemon to track a running process tree, or to stop. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 struct client_opts {
 	const char *server;
 	const char *token_file;
+	bool json;
 };
 
 static int parse_id(const char *s, const char *what, unsigned long long max, unsigned long long *v)
@@ -28,11 +30,37 @@ static int parse_id(const char *s, const char *what, unsigned long long max, uns
 	return 0;
 }
 
-/* Sends the request and prints the answer; the exit status of the command. */
+static double num(const cJSON *o, const char *key)
+{
+	return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key)) ?: "";
+}
+
+/* One sentence about what the daemon now does, from its answer to method on path. */
+static void print_human(const char *method, const char *path, const cJSON *a)
+{
+	if (!strcmp(method, "DELETE"))
+		printf("Detached execution %.0f (pid %.0f, session %s, agent %s): %s, tracking stopped\n",
+		       num(a, "id"), num(a, "pid"), str(a, "session"), str(a, "agent"), str(a, "status"));
+	else if (strstr(path, "orchestrators"))
+		printf("Watching orchestrator %.0f (pid %.0f, session %s): each child it starts becomes an execution\n",
+		       num(a, "id"), num(a, "pid"), str(a, "session"));
+	else
+		printf("Tracking execution %.0f (pid %.0f, session %s, agent %s%s%s): workerwatch show %s\n",
+		       num(a, "id"), num(a, "pid"), str(a, "session"), str(a, "agent"), str(a, "task")[0] ? ", task " : "",
+		       str(a, "task"), str(a, "session"));
+}
+
+/* Sends the request and prints the answer, as a sentence or (--json) as the daemon's JSON; the exit status. */
 static int call(const struct client_opts *c, const char *method, const char *path, const char *body)
 {
 	char *out = NULL, msg[512];
 	int status = client__request(c->server, c->token_file, method, path, body, &out);
+	cJSON *answer;
 
 	if (status < 0) {
 		ww_err("cannot reach the daemon at %s: %s (is `workerwatch daemon` running?)", c->server,
@@ -44,19 +72,52 @@ static int call(const struct client_opts *c, const char *method, const char *pat
 		free(out);
 		return 1;
 	}
-	printf("%s\n", out);
+	answer = cJSON_Parse(out);
+	if (c->json || !cJSON_IsObject(answer))
+		printf("%s\n", out);
+	else
+		print_human(method, path, answer);
+	cJSON_Delete(answer);
 	free(out);
 	return 0;
 }
 
-static void usage(FILE *out)
+static void usage_attach(FILE *out)
 {
 	fprintf(out,
-		"Usage: workerwatch attach PID --session S --agent A [--task T] [--label K=V]...\n"
-		"       workerwatch attach --orchestrator PID --session S\n"
-		"       workerwatch detach ID\n"
-		"Options: --server URL (default %s), --token-file PATH (default %s)\n",
-		CLIENT_DEFAULT_SERVER, CLIENT_DEFAULT_TOKEN);
+		"Usage: workerwatch attach PID --session S --agent A [--task T] [--label K=V]... [--json]\n"
+		"       workerwatch attach --orchestrator PID --session S [--json]\n"
+		"Asks the daemon to track the running process PID and all its descendants as one\n"
+		"execution, or (--orchestrator) to make each child that PID starts an execution of its own.\n\n"
+		"  --session S          the orchestration (pipeline run, agent session) it belongs to\n"
+		"  --agent A            the worker's name: executions are grouped and alerted on by it\n"
+		"  --task T             what this run does (optional)\n"
+		"  --label K=V          a label for alerts, metrics and exports (repeatable)\n"
+		"  --orchestrator PID   watch PID's children instead of tracking PID itself\n"
+		"  --json               print the daemon's JSON answer instead of a sentence\n"
+		CLIENT_OPTIONS_HELP
+		"  -h, --help           this help\n\n"
+		"Examples:\n"
+		"  workerwatch attach 4242 --session nightly-17 --agent builder --task compile --label team=ci\n"
+		"  workerwatch attach --orchestrator $(pgrep -o gitlab-runner) --session runner-1\n"
+		"  WORKERWATCH_URL=http://127.0.0.1:9470 workerwatch attach 4242 --session s --agent a --json\n\n"
+		"Exit status: 0 tracked, 1 the daemon refused or cannot be reached, 2 usage error.\n");
+}
+
+static void usage_detach(FILE *out)
+{
+	fprintf(out,
+		"Usage: workerwatch detach ID [--json]\n"
+		"Stops tracking execution ID (as `workerwatch attach` or the API gave it); its history stays,\n"
+		"with the status detached.\n\n"
+		"  --json               print the daemon's JSON answer instead of a sentence\n"
+		CLIENT_OPTIONS_HELP
+		"  -h, --help           this help\n\n"
+		"Examples:\n"
+		"  workerwatch detach 42\n"
+		"  WORKERWATCH_TOKEN_FILE=~/.workerwatch-token workerwatch detach 42 --json\n\n"
+		"Exit status: 0 detached, 1 the daemon refused (unknown or ended execution) or cannot be reached,\n"
+		"2 usage error.\n");
 }
 
 int cmd_attach(int argc, char **argv)
@@ -65,9 +126,10 @@ int cmd_attach(int argc, char **argv)
 		{ "session", required_argument, NULL, 's' }, { "agent", required_argument, NULL, 'a' },
 		{ "task", required_argument, NULL, 't' }, { "label", required_argument, NULL, 'l' },
 		{ "orchestrator", required_argument, NULL, 'o' }, { "server", required_argument, NULL, 'S' },
-		{ "token-file", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'h' }, {},
+		{ "token-file", required_argument, NULL, 'T' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' }, {},
 	};
-	struct client_opts c = { CLIENT_DEFAULT_SERVER, CLIENT_DEFAULT_TOKEN };
+	struct client_opts c = {};
 	const char *session = NULL, *agent = NULL, *task = NULL, *orch = NULL, *pid_s = NULL;
 	cJSON *body = cJSON_CreateObject(), *labels = cJSON_CreateObject();
 	unsigned long long pid;
@@ -84,6 +146,7 @@ int cmd_attach(int argc, char **argv)
 		case 'o': orch = optarg; break;
 		case 'S': c.server = optarg; break;
 		case 'T': c.token_file = optarg; break;
+		case 'j': c.json = true; break;
 		case 'l': {
 			char *eq = strchr(optarg, '=');
 
@@ -95,15 +158,30 @@ int cmd_attach(int argc, char **argv)
 			cJSON_AddStringToObject(labels, optarg, eq + 1);
 			break;
 		}
-		case 'h': usage(stdout); ret = 0; goto cleanup;
-		case ':': ww_err("option %s needs a value", argv[optind - 1]); goto cleanup;
-		default: ww_err("unknown option '%s' (see workerwatch attach --help)", argv[optind - 1]); goto cleanup;
+		case 'h': usage_attach(stdout); ret = 0; goto cleanup;
+		case ':': ww_err("attach: option %s needs a value", argv[optind - 1]); goto cleanup;
+		default: ww_err("attach: unknown option '%s' (see workerwatch attach --help)", argv[optind - 1]); goto cleanup;
 		}
 	}
+	c.server = client__server(c.server);
+	c.token_file = client__token_file(c.token_file);
 	pid_s = orch ? orch : optind < argc ? argv[optind++] : NULL;
-	if (!pid_s || optind < argc || !session || (!orch && !agent)) {
-		ww_err(orch ? "usage: workerwatch attach --orchestrator PID --session S"
-			    : "usage: workerwatch attach PID --session S --agent A [--task T]");
+	/* name what is missing, the first thing first */
+	if (!pid_s) {
+		ww_err("attach: missing PID, the process to track (see workerwatch attach --help)");
+		goto cleanup;
+	}
+	if (optind < argc) {
+		ww_err("attach: unexpected argument '%s'%s (see workerwatch attach --help)", argv[optind],
+		       orch ? ": --orchestrator takes the PID" : "");
+		goto cleanup;
+	}
+	if (!session) {
+		ww_err("attach: missing --session S, the orchestration it belongs to");
+		goto cleanup;
+	}
+	if (!orch && !agent) {
+		ww_err("attach: missing --agent A, the worker's name");
 		goto cleanup;
 	}
 	if (parse_id(pid_s, "PID", 4194304, &pid))
@@ -130,9 +208,9 @@ int cmd_detach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "server", required_argument, NULL, 'S' }, { "token-file", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' }, {},
+		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, {},
 	};
-	struct client_opts c = { CLIENT_DEFAULT_SERVER, CLIENT_DEFAULT_TOKEN };
+	struct client_opts c = {};
 	unsigned long long id;
 	char path[64];
 	int ch;
@@ -144,16 +222,27 @@ int cmd_detach(int argc, char **argv)
 			c.server = optarg;
 		} else if (ch == 'T') {
 			c.token_file = optarg;
+		} else if (ch == 'j') {
+			c.json = true;
 		} else if (ch == 'h') {
-			usage(stdout);
+			usage_detach(stdout);
 			return 0;
+		} else if (ch == ':') {
+			ww_err("detach: option %s needs a value", argv[optind - 1]);
+			return 2;
 		} else {
-			ww_err("unknown option or missing value '%s' (see workerwatch detach --help)", argv[optind - 1]);
+			ww_err("detach: unknown option '%s' (see workerwatch detach --help)", argv[optind - 1]);
 			return 2;
 		}
 	}
-	if (optind != argc - 1) {
-		ww_err("usage: workerwatch detach ID");
+	c.server = client__server(c.server);
+	c.token_file = client__token_file(c.token_file);
+	if (optind == argc) {
+		ww_err("detach: missing ID, the execution to stop tracking (see workerwatch detach --help)");
+		return 2;
+	}
+	if (optind < argc - 1) {
+		ww_err("detach: one ID only, not also '%s'", argv[optind + 1]);
 		return 2;
 	}
 	if (parse_id(argv[optind], "ID", ~0ULL, &id))

@@ -44,6 +44,7 @@ struct subcmd {
 	bool writes;
 	int (*fn)(struct store *s, struct query *q);
 	const char *help;		/* for the usage; a line break continues under it */
+	const char *examples;		/* for its --help, one per line */
 };
 
 /* ---- formatting ---- */
@@ -952,19 +953,27 @@ static const struct num_arg limit_arg = { "a limit", 1, 1000000, 20 };
 static const struct num_arg days_arg = { "days", 0, 365 * 100, 0 };
 
 static const struct subcmd subcmds[] = {
-	{ "list", "", 0, 0, NULL, false, cmd_list, "orchestrations (sessions), the most recently active first" },
-	{ "show", "SESSION", 1, 1, NULL, false, cmd_show, "an orchestration and its executions" },
+	{ "list", "", 0, 0, NULL, false, cmd_list, "orchestrations (sessions), the most recently active first",
+	  "workerwatch list\nworkerwatch list --json | jq -r '.[].session'\nworkerwatch --db /srv/ww/history.db list" },
+	{ "show", "SESSION", 1, 1, NULL, false, cmd_show, "an orchestration and its executions",
+	  "workerwatch show nightly-17\nworkerwatch show nightly-17 --json" },
 	{ "executions", "SESSION", 1, 1, NULL, false, cmd_executions,
-	  "the executions of an orchestration with their metrics" },
-	{ "agent", "NAME", 1, 1, NULL, false, cmd_agent, "the executions of an agent and how it performs" },
+	  "the executions of an orchestration with their metrics",
+	  "workerwatch executions nightly-17\nworkerwatch executions nightly-17 --json | jq '.[].metrics.on_cpu_ns'" },
+	{ "agent", "NAME", 1, 1, NULL, false, cmd_agent, "the executions of an agent and how it performs",
+	  "workerwatch agent builder\nworkerwatch agent builder --json" },
 	{ "health", "[HOURS]", 0, 1, &hours_arg, false, cmd_health,
-	  "outcomes of the executions of the last HOURS (default 24)" },
-	{ "performance", "", 0, 0, NULL, false, cmd_performance, "per agent: runs, success rate, duration percentiles" },
-	{ "failures", "[LIMIT]", 0, 1, &limit_arg, false, cmd_failures, "the newest failed executions (default 20)" },
+	  "outcomes of the executions of the last HOURS (default 24)", "workerwatch health\nworkerwatch health 168" },
+	{ "performance", "", 0, 0, NULL, false, cmd_performance, "per agent: runs, success rate, duration percentiles",
+	  "workerwatch performance\nworkerwatch performance --json" },
+	{ "failures", "[LIMIT]", 0, 1, &limit_arg, false, cmd_failures, "the newest failed executions (default 20)",
+	  "workerwatch failures\nworkerwatch failures 100 --json" },
 	{ "export", "[SESSION]", 0, 1, NULL, false, cmd_export,
-	  "orchestrations with their executions, syscalls and samples (JSON)" },
+	  "orchestrations with their executions, syscalls and samples (JSON)",
+	  "workerwatch export > history.json\nworkerwatch export nightly-17 | gzip > nightly-17.json.gz" },
 	{ "cleanup", "DAYS", 1, 1, &days_arg, true, cmd_cleanup,
-	  "delete orchestrations whose newest execution started more than\nDAYS days ago (none of their executions running)" },
+	  "delete orchestrations whose newest execution started more than\nDAYS days ago (none of their executions running)",
+	  "workerwatch cleanup 30\nworkerwatch cleanup 0 --db ./copy.db" },
 };
 
 static const int nr_subcmds = sizeof(subcmds) / sizeof(subcmds[0]);
@@ -991,6 +1000,25 @@ static void usage(FILE *out)
 		     "  --json               JSON instead of tables\n"
 		     "  -h, --help           this help\n\n"
 		     "Exit status: 0 done, 1 runtime error (no database, unknown session), 2 usage error.\n");
+}
+
+/* One command's --help: its form, what it does, its options and examples. */
+static void usage_of(FILE *out, const struct subcmd *c)
+{
+	fprintf(out, "Usage: workerwatch %s%s%s [--db PATH] [--json]\n", c->name, c->args[0] ? " " : "", c->args);
+	for (const char *h = c->help; *h; h++)
+		fputc(*h == '\n' ? ' ' : *h, out);
+	fprintf(out, ", read from the history the daemon records, whether or not it runs.\n\n"
+		     "  --db PATH            the database (default " STORE_DEFAULT_PATH ")\n"
+		     "  --json               JSON instead of a table\n"
+		     "  -h, --help           this help\n\nExamples:\n  ");
+	for (const char *e = c->examples; *e; e++) {
+		if (*e == '\n')
+			fputs("\n  ", out);
+		else
+			fputc(*e, out);
+	}
+	fprintf(out, "\n\nExit status: 0 done, 1 runtime error (no database, unknown session), 2 usage error.\n");
 }
 
 /* Whole decimal numbers within bounds; "12abc", "", "-3", " 3" and overflows are refused. */
@@ -1045,7 +1073,7 @@ static const struct subcmd *find_subcmd(const char *name)
  */
 static int parse_args(int argc, char **argv, struct query *q)
 {
-	bool dashdash = false;
+	bool dashdash = false, help = false;
 
 	q->db = STORE_DEFAULT_PATH;
 	for (int i = 0; i < argc; i++) {
@@ -1057,7 +1085,7 @@ static int parse_args(int argc, char **argv, struct query *q)
 				continue;
 			}
 			q->cmd = find_subcmd(a);
-			if (!q->cmd) {
+			if (!q->cmd && !help) {
 				ww_err("unknown command '%s' (see workerwatch help)", a);
 				return EXIT_USAGE;
 			}
@@ -1066,8 +1094,7 @@ static int parse_args(int argc, char **argv, struct query *q)
 		} else if (!strcmp(a, "--json")) {
 			q->json = true;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
-			return -1;
+			help = true;
 		} else if (!strcmp(a, "--db") || !strncmp(a, "--db=", 5)) {
 			const char *v = a[4] == '=' ? a + 5 : i + 1 < argc ? argv[++i] : NULL;
 
@@ -1080,6 +1107,14 @@ static int parse_args(int argc, char **argv, struct query *q)
 			ww_err("unknown option '%s' (see workerwatch %s --help)", a, q->cmd ? q->cmd->name : "list");
 			return EXIT_USAGE;
 		}
+	}
+	/* --help anywhere: the command's own when there is one */
+	if (help) {
+		if (q->cmd)
+			usage_of(stdout, q->cmd);
+		else
+			usage(stdout);
+		return -1;
 	}
 	if (!q->cmd) {
 		ww_err("no command given (see workerwatch help)");

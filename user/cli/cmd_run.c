@@ -59,11 +59,16 @@ static void usage(FILE *out)
 		"  --json FILE         also write the JSON report (schema 1) to FILE\n"
 		"  --slow-syscall MS   report each syscall slower than MS milliseconds (default 1000)\n"
 		"  --timeout SECONDS   send SIGTERM after SECONDS, SIGKILL 5 s later\n"
-		"  --server URL        daemon to register with, when it runs (default " CLIENT_DEFAULT_SERVER ")\n"
-		"  --token-file PATH   its API token (default " CLIENT_DEFAULT_TOKEN ")\n"
+		"  --server URL        daemon to register with, when it runs (default $" CLIENT_ENV_SERVER ",\n"
+		"                      else " CLIENT_DEFAULT_SERVER ")\n"
+		"  --token-file PATH   its API token (default $" CLIENT_ENV_TOKEN ", else " CLIENT_DEFAULT_TOKEN ")\n"
 		"  --no-daemon         do not register with a daemon\n"
 		"  -v, --verbose       more diagnostics (twice: libbpf debug output)\n"
 		"  -h, --help          this help\n\n"
+		"Examples:\n"
+		"  workerwatch run -- make -j4\n"
+		"  workerwatch run --session nightly-17 --agent builder --task compile --json report.json -- make\n"
+		"  workerwatch run --no-daemon --timeout 600 --slow-syscall 50 -- ./agent.py --step 3\n\n"
 		"Exit status: CMD's own; 128+N if it died of signal N; 127 if not found; 126 if not\n"
 		"executable; 125 if workerwatch itself failed.\n");
 }
@@ -115,8 +120,6 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 
 	o->session = "default";
 	o->task = "";
-	o->server = CLIENT_DEFAULT_SERVER;
-	o->token_file = CLIENT_DEFAULT_TOKEN;
 	o->slow_syscall_ns = 1000000000ULL;
 	opterr = 0;
 	optind = 1;
@@ -152,6 +155,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			return 2;
 		}
 	}
+	o->server = client__server(o->server);
+	o->token_file = client__token_file(o->token_file);
 	if (optind >= argc || strcmp(argv[optind - 1], "--")) {
 		ww_err(optind >= argc ? "no command given: workerwatch run [OPTIONS] -- CMD [ARGS...]"
 				      : "missing '--' before the command: workerwatch run [OPTIONS] -- CMD [ARGS...]");

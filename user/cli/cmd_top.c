@@ -880,13 +880,15 @@ static void usage(FILE *out)
 		"Options:\n"
 		"  --once               print one plain-text snapshot (two readings %d ms apart) and exit\n"
 		"  --interval SECONDS   seconds between refreshes, %d to %d (default %d)\n"
-		"  --server URL         the daemon (default %s)\n"
-		"  --token-file PATH    the token, which the daemon wants for reads of executions (default %s)\n"
+		CLIENT_OPTIONS_HELP
 		"  -h, --help           this help\n\n"
 		"Keys: c sort by CPU, m by memory, d by duration, n by name, r reverse, / filter on\n"
-		"session, agent or task (Enter applies, Esc clears), ? help, q or Ctrl-C quit.\n",
-		TOP_ONCE_GAP_MS, TOP_MIN_INTERVAL, TOP_MAX_INTERVAL, TOP_DEFAULT_INTERVAL, CLIENT_DEFAULT_SERVER,
-		CLIENT_DEFAULT_TOKEN);
+		"session, agent or task (Enter applies, Esc clears), ? help, q or Ctrl-C quit.\n\n"
+		"Examples:\n"
+		"  workerwatch top\n"
+		"  workerwatch top --once | grep builder\n"
+		"  WORKERWATCH_URL=http://10.0.0.7:9470 WORKERWATCH_TOKEN_FILE=./ci-7.token workerwatch top --interval 5\n",
+		TOP_ONCE_GAP_MS, TOP_MIN_INTERVAL, TOP_MAX_INTERVAL, TOP_DEFAULT_INTERVAL);
 }
 
 static int parse_interval(const char *s, int *out)
@@ -910,7 +912,6 @@ int cmd_top(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	struct top t = {
-		.server = CLIENT_DEFAULT_SERVER, .token_file = CLIENT_DEFAULT_TOKEN,
 		.interval_s = TOP_DEFAULT_INTERVAL, .sort = SORT_CPU,
 	};
 	bool once = false;
@@ -932,6 +933,8 @@ int cmd_top(int argc, char **argv)
 		default: ww_err("unknown option '%s' (see workerwatch top --help)", argv[optind - 1]); return 2;
 		}
 	}
+	t.server = client__server(t.server);
+	t.token_file = client__token_file(t.token_file);
 	if (optind < argc) {
 		ww_err("top takes no arguments, not '%s' (see workerwatch top --help)", argv[optind]);
 		return 2;

@@ -43,7 +43,7 @@ static const struct cmd {
 	{ "export", cmd_query, "[SESSION]", "the history as JSON" },
 	{ "cleanup", cmd_query, "DAYS", "delete orchestrations idle for DAYS days" },
 	{ "version", cmd_version, "", "print the version" },
-	{ "help", cmd_help, "", "this help" },
+	{ "help", cmd_help, "[COMMAND]", "this help, or COMMAND's with examples" },
 };
 
 /* Other names of commands, as options. */
@@ -70,7 +70,9 @@ static void usage(FILE *out)
 		else
 			fprintf(out, "  %-32s %s\n", head, cmds[i].summary);
 	}
-	fprintf(out, "\nSee workerwatch COMMAND --help and man workerwatch(8).\n");
+	fprintf(out, "\nClient commands (attach, detach, top, alerts, ack, unack, resolve, silence, run) read\n"
+		     "$WORKERWATCH_URL and $WORKERWATCH_TOKEN_FILE when --server and --token-file are not given.\n"
+		     "See workerwatch COMMAND --help (examples included) and man workerwatch(8).\n");
 }
 
 static int cmd_version(int argc, char **argv)
@@ -81,10 +83,22 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
+static const struct cmd *cmd_select(const char *name);
+
+/* workerwatch help [COMMAND]: the command's own --help, or the list of commands. */
 static int cmd_help(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	const struct cmd *c = argc > 1 ? cmd_select(argv[1]) : NULL;
+	char *sub[] = { argc > 1 ? argv[1] : NULL, "--help", NULL };
+
+	if (argc > 1 && (!c || c->fn == cmd_help)) {
+		if (!c)
+			ww_err("unknown command '%s' (see workerwatch help)", argv[1]);
+		usage(c ? stdout : stderr);
+		return c ? 0 : 2;
+	}
+	if (c)
+		return c->fn(2, sub);
 	usage(stdout);
 	return 0;
 }

@@ -245,5 +245,9 @@ void config__usage(FILE *out)
 	fprintf(out, "  --detach-all                    stop the daemon using these settings (if one runs) and\n"
 		     "                                  everything it tracks: no BPF program, link or pin is left\n"
 		     "  -v, --verbose                   more diagnostics\n"
-		     "  -h, --help                      this help\n");
+		     "  -h, --help                      this help\n\n"
+		     "Examples:\n"
+		     "  workerwatch daemon --config /etc/workerwatch/config.json\n"
+		     "  workerwatch daemon --listen 127.0.0.1:9470 --log-format json --log-process-events 0\n"
+		     "  workerwatch daemon --config /etc/workerwatch/config.json --detach-all\n");
 }
