@@ -611,7 +611,13 @@ async function main() {
 			const href = await page.locator(`${row} td[data-col="execution"] a`).first().getAttribute('href');
 			if (href !== `#/executions/${hotEx.id}`)
 				throw new Error(`its execution link is ${JSON.stringify(href)}, wanted "#/executions/${hotEx.id}"`);
-			if (!/>\s*5(\.0)?%/.test(cells.threshold))
+			// The operator comes from GET /api/v1/rules, which may arrive after the alerts.
+			const thresholdOk = () => />\s*5(\.0)?%/.test(cells.threshold);
+			await poll(async () => {
+				cells.threshold = await text(page, `${row} td[data-col="threshold"]`);
+				return thresholdOk();
+			}, 5000, 200);
+			if (!thresholdOk())
 				throw new Error(`its threshold cell says ${JSON.stringify(cells.threshold)}, the rule says > 5`);
 			if (!(await page.locator(`${row} button[data-ack="${alertId}"]`).count()))
 				throw new Error(`no button[data-ack="${alertId}"] in its row`);
