@@ -46,6 +46,15 @@ bool harness__near(double got, double want, double pct)
 	return fabs(got - want) <= fabs(want) * pct / 100.0;
 }
 
+unsigned long long harness__u64_of(double v)
+{
+	if (isnan(v))
+		return ~0ULL;
+	if (v < 0)
+		return v > -9.2e18 ? (unsigned long long)(long long)v : 1ULL << 63;
+	return v < 18446744073709551616.0 ? (unsigned long long)v : ~0ULL;
+}
+
 double harness__off_pct(double got, double want)
 {
 	return want ? (got - want) * 100.0 / want : 0;

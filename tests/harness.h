@@ -39,9 +39,15 @@ bool harness__check(bool cond, const char *file, int line, const char *fmt, ...)
 
 #define CHECK(cond, ...) harness__check((cond), __FILE__, __LINE__, __VA_ARGS__)
 #define ASSERT(cond, ...) do { if (!CHECK(cond, __VA_ARGS__)) return; } while (0)
-/* Each argument is evaluated once. */
+/*
+ * Each argument is evaluated once. Floating-point arguments (harness__num)
+ * convert through harness__u64_of(): a cast of a negative or huge double to an
+ * unsigned type is undefined, and -1 is what a missing field reads as.
+ */
+#define HARNESS_U64(x) _Generic((x), float: harness__u64_of, double: harness__u64_of,	\
+				long double: harness__u64_of, default: harness__u64_id)(x)
 #define CHECK_EQ(a, b) ({							\
-	unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);	\
+	unsigned long long a_ = HARNESS_U64(a), b_ = HARNESS_U64(b);		\
 	CHECK(a_ == b_, "%s == %s: %llu != %llu", #a, #b, a_, b_);		\
 })
 #define CHECK_STR(a, b) CHECK((a) && !strcmp((a), (b)), "%s: '%s' != '%s'", #a, (a) ? (a) : "(null)", (b))
@@ -52,6 +58,9 @@ bool harness__check(bool cond, const char *file, int line, const char *fmt, ...)
 			harness__off_pct((double)(got), (double)(want)))
 
 bool harness__near(double got, double want, double pct);
+/* A double as CHECK_EQ compares it: negative values as their two's complement (-1 is ULLONG_MAX). */
+unsigned long long harness__u64_of(double v);
+static inline unsigned long long harness__u64_id(unsigned long long v) { return v; }
 double harness__off_pct(double got, double want);
 
 /* Directory of the built binaries (--bin), and a fresh temp dir for the current test. */
