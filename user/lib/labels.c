@@ -259,6 +259,143 @@ too_long:
 	return -EINVAL;
 }
 
+/*
+ * glibc's regcomp() spells out every repetition it cannot loop (x+ is xx*,
+ * x{2,5} five copies of x), so stacked or nested repetitions grow the
+ * compiled program, and the time to build it, exponentially: 18 '+' after
+ * one letter take 2 s and 255 bytes allow far worse, all under the daemon's
+ * lock. The cost below is that size, estimated the same way; matchers whose
+ * regex would exceed REGEX_MAX_COST (about 100 ms to compile) are refused,
+ * as RE2 (Alertmanager's engine) refuses nested repetitions. Back-references,
+ * which make matching itself exponential and which RE2 lacks, are refused too.
+ */
+#define REGEX_MAX_COST	10000
+
+struct re_scan {
+	const char *s;
+	bool backref;
+};
+
+static double re_alt(struct re_scan *r);
+
+/* An interval {n}, {n,}, {n,m} or {,m} at s: its largest count (n + 1 for {n,}), and where it ends; false if none. */
+static bool re_interval(const char *s, double *count, const char **end)
+{
+	double lo = 0, hi = -1;
+
+	/* glibc takes {,m} for {0,m} */
+	if (*s++ != '{' || !((*s >= '0' && *s <= '9') || (*s == ',' && s[1] >= '0' && s[1] <= '9')))
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++)
+		lo = lo * 10 + (*s - '0');
+	if (*s == ',') {
+		s++;
+		if (*s >= '0' && *s <= '9')
+			for (hi = 0; *s >= '0' && *s <= '9'; s++)
+				hi = hi * 10 + (*s - '0');
+		else
+			hi = lo + 1;
+	}
+	if (*s != '}')
+		return false;
+	*count = hi >= 0 ? hi : lo;
+	*end = s + 1;
+	return true;
+}
+
+static double re_atom(struct re_scan *r)
+{
+	const char *s = r->s;
+	double cost;
+
+	if (*s == '(') {
+		r->s = s + 1;
+		cost = re_alt(r) + 1;
+		if (*r->s == ')')
+			r->s++;
+		return cost;
+	}
+	if (*s == '[') {
+		/* ']' right after '[' or '[^' is a member; [:class:], [=e=] and [.c.] may hold one too */
+		s += s[1] == '^' ? 2 : 1;
+		if (*s == ']')
+			s++;
+		while (*s && *s != ']') {
+			if (*s == '[' && (s[1] == ':' || s[1] == '=' || s[1] == '.')) {
+				const char *close = s + 2;
+
+				while (*close && !(close[0] == s[1] && close[1] == ']'))
+					close++;
+				s = *close ? close + 2 : close;
+			} else {
+				s++;
+			}
+		}
+		r->s = *s ? s + 1 : s;
+		return 1;
+	}
+	if (*s == '\\' && s[1]) {
+		r->backref |= s[1] >= '1' && s[1] <= '9';
+		r->s = s + 2;
+		return 1;
+	}
+	r->s = s + 1;
+	return 1;
+}
+
+/* A sequence of atoms, each with its repetitions (stacked ones apply one after the other, as regcomp does). */
+static double re_branch(struct re_scan *r)
+{
+	double sum = 0, cost, count;
+	const char *end;
+
+	while (*r->s && *r->s != '|' && *r->s != ')') {
+		cost = re_atom(r);
+		for (;;) {
+			if (*r->s == '*' || *r->s == '?') {
+				cost += 1;
+				r->s++;
+			} else if (*r->s == '+') {
+				cost = 2 * cost + 1;
+				r->s++;
+			} else if (re_interval(r->s, &count, &end)) {
+				cost = cost * (count > 1 ? count : 1) + 1;
+				r->s = end;
+			} else {
+				break;
+			}
+		}
+		sum += cost;
+	}
+	return sum;
+}
+
+static double re_alt(struct re_scan *r)
+{
+	double sum = re_branch(r);
+
+	while (*r->s == '|') {
+		r->s++;
+		sum += re_branch(r) + 1;
+	}
+	return sum;
+}
+
+/* The estimated size of re compiled; *backref when it uses \1 to \9. */
+static double regex_cost(const char *re, bool *backref)
+{
+	struct re_scan r = { .s = re };
+	double cost = 0;
+
+	while (*r.s) {
+		cost += re_alt(&r);
+		if (*r.s == ')')	/* unmatched: an ordinary character to regcomp */
+			r.s++;
+	}
+	*backref = r.backref;
+	return cost;
+}
+
 int matcher__parse(struct matcher *m, const char *text, char *err, size_t errlen)
 {
 	char pattern[LABEL_VALUE_LEN + 8];
@@ -307,6 +444,17 @@ int matcher__parse(struct matcher *m, const char *text, char *err, size_t errlen
 	if (ret)
 		return ret;
 	if (m->op == MATCH_RE || m->op == MATCH_NRE) {
+		bool backref;
+
+		if (regex_cost(m->value, &backref) > REGEX_MAX_COST) {
+			set_err(err, errlen, "regex '%.80s' is too complex (nested or stacked repetitions)", m->value);
+			return -EINVAL;
+		}
+		if (backref) {
+			set_err(err, errlen, "regex '%.80s' uses a back-reference (\\1 to \\9), which is not supported",
+				m->value);
+			return -EINVAL;
+		}
 		/* Anchored like Prometheus; ERE has no (?:), a plain group does the same. */
 		snprintf(pattern, sizeof(pattern), "^(%s)$", m->value);
 		ret = regcomp(&m->re, pattern, REG_EXTENDED | REG_NOSUB);
