@@ -251,7 +251,6 @@ TEST(alert_ack_stops_repeats_and_escalation)
 	x = alerts__list_json(a, "firing", NULL, NULL, t);
 	CHECK_EQ(cJSON_GetArraySize(x), 2);
 	cJSON_Delete(x);
-	x = only_alert(a, t);
 	/* ack the first series' alert (the control keeps firing unacknowledged) */
 	x = alerts__list_json(a, "firing", NULL, NULL, t);
 	for (int i = 0; i < cJSON_GetArraySize(x); i++) {
