@@ -29,7 +29,9 @@ TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS))
 
 CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Werror
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I$(OUTPUT) -Ibpf -Iuser -MMD -MP
+# SANITIZE: sanitizer flags for make check-asan and make fuzz (the product and its tests only)
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I$(OUTPUT) -Ibpf -Iuser -MMD -MP
+ALL_CFLAGS := $(BASE_CFLAGS) $(SANITIZE)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf -Wall -Werror -MMD -MP
 LIBS := -lbpf -lelf -lz -lcjson -lsqlite3 -lmicrohttpd -lcurl -lcrypto -lncursesw -lm -lpthread
 
@@ -42,7 +44,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps check unit test-kernel run bench vmlinux install clean
+.PHONY: all deps check unit test-kernel run bench vmlinux install clean check-asan
 
 all: $(OUTPUT)/workerwatch $(OUTPUT)/wwload
 
@@ -108,9 +110,11 @@ $(OUTPUT)/workerwatch: $(USER_OBJS) $(ASSETS_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
 
+# The workload is the tests' ground truth, not the product: never sanitized, as
+# ASan's shadow memory and exit-time leak check would be measured with it.
 $(OUTPUT)/wwload: tools/wwload.c | $(OUTPUT) $(call SETUP_STAMP,build)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $< -lpthread -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $< -lpthread -o $@
 
 $(OUTPUT)/ww_test: $(TEST_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
@@ -120,11 +124,13 @@ $(OUTPUT)/ww_test: $(TEST_OBJS) $(LIB_OBJS)
 run: all
 	$(Q)tools/as-root.sh tools/demo.sh $(OUTPUT)
 
-# The whole suite; `make unit` runs only the unit tests (no root needed),
-# `make test-kernel` only the kernel tests (as root).
+# The whole suite, then the same tests on the sanitized build (make check-asan);
+# `make unit` runs only the unit tests (no root needed), `make test-kernel`
+# only the kernel tests (as root).
 check: all $(OUTPUT)/ww_test $(call SETUP_STAMP,test)
 	$(Q)tools/check-layers.sh
 	$(Q)tools/as-root.sh $(OUTPUT)/ww_test --bin $(OUTPUT)
+	$(Q)$(MAKE) --no-print-directory check-asan
 
 unit: all $(OUTPUT)/ww_test $(call SETUP_STAMP,test)
 	$(Q)$(OUTPUT)/ww_test --bin $(OUTPUT) --unit
@@ -171,5 +177,19 @@ $(OUTPUT)/wwalertlat: tools/wwalertlat.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -lcurl -o $@
 # --- end wwalertlat ---
+
+# --- sanitizers (docs/ROBUSTNESS.md) ---
+# make check-asan [T=SUBSTRING]: the tests on a build with ASan, UBSan and
+# LeakSanitizer (clang, in its own directory, never mixed with $(OUTPUT)); the
+# daemons and commands they start are that build too, and any report fails.
+ASAN_OUTPUT ?= build-asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_MAKE = $(MAKE) --no-print-directory CC=$(CLANG) CFLAGS="-g -O1"
+
+check-asan: $(call SETUP_STAMP,test)
+	$(Q)$(SAN_MAKE) OUTPUT=$(ASAN_OUTPUT) SANITIZE="$(SAN_FLAGS)" \
+		$(ASAN_OUTPUT)/workerwatch $(ASAN_OUTPUT)/wwload $(ASAN_OUTPUT)/ww_test
+	$(Q)tools/as-root.sh tools/check-asan.sh $(ASAN_OUTPUT) $(T)
+# --- end sanitizers ---
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d $(OUTPUT)/*/*/*.d)

@@ -30,6 +30,15 @@ void harness__register(struct test *t);
 #define TEST(name)		TEST_(TEST_UNIT, name)
 #define KERNEL_TEST(name)	TEST_(TEST_KERNEL, name)
 
+/* Built with ASan and UBSan (make check-asan): the code under test is several times slower and bigger. */
+bool harness__sanitized(void);
+/* Timeouts, never assertions, are multiplied by this: 1, or 3 in a sanitized build. */
+int harness__slowdown(void);
+/* Marks the current test skipped with the reason printed beside it; the test should return. */
+void harness__skip(const char *why);
+/* For what the sanitizers themselves distort (say what): the test is skipped in make check-asan only. */
+#define SKIP_IF_SANITIZED(why) do { if (harness__sanitized()) { harness__skip(why); return; } } while (0)
+
 /* Registers fn to run after each test, passed or failed (what a failed test may leave behind). */
 void harness__on_test_end(void (*fn)(void));
 
