@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Runs each libFuzzer harness (make fuzz) for SECONDS: its growing corpus in OUT/corpus/NAME, seeded
 # from tests/fuzz/seeds/NAME, with tests/fuzz/NAME.dict when there is one. A crash, a leak, a
-# sanitizer report, a broken property (FUZZ_ASSERT) or an input slower than 10 s fails the run and
+# sanitizer report, a broken property (FUZZ_ASSERT) or an input slower than 25 s fails the run and
 # leaves the input in OUT/findings/NAME; `OUT/fuzz/NAME FILE` replays it.
 set -uo pipefail
 out=${1:?usage: fuzz.sh OUT SECONDS NAME...}
@@ -12,7 +12,7 @@ failed=()
 for name in "$@"; do
 	corpus=$out/corpus/$name findings=$out/findings/$name
 	mkdir -p "$corpus" "$findings"
-	args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1
+	args=(-max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1
 	      -close_fd_mask=2 -artifact_prefix="$findings/")
 	[ -f "tests/fuzz/$name.dict" ] && args+=(-dict="tests/fuzz/$name.dict")
 	seeds=()
