@@ -95,8 +95,15 @@ static __always_inline void count_event(enum ww_counter c)
 		(*v)++;
 }
 
+/*
+ * The task's workerwatch state, or NULL when it is not tracked. A task with
+ * no BPF task storage at all (every untracked task, unless another tool
+ * gives it some) is answered with one load instead of a helper call.
+ */
 static __always_inline struct ww_task *task_state(struct task_struct *task)
 {
+	if (bpf_core_field_exists(task->bpf_storage) && !task->bpf_storage)
+		return NULL;
 	return bpf_task_storage_get(&tracked, task, 0, 0);
 }
 
@@ -131,31 +138,44 @@ static __always_inline struct ww_exec_stats *current_exec_stats(struct ww_task *
 	return exec_stats_of(t, task);
 }
 
-/*
- * Charges the task's kernel counters (the ones getrusage sums) since the
- * last charge. Called at switch-out and exit; the totals therefore match
- * the kernel's own accounting; a task attached mid-life starts from the
- * baseline the attach iterator took.
- */
-static __always_inline void charge_counters(struct ww_task *t, struct task_struct *task)
+/* The task's kernel counters (the ones getrusage sums), by enum ww_task_counter. */
+static __always_inline void read_task_counters(struct task_struct *task, __u64 *c)
 {
-	__u64 runtime = task->se.sum_exec_runtime, minflt = task->min_flt, majflt = task->maj_flt;
-	__u64 nvcsw = task->nvcsw, nivcsw = task->nivcsw;
+	c[WW_TC_RUNTIME] = task->se.sum_exec_runtime;
+	c[WW_TC_MINFLT] = task->min_flt;
+	c[WW_TC_MAJFLT] = task->maj_flt;
+	c[WW_TC_NVCSW] = task->nvcsw;
+	c[WW_TC_NIVCSW] = task->nivcsw;
+}
+
+/*
+ * Charges the task's kernel counters since the last charge to its
+ * execution. Called at switch-out and exit; the totals therefore match the
+ * kernel's own accounting; a task attached mid-life starts from the baseline
+ * the attach iterator took. c holds the counters to charge up to.
+ */
+static __always_inline void charge_counters_to(struct ww_task *t, struct task_struct *task,
+					       const __u64 *c)
+{
 	struct ww_exec_stats *s;
 
 	s = exec_stats_of(t, task);
 	if (!s)
 		return;
-	s->on_cpu_ns += runtime - t->charged_runtime;
-	s->minflt += minflt - t->charged_minflt;
-	s->majflt += majflt - t->charged_majflt;
-	s->nvcsw += nvcsw - t->charged_nvcsw;
-	s->nivcsw += nivcsw - t->charged_nivcsw;
-	t->charged_runtime = runtime;
-	t->charged_minflt = minflt;
-	t->charged_majflt = majflt;
-	t->charged_nvcsw = nvcsw;
-	t->charged_nivcsw = nivcsw;
+	s->on_cpu_ns += c[WW_TC_RUNTIME] - t->charged[WW_TC_RUNTIME];
+	s->minflt += c[WW_TC_MINFLT] - t->charged[WW_TC_MINFLT];
+	s->majflt += c[WW_TC_MAJFLT] - t->charged[WW_TC_MAJFLT];
+	s->nvcsw += c[WW_TC_NVCSW] - t->charged[WW_TC_NVCSW];
+	s->nivcsw += c[WW_TC_NIVCSW] - t->charged[WW_TC_NIVCSW];
+	__builtin_memcpy(t->charged, c, sizeof(t->charged));
+}
+
+static __always_inline void charge_counters(struct ww_task *t, struct task_struct *task)
+{
+	__u64 c[WW_TC_MAX];
+
+	read_task_counters(task, c);
+	charge_counters_to(t, task, c);
 }
 
 static __always_inline void fill_hdr(struct ww_event_hdr *h, __u32 type, __u64 exec_id,

@@ -79,8 +79,15 @@ static cJSON *failure_json(const struct execution *e, const struct failure *f)
 		cJSON_AddNumberToObject(ev, "sender_pid", f->sender_pid);
 		cJSON_AddStringToObject(ev, "sender_comm", f->sender_comm);
 	}
-	if (f->oom_victims)
+	if (f->oom_victims) {
+		cJSON *oom = cJSON_AddObjectToObject(ev, "oom_kill");
+
 		cJSON_AddNumberToObject(ev, "oom_victims", f->oom_victims);
+		cJSON_AddStringToObject(oom, "killer", "kernel OOM killer");
+		cJSON_AddNumberToObject(oom, "trigger_pid", f->oom_trigger_pid);
+		cJSON_AddStringToObject(oom, "trigger_comm", f->oom_trigger_comm);
+		cJSON_AddStringToObject(oom, "victim_memory_cgroup", f->oom_memcg);
+	}
 	if (e->exec_errno) {
 		cJSON_AddStringToObject(ev, "errno", strerrorname_np(e->exec_errno));
 		cJSON_AddNumberToObject(ev, "exit_code", execution__shell_status(e));
@@ -236,6 +243,15 @@ static cJSON *network_json(const struct execution *e)
 	return obj;
 }
 
+static cJSON *files_json(const struct execution *e)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	json__add_u64(obj, "created", e->totals.files_created);
+	json__add_u64(obj, "opened_for_writing", e->totals.files_written);
+	return obj;
+}
+
 static cJSON *processes_json(const struct execution *e)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -253,6 +269,11 @@ static cJSON *processes_json(const struct execution *e)
 		cJSON_AddBoolToObject(obj, "running", !p->exited);
 		json__add_u64(obj, "on_cpu_ns", p->on_cpu_ns);
 		json__add_u64(obj, "max_rss_bytes", p->maxrss_bytes);
+		json__add_u64(obj, "minor_faults", p->minflt);
+		json__add_u64(obj, "major_faults", p->majflt);
+		json__add_u64(obj, "voluntary_switches", p->nvcsw);
+		json__add_u64(obj, "involuntary_switches", p->nivcsw);
+		cJSON_AddBoolToObject(obj, "final", p->done);
 		cJSON_AddItemToArray(arr, obj);
 	}
 	return arr;
@@ -282,6 +303,7 @@ cJSON *report__json(const struct execution *e)
 	cJSON_AddItemToObject(root, "syscalls", syscalls_json(e));
 	cJSON_AddItemToObject(root, "slow_syscalls", report__slow_json(e));
 	cJSON_AddItemToObject(root, "network", network_json(e));
+	cJSON_AddItemToObject(root, "files", files_json(e));
 	cJSON_AddItemToObject(root, "processes", processes_json(e));
 	cJSON_AddItemToObject(root, "observer", observer_json(e));
 	return root;
