@@ -294,6 +294,22 @@ static void report__add_f1(struct report *r, const char *key, double value)
 	report__addf(r, ",\"%s\":%.1f", key, value);
 }
 
+/* This image's own peak RSS (VmHWM): unlike ru_maxrss, not the image it replaced at exec. */
+static uint64_t vmhwm_bytes(void)
+{
+	char line[256];
+	uint64_t kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %" SCNu64 " kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib * 1024;
+}
+
 /* Totals over this process and every descendant it has waited for, so call it after all waits. */
 static int report__emit(const struct report *r, const char *out_path)
 {
@@ -310,9 +326,10 @@ static int report__emit(const struct report *r, const char *out_path)
 	maxrss_kib = self.ru_maxrss > kids.ru_maxrss ? self.ru_maxrss : kids.ru_maxrss;
 	len = snprintf(line, sizeof(line),
 		       "{\"mode\":\"%s\",\"pid\":%d,\"utime_ns\":%" PRIu64 ",\"stime_ns\":%" PRIu64
-		       ",\"cpu_ns\":%" PRIu64 ",\"maxrss_bytes\":%" PRIu64 ",\"nvcsw\":%ld,\"nivcsw\":%ld"
-		       ",\"minflt\":%ld,\"majflt\":%ld%.*s}\n",
+		       ",\"cpu_ns\":%" PRIu64 ",\"maxrss_bytes\":%" PRIu64 ",\"vmhwm_bytes\":%" PRIu64
+		       ",\"nvcsw\":%ld,\"nivcsw\":%ld,\"minflt\":%ld,\"majflt\":%ld%.*s}\n",
 		       r->mode, (int)getpid(), utime, stime, utime + stime, (uint64_t)maxrss_kib * 1024,
+		       vmhwm_bytes(),
 		       self.ru_nvcsw + kids.ru_nvcsw, self.ru_nivcsw + kids.ru_nivcsw,
 		       self.ru_minflt + kids.ru_minflt, self.ru_majflt + kids.ru_majflt,
 		       (int)r->len, r->extra);

@@ -57,6 +57,17 @@ static void add_status_fields(cJSON *obj, int status, bool exited)
 		cJSON_AddNullToObject(obj, "signal");
 }
 
+cJSON *report__oom_kill_json(const struct failure *f)
+{
+	cJSON *oom = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(oom, "killer", "kernel OOM killer");
+	cJSON_AddNumberToObject(oom, "trigger_pid", f->oom_trigger_pid);
+	cJSON_AddStringToObject(oom, "trigger_comm", f->oom_trigger_comm);
+	cJSON_AddStringToObject(oom, "victim_memory_cgroup", f->oom_memcg);
+	return oom;
+}
+
 static cJSON *failure_json(const struct execution *e, const struct failure *f)
 {
 	cJSON *obj, *ev;
@@ -80,13 +91,8 @@ static cJSON *failure_json(const struct execution *e, const struct failure *f)
 		cJSON_AddStringToObject(ev, "sender_comm", f->sender_comm);
 	}
 	if (f->oom_victims) {
-		cJSON *oom = cJSON_AddObjectToObject(ev, "oom_kill");
-
 		cJSON_AddNumberToObject(ev, "oom_victims", f->oom_victims);
-		cJSON_AddStringToObject(oom, "killer", "kernel OOM killer");
-		cJSON_AddNumberToObject(oom, "trigger_pid", f->oom_trigger_pid);
-		cJSON_AddStringToObject(oom, "trigger_comm", f->oom_trigger_comm);
-		cJSON_AddStringToObject(oom, "victim_memory_cgroup", f->oom_memcg);
+		cJSON_AddItemToObject(ev, "oom_kill", report__oom_kill_json(f));
 	}
 	if (e->exec_errno) {
 		cJSON_AddStringToObject(ev, "errno", strerrorname_np(e->exec_errno));
