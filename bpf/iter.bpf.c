@@ -52,11 +52,7 @@ static __always_inline void seed_rss(struct task_struct *task, struct ww_proc *p
 		total += __sync_fetch_and_add(&mem->rss_pages[i], proc->rss_pages[i]) + proc->rss_pages[i];
 		proc->peak_pages += proc->rss_pages[i];
 	}
-	if (total > mem->peak_pages) {
-		mem->peak_pages = total;
-		for (i = 0; i < 3; i++)
-			mem->peak_split[i] = mem->rss_pages[i];
-	}
+	note_mem_peaks(mem, task->tgid, proc->rss_pages, total);
 }
 
 #define TASK_DEAD	0x80	/* include/linux/sched.h */

@@ -164,6 +164,11 @@ static __always_inline struct ww_proc *proc_exited(__u32 tgid)
 	if (mem) {
 		for (i = 0; i < 3; i++)
 			__sync_fetch_and_add(&mem->rss_pages[i], -proc->rss_pages[i]);
+		/* the largest sharer is gone: the others' next changes tell who is now */
+		if (mem->sharer_tgid == tgid) {
+			mem->sharer_pages = 0;
+			mem->sharer_tgid = 0;
+		}
 	}
 	for (i = 0; i < 3; i++)
 		proc->rss_pages[i] = 0;

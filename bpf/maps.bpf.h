@@ -71,6 +71,32 @@ static __always_inline struct ww_exec_mem *exec_mem_of(__u64 exec_id)
 	return sh ? &sh->mem : NULL;
 }
 
+/*
+ * After a change of process tgid's own split (file, anon, shmem): the
+ * execution's peaks, both the sum of RSS and the figure that counts file and
+ * shmem pages once (see struct ww_exec_mem). Racing CPUs can lose a peak
+ * update by a few pages; the next change catches up.
+ */
+static __always_inline void note_mem_peaks(struct ww_exec_mem *mem, __u32 tgid, const __s64 *own,
+					   __s64 total)
+{
+	__s64 fs = own[0] + own[2], once;
+	int i;
+
+	if (fs >= mem->sharer_pages || mem->sharer_tgid == tgid) {
+		mem->sharer_pages = fs;
+		mem->sharer_tgid = tgid;
+	}
+	once = mem->rss_pages[1] + mem->sharer_pages;
+	if (once > mem->peak_once_pages)
+		mem->peak_once_pages = once;
+	if (total > mem->peak_pages) {
+		mem->peak_pages = total;
+		for (i = 0; i < 3; i++)
+			mem->peak_split[i] = mem->rss_pages[i];
+	}
+}
+
 /* Zero values for map entries created in the kernel; too big for the stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

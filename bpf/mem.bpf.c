@@ -47,10 +47,6 @@ int BPF_PROG(ww_rss, struct mm_struct *mm, int member)
 	}
 	if (own > proc->peak_pages)
 		proc->peak_pages = own;
-	if (total > mem->peak_pages) {
-		mem->peak_pages = total;
-		for (i = 0; i < 3; i++)
-			mem->peak_split[i] = mem->rss_pages[i];
-	}
+	note_mem_peaks(mem, tgid, now, total);
 	return 0;
 }

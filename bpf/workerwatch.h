@@ -102,6 +102,15 @@ struct ww_exec_mem {
 	__s64 rss_pages[3];		/* file, anon, shmem: current sum over processes */
 	__s64 peak_pages;
 	__s64 peak_split[3];		/* the split at the peak */
+	/*
+	 * Shared pages once: file and shmem pages (libraries, executables,
+	 * shared mappings) are mostly the same pages in every process of a
+	 * tree, so they count once, as the largest such set any live process
+	 * has (sharer_*); anonymous pages count per process.
+	 */
+	__s64 sharer_pages;		/* file+shmem of the process that has the most */
+	__u64 sharer_tgid;
+	__s64 peak_once_pages;		/* highest anon sum + sharer_pages */
 };
 
 /* Per-execution state shared across CPUs. */
@@ -253,6 +262,7 @@ struct ww_slow_syscall_event {
 };
 
 _Static_assert(sizeof(struct ww_event_hdr) == 48, "event header layout");
+_Static_assert(sizeof(struct ww_exec_mem) == 80, "execution memory layout");
 _Static_assert(sizeof(struct ww_exit_event) == 88, "exit event layout");
 _Static_assert(sizeof(struct ww_signal_event) == 80, "signal event layout");
 _Static_assert(sizeof(struct ww_proc_done_event) == 88, "process done event layout");

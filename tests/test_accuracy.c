@@ -517,3 +517,36 @@ KERNEL_TEST(files_created_are_real_creations)
 	}
 	cJSON_Delete(rep);
 }
+
+/*
+ * Five processes hold the same 64 MiB shared mapping: the sum of their RSS
+ * counts it five times, a memory cgroup (v1) that holds only them once; the
+ * tree's peak_memory_bytes matches the cgroup's peak.
+ */
+KERNEL_TEST(peak_memory_counts_a_shared_mapping_once)
+{
+	char load[512], cg[256], path[512], script[1024];
+	char *cmd[] = { "/bin/sh", "-c", script, NULL };
+	double cg_peak, ours, sum;
+	cJSON *rep;
+
+	snprintf(load, sizeof(load), "%s/wwload", harness__bin());
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/memory/ww_test_shared_%d", getpid());
+	ASSERT(access("/sys/fs/cgroup/memory/memory.max_usage_in_bytes", F_OK) == 0,
+	       "no cgroup v1 memory controller at /sys/fs/cgroup/memory");
+	ASSERT(mkdir(cg, 0755) == 0 || errno == EEXIST, "cannot create %s: %s", cg, strerror(errno));
+	snprintf(script, sizeof(script), "echo $$ > %s/cgroup.procs && exec %s shared 64 4 --hold 200", cg, load);
+	rep = run_report(cmd, 0);
+	snprintf(path, sizeof(path), "%s/memory.max_usage_in_bytes", cg);
+	cg_peak = (double)harness__read_long(path);
+	if (rep) {
+		ours = harness__num(rep, "memory.peak_memory_bytes");
+		sum = harness__num(rep, "memory.peak_rss_bytes");
+		CHECK(cg_peak >= 64.0 * 1024 * 1024, "the cgroup peaked at only %.0f bytes", cg_peak);
+		CHECK(sum >= 4.5 * 64 * 1024 * 1024, "the RSS sum %.0f does not count the mapping per process", sum);
+		CHECK_NEAR(ours, cg_peak, 10);
+	}
+	cJSON_Delete(rep);
+	/* the cgroup is empty once its processes exited; rmdir then succeeds */
+	CHECK(rmdir(cg) == 0, "cannot remove %s: %s", cg, strerror(errno));
+}
