@@ -52,6 +52,14 @@ __u64 execution__peak_rss_bytes(const struct execution *e)
 	return pages_to_bytes(e->mem.peak_pages);
 }
 
+__u64 execution__peak_memory_bytes(const struct execution *e)
+{
+	__s64 pages = e->mem.peak_once_pages;
+
+	/* never above the sum of RSS, which it only dedupes */
+	return pages_to_bytes(pages < e->mem.peak_pages ? pages : e->mem.peak_pages);
+}
+
 __u64 execution__syscalls(const struct execution *e)
 {
 	__u64 n = 0;

@@ -142,6 +142,11 @@ int execution__shell_status(const struct execution *e);
 __u64 execution__rss_bytes(const struct execution *e);
 /* The highest resident memory the tree reached. */
 __u64 execution__peak_rss_bytes(const struct execution *e);
+/*
+ * The tree's peak memory with shared pages once: anonymous pages of every
+ * process plus the largest file+shmem set of any one (docs/REPORT.md).
+ */
+__u64 execution__peak_memory_bytes(const struct execution *e);
 /* Syscalls made, and those that returned an error. */
 __u64 execution__syscalls(const struct execution *e);
 __u64 execution__syscall_errors(const struct execution *e);

@@ -149,16 +149,6 @@ static cJSON *cpu_json(const struct execution *e)
 	return obj;
 }
 
-__u64 report__peak_memory_bytes(const struct execution *e)
-{
-	__s64 pages = e->mem.peak_once_pages;
-
-	/* never above the sum of RSS, which it only dedupes */
-	if (pages > e->mem.peak_pages)
-		pages = e->mem.peak_pages;
-	return pages > 0 ? (__u64)pages * (__u64)sysconf(_SC_PAGESIZE) : 0;
-}
-
 static cJSON *memory_json(const struct execution *e)
 {
 	cJSON *obj = cJSON_CreateObject(), *split;
@@ -168,7 +158,7 @@ static cJSON *memory_json(const struct execution *e)
 		if (e->procs[i].maxrss_bytes > max_proc)
 			max_proc = e->procs[i].maxrss_bytes;
 	/* the honest figure first: shared pages once (docs/REPORT.md) */
-	json__add_u64(obj, "peak_memory_bytes", report__peak_memory_bytes(e));
+	json__add_u64(obj, "peak_memory_bytes", execution__peak_memory_bytes(e));
 	json__add_u64(obj, "peak_rss_bytes", e->mem.peak_pages * page);
 	split = cJSON_AddObjectToObject(obj, "peak_rss_split");
 	json__add_u64(split, "file_bytes", e->mem.peak_split[0] * page);
@@ -432,7 +422,7 @@ void report__print_text(FILE *out, const struct execution *e)
 	print_duration(out, "Run-queue wait:", e->totals.rq_wait_ns);
 	fprintf(out, "\t%-36s %llu\n", "Voluntary context switches:", (unsigned long long)e->totals.nvcsw);
 	fprintf(out, "\t%-36s %llu\n", "Involuntary context switches:", (unsigned long long)e->totals.nivcsw);
-	print_bytes(out, "Peak memory (shared pages once):", report__peak_memory_bytes(e));
+	print_bytes(out, "Peak memory (shared pages once):", execution__peak_memory_bytes(e));
 	print_bytes(out, "Peak RSS (sum over processes):", e->mem.peak_pages * page);
 	fprintf(out, "\t%-36s anon %llu, file %llu, shmem %llu KiB\n", "Peak RSS split:",
 		(unsigned long long)(e->mem.peak_split[1] * page / 1024),

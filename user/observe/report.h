@@ -25,12 +25,6 @@ struct cJSON *report__hist_json(const __u64 *hist, __u64 max_ns);
 /* Each syscall's latency histogram, keyed by name, as report__hist_json. */
 struct cJSON *report__syscall_histograms(const struct execution *e);
 
-/*
- * The tree's peak memory with shared pages once: anonymous pages of every
- * process plus the largest file+shmem set of any one (docs/REPORT.md).
- */
-__u64 report__peak_memory_bytes(const struct execution *e);
-
 /* The OOM kill of a failure with oom_victims: {killer, trigger_pid, trigger_comm, victim_memory_cgroup}. */
 struct cJSON *report__oom_kill_json(const struct failure *f);
 
