@@ -746,7 +746,7 @@ TEST(views_exec_has_report_fields_and_nulls)
 	CHECK(cJSON_IsNull(harness__get(v, "progress.total_steps")), "total_steps not null");
 	CHECK(cJSON_IsNull(harness__get(v, "progress.current_step")), "current_step not null");
 	m = harness__get(v, "metrics");
-	CHECK_EQ(cJSON_GetArraySize(m), 12);
+	CHECK_EQ(cJSON_GetArraySize(m), 13);
 	cJSON_Delete(v);
 
 	full_record(&r);
