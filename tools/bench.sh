@@ -247,6 +247,7 @@ if [ -z "$CALLS" ]; then
 	echo "bench: baseline ~${cal_ns} ns/call, so $CALLS calls per measurement" >&2
 fi
 
+LOAD_START=$(cut -d ' ' -f 1-3 /proc/loadavg)
 # --- the interleaved repetitions ---
 declare -A V F A LINKS
 BT_SAMPLE=""
@@ -266,6 +267,7 @@ for ((r = 1; r <= REPS; r++)); do
 	echo "$line" >&2
 done
 loop_s=$((SECONDS - start))
+LOAD_END=$(cut -d ' ' -f 1-3 /proc/loadavg)
 printf '%s\n' "$BT_SAMPLE" >>"$LOG"
 
 # --- workerwatch run's own start-up cost, interleaved with a bare /bin/true ---
@@ -480,6 +482,8 @@ it: single figures are noisy; the interleaved rounds and medians are there for t
 - Machine: ${CPU}, ${CORES} cores, kernel ${KERNEL}
 - CPU mitigations: ${MITIGATIONS:-unknown}
 - Date: ${DATE}; workerwatch ${COMMIT}; ${BT_VERSION}
+- Load average (1, 5, 15 min) before the per-syscall rounds: ${LOAD_START}; after them: ${LOAD_END}
+  (on 2 cores; above 2, the other engineers' work competed with every figure)
 - ${REPS} repetitions of ${CALLS} calls per scenario; each repetition runs every scenario
   once, in an order that rotates from one repetition to the next; figures are medians.
   The scenarios took ${loop_s} s in all.
