@@ -139,9 +139,9 @@ unit: all $(OUTPUT)/ww_test $(call SETUP_STAMP,test)
 test-kernel: all $(OUTPUT)/ww_test $(call SETUP_STAMP,test)
 	$(Q)tools/as-root.sh $(OUTPUT)/ww_test --bin $(OUTPUT) --kernel
 
-# REPS, CALLS, STARTUP_RUNS, QUIET_WAIT are passed on explicitly: sudo drops the environment.
+# REPS, CALLS, STARTUP_RUNS, QUIET_WAIT, SPAWNS are passed on explicitly: sudo drops the environment.
 bench: all $(OUTPUT)/wwfloor $(OUTPUT)/wwswarm $(OUTPUT)/wwalertlat $(call SETUP_STAMP,bench)
-	$(Q)tools/as-root.sh env $(strip $(foreach v,REPS CALLS STARTUP_RUNS QUIET_WAIT,$(if $($(v)),$(v)=$($(v))))) tools/bench.sh $(OUTPUT)
+	$(Q)tools/as-root.sh env $(strip $(foreach v,REPS CALLS STARTUP_RUNS QUIET_WAIT SPAWNS,$(if $($(v)),$(v)=$($(v))))) tools/bench.sh $(OUTPUT)
 
 vmlinux:
 	$(Q)tools/gen-vmlinux.sh $(ARCH)

@@ -7,7 +7,7 @@ build_pkgs=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev
 	libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libncurses-dev pkg-config)
 # clang's sanitizer and libFuzzer runtimes, for make check-asan and make fuzz
 sanitizer_pkgs=(clang libclang-rt-dev)
-test_pkgs=(iproute2 procps prometheus prometheus-alertmanager sqlite3 curl tmux chromium "${sanitizer_pkgs[@]}")
+test_pkgs=(iproute2 procps time prometheus prometheus-alertmanager sqlite3 curl tmux chromium "${sanitizer_pkgs[@]}")
 bench_pkgs=(bpftrace wrk)
 
 want=("${build_pkgs[@]}")
