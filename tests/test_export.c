@@ -161,6 +161,7 @@ static void record(struct exec_record *r, const char *session, const char *agent
 	r->duration_ms = 2500;
 	r->on_cpu_ns = 1234567890;
 	r->peak_rss_bytes = 64 << 20;
+	r->peak_memory_bytes = 48 << 20;
 	r->syscalls = 4321;
 	r->net_sent_bytes = 100;
 	r->net_recv_bytes = 200;
@@ -416,6 +417,7 @@ TEST(export_statsd_lines_name_or_tag_agent_and_status)
 			  "workerwatch.execution.my_agent_v2.failed.duration:2500|ms\n"
 			  "workerwatch.execution.my_agent_v2.failed.cpu_time:1234.568|ms\n"
 			  "workerwatch.execution.my_agent_v2.failed.peak_rss_bytes:67108864|h\n"
+			  "workerwatch.execution.my_agent_v2.failed.peak_memory_bytes:50331648|h\n"
 			  "workerwatch.execution.my_agent_v2.failed.syscalls:4321|h\n");
 	free(p.body);
 	ASSERT(notify__format_execution(&rs[1], &x, &p, 1) == 1, "dogstatsd");
@@ -423,6 +425,7 @@ TEST(export_statsd_lines_name_or_tag_agent_and_status)
 			  "ci.ww.execution.duration:2500|ms|#agent:my_agent.v2,status:failed,host:ci_7,failure:exit_nonzero\n"
 			  "ci.ww.execution.cpu_time:1234.568|ms|#agent:my_agent.v2,status:failed,host:ci_7,failure:exit_nonzero\n"
 			  "ci.ww.execution.peak_rss_bytes:67108864|h|#agent:my_agent.v2,status:failed,host:ci_7,failure:exit_nonzero\n"
+			  "ci.ww.execution.peak_memory_bytes:50331648|h|#agent:my_agent.v2,status:failed,host:ci_7,failure:exit_nonzero\n"
 			  "ci.ww.execution.syscalls:4321|h|#agent:my_agent.v2,status:failed,host:ci_7,failure:exit_nonzero\n");
 	free(p.body);
 }
@@ -790,7 +793,7 @@ KERNEL_TEST(export_otlp_traces_and_metrics_decode_with_the_official_protos)
 		      harness__num(x, "duration_ms") / 1e3, "%s: duration", agent);
 		m = metric_named(metrics_of(harness__get(l, "request")), "workerwatch.execution.memory.peak");
 		CHECK(harness__num(cJSON_GetArrayItem(harness__get(m, "histogram.dataPoints"), 0), "sum") ==
-		      harness__num(x, "metrics.peak_rss_bytes"), "%s: peak memory", agent);
+		      harness__num(x, "metrics.peak_memory_bytes"), "%s: peak memory", agent);
 	}
 	CHECK_EQ(n, 3);
 	CHECK(trace_of(lines, 0), "the receiver's test went out as a trace");
@@ -970,6 +973,8 @@ static double statsd_want(const cJSON *e, const char *leaf)
 		return harness__num(e, "metrics.on_cpu_ns") / 1e6;
 	if (!strcmp(leaf, "peak_rss_bytes"))
 		return harness__num(e, "metrics.peak_rss_bytes");
+	if (!strcmp(leaf, "peak_memory_bytes"))
+		return harness__num(e, "metrics.peak_memory_bytes");
 	if (!strcmp(leaf, "syscalls"))
 		return harness__num(e, "metrics.syscalls");
 	return -1;
@@ -977,8 +982,9 @@ static double statsd_want(const cJSON *e, const char *leaf)
 
 KERNEL_TEST(export_statsd_lines_over_udp_parse_and_match_the_executions)
 {
-	static const char *const leaves[] = { "count", "duration", "cpu_time", "peak_rss_bytes", "syscalls" };
-	static const char *const types[] = { "c", "ms", "ms", "h", "h" };
+	static const char *const leaves[] = { "count", "duration", "cpu_time", "peak_rss_bytes", "peak_memory_bytes",
+					      "syscalls" };
+	static const char *const types[] = { "c", "ms", "ms", "h", "h", "h" };
 	char config[300], host[128], plain[8192] = "", dog[8192] = "";
 	int fd_plain, fd_dog, port_plain = 0, port_dog = 0, matched = 0;
 	struct wwd d = {};
@@ -999,8 +1005,8 @@ KERNEL_TEST(export_statsd_lines_over_udp_parse_and_match_the_executions)
 	cJSON_Delete(run_load(&d, "statsd", "build.v2", NULL, "cpu", "200", NULL));
 	cJSON_Delete(run_load(&d, "statsd", "tester", NULL, "exit", "3", NULL));
 	list = finished(&d, "statsd", 2);
-	CHECK_EQ(udp_collect(fd_plain, plain, sizeof(plain), 10), 10);
-	CHECK_EQ(udp_collect(fd_dog, dog, sizeof(dog), 10), 10);
+	CHECK_EQ(udp_collect(fd_plain, plain, sizeof(plain), 12), 12);
+	CHECK_EQ(udp_collect(fd_dog, dog, sizeof(dog), 12), 12);
 
 	for (int which = 0; which < 2; which++) {
 		char *save = NULL, *buf = which ? dog : plain;
@@ -1041,7 +1047,7 @@ KERNEL_TEST(export_statsd_lines_over_udp_parse_and_match_the_executions)
 			CHECK(ok, "a line of no execution: '%s'", line);
 		}
 	}
-	CHECK_EQ(matched, 20);
+	CHECK_EQ(matched, 24);
 out:
 	cJSON_Delete(list);
 	if (daemon)

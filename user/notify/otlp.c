@@ -452,8 +452,10 @@ static char *metrics_json(const struct receiver *r, const struct notify_executio
 			 (double)rec->duration_ms / 1e3, seconds_bounds, ARRAY_SIZE(seconds_bounds), &ok);
 	histogram_metric(metrics, x, "workerwatch.execution.cpu.time", "s", "On-CPU time of an execution's tree.",
 			 (double)rec->on_cpu_ns / 1e9, seconds_bounds, ARRAY_SIZE(seconds_bounds), &ok);
+	/* shared pages once (peak_memory_bytes); records from before it have only the sum of RSS */
 	histogram_metric(metrics, x, "workerwatch.execution.memory.peak", "By",
-			 "The highest resident memory an execution's tree reached.", (double)rec->peak_rss_bytes,
+			 "The highest memory an execution's tree reached, shared pages counted once.",
+			 (double)(rec->peak_memory_bytes ? rec->peak_memory_bytes : rec->peak_rss_bytes),
 			 bytes_bounds, ARRAY_SIZE(bytes_bounds), &ok);
 	sum_metric(metrics, x, "workerwatch.execution.syscalls", "{syscall}", "Syscalls an execution's tree made.",
 		   &rec->syscalls, NULL, 1, &ok);

@@ -72,6 +72,9 @@ static int exec_payloads(const struct receiver *r, const struct notify_execution
 	line(&b, r, name_part, tags, "cpu_time", v, "ms");
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)rec->peak_rss_bytes);
 	line(&b, r, name_part, tags, "peak_rss_bytes", v, "h");
+	/* the tree's peak with shared pages counted once (docs/REPORT.md), beside the sum of RSS */
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)rec->peak_memory_bytes);
+	line(&b, r, name_part, tags, "peak_memory_bytes", v, "h");
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)rec->syscalls);
 	line(&b, r, name_part, tags, "syscalls", v, "h");
 	if (b.oom) {
