@@ -84,13 +84,41 @@ TEST(logs_daemon_log_json_lines_carry_the_message_exactly)
 	free(text);
 }
 
+static void log_long(void)
+{
+	char big[20001];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	log_set_json(true);
+	ww_err("libbpf: %s", big);
+	log_set_json(false);
+	ww_err("%s", big);
+}
+
+/* A verifier log is long: no line is cut, JSON or text. */
+TEST(logs_daemon_log_keeps_long_messages_whole)
+{
+	char *text = capture_stderr(log_long), *save = NULL, *l;
+	cJSON *j;
+
+	ASSERT(text, "nothing captured");
+	l = strtok_r(text, "\n", &save);
+	j = l ? cJSON_Parse(l) : NULL;
+	CHECK_EQ(strlen(harness__str(j, "msg") ?: ""), 20000 + strlen("libbpf: "));
+	cJSON_Delete(j);
+	l = strtok_r(NULL, "\n", &save);
+	CHECK_EQ(l ? strlen(l) : 0, 20000 + strlen("workerwatch: "));
+	free(text);
+}
+
 TEST(logs_daemon_refuses_an_unknown_log_format)
 {
 	struct cmd_result r;
 
 	harness__run((char *[]){ (char *)wwd_bin("workerwatch"), "daemon", "--log-format", "xml", "--db",
 				 (char *)harness__tmp("h.db"), "--log-dir", (char *)harness__tmp("log"), NULL }, 30, &r);
-	CHECK_EQ(r.exit_code, 2);
+	CHECK(r.exit_code == 2, "exit %d: %s", r.exit_code, r.err ?: "");
 	CHECK(r.err && strstr(r.err, "--log-format wants text or json, not 'xml'"), "stderr: %s", r.err ?: "");
 	harness__free_result(&r);
 }

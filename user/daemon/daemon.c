@@ -1156,11 +1156,13 @@ int daemon__run(const struct config *cfg)
 	if (strcmp(d->cfg.read_access, "private") && strcmp(d->cfg.read_access, "loopback") &&
 	    strcmp(d->cfg.read_access, "token") && strcmp(d->cfg.read_access, "open")) {
 		ww_err("--read-access wants private, loopback, token or open, not '%s'", d->cfg.read_access);
-		return 2;
+		err = 2;
+		goto cleanup;
 	}
 	if (strcmp(d->cfg.log_format, "text") && strcmp(d->cfg.log_format, "json")) {
 		ww_err("--log-format wants text or json, not '%s'", d->cfg.log_format);
-		return 2;
+		err = 2;
+		goto cleanup;
 	}
 	log_set_json(!strcmp(d->cfg.log_format, "json"));
 	if (d->cfg.detach_all && stop_running_daemon(d))

@@ -62,14 +62,17 @@ static void write_json(enum log_level level, const char *msg)
 void log_write(enum log_level level, const char *fmt, ...)
 {
 	static const char *const prefix[] = { "", "warning: ", "", "debug: " };
-	char msg[4096];
+	char *msg = NULL;
 	va_list ap;
 
+	/* whole, however long: a verifier log at -v is many kilobytes */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
 	if (log_json)
-		write_json(level, msg);
+		write_json(level, msg ? msg : fmt);
 	else
-		fprintf(stderr, "workerwatch: %s%s\n", prefix[level], msg);
+		fprintf(stderr, "workerwatch: %s%s\n", prefix[level], msg ? msg : fmt);
+	free(msg);
 }

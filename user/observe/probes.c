@@ -61,7 +61,7 @@ static const struct {
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	char msg[1024];
+	char *msg = NULL;
 	int n;
 
 	if (level == LIBBPF_DEBUG && log_verbosity < LOG_DEBUG)
@@ -69,10 +69,13 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (level == LIBBPF_INFO && log_verbosity < LOG_INFO)
 		return 0;
 	/* through the daemon's log, so that a JSON log stays one object per line */
-	n = vsnprintf(msg, sizeof(msg), fmt, args);
+	n = vasprintf(&msg, fmt, args);
+	if (n < 0)
+		return n;
 	for (size_t len = strlen(msg); len && msg[len - 1] == '\n'; len--)
 		msg[len - 1] = 0;
 	log_write(level == LIBBPF_WARN ? LOG_WARN : level == LIBBPF_INFO ? LOG_INFO : LOG_DEBUG, "%s", msg);
+	free(msg);
 	return n;
 }
 
