@@ -47,7 +47,7 @@ void snapshot__record(const struct execution *e, struct exec_record *r)
 
 	if (!e->ended) {
 		snprintf(r->status, sizeof(r->status), "running");
-		r->duration_ms = (tracker__now_mono() - e->start_ns) / 1000000;
+		r->duration_ms = ((e->totals_at_ns ?: tracker__now_mono()) - e->start_ns) / 1000000;
 	} else {
 		execution__classify(e, &f);
 		r->ended_at_ms = e->end_realtime_ns / 1000000;

@@ -88,6 +88,13 @@ struct execution {
 	int procs_offset;		/* processes it had before a daemon restart that are gone */
 
 	struct ww_exec_stats totals;
+	/*
+	 * CLOCK_MONOTONIC of the live read (tracker__collect_live) totals are
+	 * as of, running tasks' uncharged time included; 0 after a plain read.
+	 * A live view's duration is taken at it, so that a rate between two
+	 * views divides what ran by the time it had, however late the view.
+	 */
+	__u64 totals_at_ns;
 	struct ww_exec_mem mem;
 	struct syscall_summary *syscalls;
 	int nr_syscalls;

@@ -622,6 +622,7 @@ static int collect_counters(struct tracker *t, struct execution *e, struct ww_ex
 		return -errno;
 	/* Every field is a counter to sum, but for one maximum. */
 	memset(&e->totals, 0, sizeof(e->totals));
+	e->totals_at_ns = 0;
 	for (int c = 0; c < t->ncpus; c++) {
 		const __u64 *src = (const __u64 *)&percpu[c];
 		__u64 *dst = (__u64 *)&e->totals;
@@ -679,6 +680,7 @@ int tracker__collect_live(struct tracker *t, struct execution *only,
 {
 	struct ww_task_info *own = NULL;
 	struct execution *e;
+	__u64 now;
 	int err, n;
 
 	err = only ? collect(t, &only, 1) : collect(t, t->execs, t->nr_execs);
@@ -692,6 +694,12 @@ int tracker__collect_live(struct tracker *t, struct execution *only,
 	}
 	/* a task that runs on is charged only when switched out: add what it ran since */
 	n = probes__tasks(t->probes, tasks, max);
+	now = tracker__now_mono();
+	if (only)
+		only->totals_at_ns = now;
+	else
+		for (int i = 0; i < t->nr_execs; i++)
+			t->execs[i]->totals_at_ns = now;
 	for (int i = 0; i < n; i++) {
 		e = only ? (only->id == tasks[i].exec_id ? only : NULL)
 			 : exec_in(t->execs, t->nr_execs, tasks[i].exec_id);
