@@ -410,8 +410,12 @@ static const char *regex_refusal(const char *re)
 
 	while (*r.s) {
 		cost += re_alt(&r).cost;
-		if (*r.s == ')')	/* unmatched: an ordinary character to regcomp */
-			r.s++;
+		/*
+		 * Unmatched: it would close the group that anchors the value,
+		 * ^(a)|(b)$, and what follows would repeat or match outside it.
+		 */
+		if (*r.s == ')')
+			return "has a ')' without its '(' (write \\) for the character)";
 	}
 	if (cost > REGEX_MAX_COST)
 		return "is too complex (nested or stacked repetitions)";
