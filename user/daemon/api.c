@@ -107,8 +107,9 @@ static bool int_field(const cJSON *obj, const char *name, bool required, long mi
 			http__error(resp, 400, "'%s' is required", name);
 		return !required;
 	}
-	if (!cJSON_IsNumber(item) || item->valuedouble != (double)(long)item->valuedouble ||
-	    item->valuedouble < min || item->valuedouble > max) {
+	/* the range first: converting a double out of long's range is undefined */
+	if (!cJSON_IsNumber(item) || !(item->valuedouble >= min && item->valuedouble <= max) ||
+	    item->valuedouble != (double)(long)item->valuedouble) {
 		http__error(resp, 400, "'%s' must be a whole number from %ld to %ld", name, min, max);
 		return false;
 	}
