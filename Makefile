@@ -6,7 +6,15 @@ CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 prefix ?= /usr/local
+bindir ?= $(prefix)/bin
+mandir ?= $(prefix)/share/man
+datadir ?= $(prefix)/share
+# The unit runs the daemon with $(sysconfdir)/workerwatch/config.json; state and logs under $(localstatedir).
+sysconfdir ?= /etc
+localstatedir ?= /var
+unitdir ?= $(prefix)/lib/systemd/system
 DESTDIR ?=
+VERSION := $(shell sed -n 's/^#define WORKERWATCH_VERSION "\(.*\)"/\1/p' user/lib/version.h)
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
@@ -42,7 +50,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps check unit test-kernel run bench vmlinux install clean
+.PHONY: all deps check unit test-kernel run bench vmlinux install deb clean
 
 all: $(OUTPUT)/workerwatch $(OUTPUT)/wwload
 
@@ -106,7 +114,7 @@ $(ASSETS_OBJ): $(OUTPUT)/assets_data.c
 
 $(OUTPUT)/workerwatch: $(USER_OBJS) $(ASSETS_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDFLAGS) $(LIBS) -o $@
 
 $(OUTPUT)/wwload: tools/wwload.c | $(OUTPUT) $(call SETUP_STAMP,build)
 	$(call msg,CC,$@)
@@ -114,7 +122,7 @@ $(OUTPUT)/wwload: tools/wwload.c | $(OUTPUT) $(call SETUP_STAMP,build)
 
 $(OUTPUT)/ww_test: $(TEST_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDFLAGS) $(LIBS) -o $@
 
 # The main job: a built-in demo worker, tracked, and its report.
 run: all
@@ -139,9 +147,35 @@ bench: all $(OUTPUT)/wwfloor $(OUTPUT)/wwswarm $(OUTPUT)/wwalertlat $(call SETUP
 vmlinux:
 	$(Q)tools/gen-vmlinux.sh $(ARCH)
 
-install: all
-	install -D -m 0755 $(OUTPUT)/workerwatch $(DESTDIR)$(prefix)/bin/workerwatch
-	install -D -m 0644 docs/workerwatch.8 $(DESTDIR)$(prefix)/share/man/man8/workerwatch.8
+# Never runs apt (no deps): a missing tool fails the build with its own message.
+install: $(OUTPUT)/workerwatch
+	install -D -m 0755 $(OUTPUT)/workerwatch $(DESTDIR)$(bindir)/workerwatch
+	install -D -m 0644 docs/workerwatch.8 $(DESTDIR)$(mandir)/man8/workerwatch.8
+	install -d -m 0755 $(DESTDIR)$(unitdir)
+	sed -e 's|@bindir@|$(bindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g' tools/workerwatch.service \
+		> $(DESTDIR)$(unitdir)/workerwatch.service
+	chmod 0644 $(DESTDIR)$(unitdir)/workerwatch.service
+	@# the config belongs to the operator once installed: never overwrite it
+	if [ ! -e $(DESTDIR)$(sysconfdir)/workerwatch/config.json ]; then \
+		install -D -m 0644 tools/config.json $(DESTDIR)$(sysconfdir)/workerwatch/config.json; fi
+	install -d -m 0755 $(DESTDIR)$(localstatedir)/lib/workerwatch $(DESTDIR)$(localstatedir)/log/workerwatch
+
+# The Debian package, built from tools/debian/ in a staging directory with its own hardened objects.
+DEB_STAGE := $(OUTPUT)/deb/workerwatch-$(VERSION)
+DEB_FILE := $(OUTPUT)/deb/workerwatch_$(VERSION)_amd64.deb
+deb: $(VENDOR_FILES)
+	$(Q)tools/setup.sh deb
+	$(Q)v=$$(dpkg-parsechangelog -l tools/debian/changelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+		{ echo "deb: tools/debian/changelog is at $$v, user/lib/version.h at $(VERSION)" >&2; exit 1; }
+	$(Q)rm -rf $(DEB_STAGE) $(OUTPUT)/deb/*.deb $(OUTPUT)/deb/*.changes $(OUTPUT)/deb/*.buildinfo
+	$(Q)mkdir -p $(DEB_STAGE) $(OUTPUT)/deb/obj/vendor
+	$(Q)cp -r tools/debian $(DEB_STAGE)/debian
+	$(Q)cp -p $(VENDOR_FILES) $(OUTPUT)/deb/obj/vendor/
+	$(call msg,DEB,$(DEB_FILE))
+	$(Q)cd $(DEB_STAGE) && WW_SRC=$(CURDIR) dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -30 ../build.log >&2; echo "deb: dpkg-buildpackage failed: $(OUTPUT)/deb/build.log" >&2; exit 1; }
+	$(call msg,LINTIAN,$(DEB_FILE))
+	$(Q)lintian --fail-on error,warning,info,pedantic --display-info --pedantic $(DEB_FILE)
 
 clean:
 	rm -rf $(OUTPUT)

@@ -17,6 +17,7 @@
 
 static struct test *tests, **tests_tail = &tests;
 static int current_failures;
+static char skip_reason[256];	/* set by harness__skip: the current test did not run */
 static const char *bin_dir = "build";
 static char tmp_dir[256];
 
@@ -39,6 +40,15 @@ bool harness__check(bool cond, const char *file, int line, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return false;
+}
+
+void harness__skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(skip_reason, sizeof(skip_reason), fmt, ap);
+	va_end(ap);
 }
 
 bool harness__near(double got, double want, double pct)
@@ -303,11 +313,16 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		current_failures = 0;
+		skip_reason[0] = 0;
 		fflush(stdout);
 		t->fn();
 		for (int i = 0; i < nr_cleanups; i++)
 			cleanups[i]();
-		if (current_failures) {
+		if (skip_reason[0] && !current_failures) {
+			printf("skip %s (%s)\n", t->name, skip_reason);
+			skipped++;
+			rm_tree(tmp_dir);
+		} else if (current_failures) {
 			printf("FAIL %s (files kept in %s)\n", t->name, tmp_dir);
 			failed++;
 		} else {

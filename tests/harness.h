@@ -37,6 +37,12 @@ void harness__on_test_end(void (*fn)(void));
 bool harness__check(bool cond, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * Marks the current test skipped with the reason (the caller returns next).
+ * Only for a tool that is truly absent, never for a failure.
+ */
+void harness__skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define CHECK(cond, ...) harness__check((cond), __FILE__, __LINE__, __VA_ARGS__)
 #define ASSERT(cond, ...) do { if (!CHECK(cond, __VA_ARGS__)) return; } while (0)
 /* Each argument is evaluated once. */

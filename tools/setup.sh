@@ -5,15 +5,17 @@ set -euo pipefail
 
 build_pkgs=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev libsqlite3-dev
 	libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libncurses-dev pkg-config)
-test_pkgs=(iproute2 procps prometheus prometheus-alertmanager sqlite3 curl tmux chromium)
+deb_pkgs=(dpkg-dev debhelper lintian)
+test_pkgs=("${deb_pkgs[@]}" util-linux iproute2 procps prometheus prometheus-alertmanager sqlite3 curl tmux chromium)
 bench_pkgs=(bpftrace wrk)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
 	build) ;;
+	deb) want+=("${deb_pkgs[@]}") ;;
 	test) want+=("${test_pkgs[@]}") ;;
 	bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-	*) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+	*) echo "usage: $0 [build|deb|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=()
