@@ -61,6 +61,8 @@ static const struct {
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
+	if (level == LIBBPF_WARN && log_verbosity < LOG_WARN)
+		return 0;
 	if (level == LIBBPF_DEBUG && log_verbosity < LOG_DEBUG)
 		return 0;
 	if (level == LIBBPF_INFO && log_verbosity < LOG_INFO)
@@ -94,6 +96,15 @@ static int tp_nargs(const struct btf *vmlinux, const char *tp)
 	return btf_vlen(t) - 1;
 }
 
+/* The metric lost without prog's hook, or NULL when the program is essential. */
+static const char *optional_metric(const char *prog)
+{
+	for (size_t i = 0; i < sizeof(optional_hooks) / sizeof(optional_hooks[0]); i++)
+		if (!strcmp(optional_hooks[i].prog, prog))
+			return optional_hooks[i].metric;
+	return NULL;
+}
+
 static void mark_unavailable(struct probes *p, const char *metric)
 {
 	for (int i = 0; i < p->n_unavailable; i++)
@@ -115,8 +126,7 @@ static int probe_hooks(struct probes *p, const struct btf *vmlinux)
 	bpf_program__set_autoload(p->skel->progs.ww_exit_legacy, nargs == 1);
 
 	bpf_object__for_each_program(prog, p->skel->obj) {
-		const char *name = bpf_program__name(prog);
-		const char *metric = NULL;
+		const char *metric = optional_metric(bpf_program__name(prog));
 
 		if (!tp_name(prog)) {
 			bpf_program__set_autoattach(prog, false);	/* iterators: attached at load */
@@ -124,9 +134,6 @@ static int probe_hooks(struct probes *p, const struct btf *vmlinux)
 		}
 		if (!bpf_program__autoload(prog) || tp_nargs(vmlinux, tp_name(prog)) >= 0)
 			continue;
-		for (size_t i = 0; i < sizeof(optional_hooks) / sizeof(optional_hooks[0]); i++)
-			if (!strcmp(optional_hooks[i].prog, name))
-				metric = optional_hooks[i].metric;
 		if (!metric) {
 			ww_err("this kernel has no tracepoint %s, which workerwatch needs", tp_name(prog));
 			return -ENOENT;
@@ -400,6 +407,48 @@ cleanup:
 		return NULL;
 	}
 	return p;
+}
+
+int probes__hooks(struct probe_hook *out, int max)
+{
+	struct workerwatch_bpf *skel = NULL;
+	struct btf *vmlinux = NULL;
+	struct bpf_program *prog;
+	int n = 0, err = 0;
+
+	libbpf_set_print(libbpf_print);
+	vmlinux = btf__load_vmlinux_btf();
+	skel = workerwatch_bpf__open();
+	if (!vmlinux || !skel) {
+		err = -errno;
+		goto cleanup;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *tp = tp_name(prog), *sec = bpf_program__section_name(prog);
+		struct probe_hook *h = &out[n];
+
+		if (n >= max)
+			break;
+		memset(h, 0, sizeof(*h));
+		snprintf(h->prog, sizeof(h->prog), "%s", bpf_program__name(prog));
+		h->lost = optional_metric(h->prog);
+		if (tp) {
+			snprintf(h->hook, sizeof(h->hook), "%s", tp);
+			h->present = tp_nargs(vmlinux, tp) >= 0;
+		} else {
+			/* "iter/task": the kernel's bpf_iter_task target */
+			const char *slash = strchr(sec, '/');
+
+			h->iterator = true;
+			snprintf(h->hook, sizeof(h->hook), "bpf_iter_%s", slash ? slash + 1 : sec);
+			h->present = btf__find_by_name_kind(vmlinux, h->hook, BTF_KIND_FUNC) >= 0;
+		}
+		n++;
+	}
+cleanup:
+	workerwatch_bpf__destroy(skel);
+	btf__free(vmlinux);
+	return err ? err : n;
 }
 
 void probes__free(struct probes *p)

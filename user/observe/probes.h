@@ -37,6 +37,18 @@ bool probes__attached(const struct probes *p);
 
 struct workerwatch_bpf *probes__skel(struct probes *p);
 
+/* A hook of one BPF program, as probes__hooks() finds it in the kernel's BTF. */
+struct probe_hook {
+	char prog[64];		/* the program, e.g. "ww_switch" */
+	char hook[64];		/* its tracepoint, or the iterator target ("bpf_iter_task") */
+	bool iterator;
+	bool present;		/* this kernel has the hook */
+	const char *lost;	/* the metric lost without it; NULL: workerwatch cannot run without it */
+};
+
+/* Every program's hook and whether this kernel has it, without loading anything; count or -errno. */
+int probes__hooks(struct probe_hook *out, int max);
+
 /* Metrics this kernel cannot give (missing hooks), e.g. "network.tcp_retransmits". */
 int probes__unavailable(const struct probes *p, const char ***names);
 
