@@ -386,6 +386,7 @@ static int mounts_of(const char *fstype, char *points, size_t psize, char *opts,
 	return n;
 }
 
+/* The daemon pins its maps and links there (pin_dir), so tracking outlives a restart; it mounts bpffs itself. */
 static void check_bpffs(struct pf *pf)
 {
 	char points[256];
@@ -408,10 +409,10 @@ static void check_bpffs(struct pf *pf)
 		_exit(mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL) ? 1 : 0);
 	}
 	if (child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) && !WEXITSTATUS(status))
-		add(pf, "bpffs", PREFLIGHT_OK, NULL, "not mounted, mountable: mount -t bpf bpf /sys/fs/bpf");
+		add(pf, "bpffs", PREFLIGHT_OK, NULL, "not mounted; mountable, the daemon mounts it at /sys/fs/bpf");
 	else
-		add(pf, "bpffs", PREFLIGHT_NOTE, NULL, "not mounted and not mountable here; the daemon pins "
-		    "nothing, only bpftool's pinning needs it");
+		add(pf, "bpffs", PREFLIGHT_MISSING, "tracking across daemon restarts (run with pin_dir \"\")",
+		    "not mounted and not mountable: the daemon cannot pin its state");
 }
 
 /* Controllers of the cgroup2 hierarchy mounted at dir, or "" when unreadable. */

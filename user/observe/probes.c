@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +32,9 @@ struct probes {
 	struct bpf_link *tasks_iter;
 	struct bpf_link *links[MAX_LINKS];	/* the tracepoint programs' links, by program order */
 	bool attached;
+	bool attach_failed;	/* the last attach failed, nothing is attached */
+	__u64 attach_errors;
+	int stats_fd;		/* BPF_ENABLE_STATS: the kernel times our programs while it is open */
 	int ncpus;
 	int n_unavailable;
 	const char *unavailable[MAX_UNAVAILABLE];
@@ -358,6 +362,7 @@ struct probes *probes__load(const struct probes_opts *opts)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
+	p->stats_fd = -1;
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0) {
 		err = p->ncpus ? p->ncpus : -EINVAL;
@@ -461,6 +466,8 @@ void probes__free(struct probes *p)
 	bpf_link__destroy(p->attach_iter);
 	bpf_link__destroy(p->tasks_iter);
 	workerwatch_bpf__destroy(p->skel);
+	if (p->stats_fd >= 0)
+		close(p->stats_fd);
 	free(p);
 }
 
@@ -491,9 +498,14 @@ int probes__attach(struct probes *p)
 		}
 	}
 	p->attached = true;
-	if (err)
+	if (err) {
 		probes__detach(p);
-	return err;
+		p->attach_failed = true;
+		p->attach_errors++;
+		return err;
+	}
+	p->attach_failed = false;
+	return 0;
 }
 
 void probes__detach(struct probes *p)
@@ -514,6 +526,65 @@ void probes__detach(struct probes *p)
 bool probes__attached(const struct probes *p)
 {
 	return p->attached;
+}
+
+enum probes_state probes__state(const struct probes *p, __u64 *attach_errors)
+{
+	if (attach_errors)
+		*attach_errors = p->attach_errors;
+	return p->attached ? PROBES_ATTACHED : p->attach_failed ? PROBES_FAILED : PROBES_IDLE;
+}
+
+const char *probes__state_name(enum probes_state s)
+{
+	return s == PROBES_ATTACHED ? "attached" : s == PROBES_FAILED ? "failed" : "idle";
+}
+
+int probes__enable_stats(struct probes *p)
+{
+	if (p->stats_fd >= 0)
+		return 0;
+	p->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	return p->stats_fd < 0 ? -errno : 0;
+}
+
+bool probes__stats_enabled(const struct probes *p)
+{
+	FILE *f;
+	int on = 0;
+
+	if (p->stats_fd >= 0)
+		return true;
+	/* someone else may have turned them on (sysctl kernel.bpf_stats_enabled=1) */
+	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	if (f) {
+		if (fscanf(f, "%d", &on) != 1)
+			on = 0;
+		fclose(f);
+	}
+	return on > 0;
+}
+
+int probes__prog_stats(struct probes *p, struct probe_prog_stats *out, int max)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		/* programs this kernel did not load (a missing hook) have no fd and no cost */
+		if (n >= max || fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		out[n].name = bpf_program__name(prog);
+		out[n].run_time_ns = info.run_time_ns;
+		out[n].run_count = info.run_cnt;
+		out[n].recursion_misses = info.recursion_misses;
+		n++;
+	}
+	return n;
 }
 
 struct workerwatch_bpf *probes__skel(struct probes *p)
