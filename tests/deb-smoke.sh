@@ -15,6 +15,8 @@ fi
 unit=$dir/root/lib/systemd/system/workerwatch.service
 mount --make-rprivate /
 ip link set lo up
+# a bpffs of our own: the daemon's pins (pin_dir) go there and vanish with the namespace
+mount -t bpf bpf /sys/fs/bpf
 # The package's files over the host's, as if installed: writes land in $dir/root, not in /etc, /usr or /var.
 for d in etc usr var; do
 	mkdir -p "$dir/work/$d" "$dir/root/$d"
@@ -60,3 +62,10 @@ kill -TERM "$pid" 2>/dev/null || true
 status=0
 wait "$pid" || status=$?
 echo "daemon_exit=$status"
+# SIGTERM keeps the kernel state for the next start; --detach-all is how an operator ends it for good
+if $exec_start --detach-all > "$dir/detach.log" 2>&1; then
+	echo "detach_all=0"
+else
+	echo "detach_all=$?"
+fi
+if [ -e /sys/fs/bpf/workerwatch ]; then echo "pins_left=1"; else echo "pins_left=0"; fi

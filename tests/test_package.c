@@ -193,6 +193,8 @@ KERNEL_TEST(package_deb_builds_lintian_clean_and_its_unit_starts_the_daemon)
 	CHECK_STR(kv(r.out, "health", v, sizeof(v)), "1");
 	CHECK_STR(kv(r.out, "attach", v, sizeof(v)), "0");
 	CHECK_STR(kv(r.out, "daemon_exit", v, sizeof(v)), "0");
+	CHECK_STR(kv(r.out, "detach_all", v, sizeof(v)), "0");
+	CHECK_STR(kv(r.out, "pins_left", v, sizeof(v)), "0");
 	harness__free_result(&r);
 
 	health = wwd_read_file(harness__tmp("health.json"));

@@ -60,6 +60,14 @@ static bool start_in(struct wwd *d, const char *dir, char *const *extra, const c
 	snprintf(d->dir, sizeof(d->dir), "%s", dir);
 	mkdir(d->dir, 0700);
 	wwd_pin_dir(d->pin_dir, sizeof(d->pin_dir));
+	/* a daemon with its own directory pins apart from the test's other daemons, under the test's pins */
+	if (strcmp(dir, harness__tmpdir())) {
+		const char *base = strrchr(dir, '/');
+
+		mkdir(d->pin_dir, 0700);
+		snprintf(d->pin_dir + strlen(d->pin_dir), sizeof(d->pin_dir) - strlen(d->pin_dir), "/%s",
+			 base ? base + 1 : "d");
+	}
 	snprintf(db, sizeof(db), "%s/history.db", d->dir);
 	snprintf(logdir, sizeof(logdir), "%s/log", d->dir);
 	snprintf(d->token, sizeof(d->token), "%s/token", d->dir);
