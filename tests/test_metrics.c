@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
@@ -344,6 +345,44 @@ KERNEL_TEST(metrics_running_execution_limit_blocked_and_peak_match_the_worker)
 	cJSON_Delete(j);
 	kill(sleeper, SIGKILL);
 	harness__wait(sleeper, 10);
+
+	/* 200 MiB in a 48 MiB cgroup: the OOM killer, counted per agent as the kernel counts it */
+	if (have_cg) {
+		char oom_cg[240], oom_procs[300], file[300], *ctl, *k;
+		int status, oomer;
+		FILE *f;
+		char *m2;
+
+		snprintf(oom_cg, sizeof(oom_cg), "%s/oom", cg);
+		snprintf(oom_procs, sizeof(oom_procs), "%s/cgroup.procs", oom_cg);
+		snprintf(file, sizeof(file), "%s/memory.limit_in_bytes", oom_cg);
+		ASSERT(!mkdir(oom_cg, 0755) && (f = fopen(file, "w")) && fputs("48M\n", f) >= 0 && !fclose(f),
+		       "cannot make a 48 MiB cgroup");
+		snprintf(cmd, sizeof(cmd), "%s mem 200", wwd_bin("wwload"));
+		oomer = held(&d, "oomer", cmd, oom_procs, fifo[0], sizeof(fifo[0]));
+		wwd_release(fifo[0]);
+		status = harness__wait(oomer, 30);
+		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the worker was not OOM-killed: %d", status);
+		snprintf(file, sizeof(file), "%s/memory.oom_control", oom_cg);
+		ctl = wwd_read_file(file);
+		k = ctl ? strstr(ctl, "oom_kill ") : NULL;
+		ASSERT(k, "no oom_kill count in %s", file);
+		for (int i = 0; i < 50; i++) {	/* the mark_victim event travels through the ring buffer */
+			m2 = scrape(&d);
+			if (m2 && sample(m2, "workerwatch_oom_kills_total{agent=\"oomer\"}") == strtod(k + 9, NULL))
+				break;
+			free(m2);
+			m2 = NULL;
+			wwd_sleep_ms(100);
+		}
+		CHECK(m2 != NULL, "workerwatch_oom_kills_total{agent=\"oomer\"} is not the cgroup's oom_kill %.0f",
+		      strtod(k + 9, NULL));
+		CHECK(strtod(k + 9, NULL) >= 1, "the cgroup counted no OOM kill");
+		free(m2);
+		free(ctl);
+		for (int i = 0; i < 50 && rmdir(oom_cg) && errno == EBUSY; i++)
+			wwd_sleep_ms(100);
+	}
 	wwd_stop(&d, SIGTERM);
 	for (int i = 0; have_cg && i < 50 && rmdir(cg) && errno == EBUSY; i++)
 		wwd_sleep_ms(100);

@@ -563,8 +563,10 @@ static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *
 
 		daemon__root_ended(d, e, h->ts_ns, x->exit_status);
 	}
-	if (h->type == WW_EV_OOM)
+	if (h->type == WW_EV_OOM) {
+		agent_totals__oom_kill(d->agent_totals, e->agent);
 		alertsrc__oom(d->alertsrc, e);
+	}
 	if (h->type >= sizeof(event_kinds) / sizeof(event_kinds[0]) || !event_kinds[h->type])
 		return;
 	ev = exec_ref(e);
