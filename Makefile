@@ -159,6 +159,9 @@ install: $(OUTPUT)/workerwatch
 	if [ ! -e $(DESTDIR)$(sysconfdir)/workerwatch/config.json ]; then \
 		install -D -m 0644 tools/config.json $(DESTDIR)$(sysconfdir)/workerwatch/config.json; fi
 	install -d -m 0755 $(DESTDIR)$(localstatedir)/lib/workerwatch $(DESTDIR)$(localstatedir)/log/workerwatch
+	@# the fleet's dashboard and rules, for the Grafana and Prometheus hosts (docs/FLEET.md)
+	install -D -m 0644 -t $(DESTDIR)$(datadir)/workerwatch/mixin tools/mixin/dashboard.json \
+		tools/mixin/rules.yml tools/mixin/rules_test.yml
 
 # The Debian package, built from tools/debian/ in a staging directory with its own hardened objects.
 DEB_STAGE := $(OUTPUT)/deb/workerwatch-$(VERSION)

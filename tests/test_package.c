@@ -77,6 +77,8 @@ static void check_contents(const char *deb, const char *version)
 		{ "./var/lib/workerwatch/", "drwxr-xr-x" },
 		{ "./var/log/workerwatch/", "drwxr-xr-x" },
 		{ "./usr/share/doc/workerwatch/copyright", "-rw-r--r--" },
+		{ "./usr/share/workerwatch/mixin/dashboard.json", "-rw-r--r--" },
+		{ "./usr/share/workerwatch/mixin/rules.yml", "-rw-r--r--" },
 	};
 	char cmd[PATH_MAX + 200], buf[512];
 	struct cmd_result r;
@@ -239,6 +241,8 @@ TEST(package_make_install_honours_destdir_and_prefix_and_never_runs_apt)
 	snprintf(path, sizeof(path), "%s/opt/ww/bin/workerwatch", dest);
 	CHECK(!access(path, X_OK), "no %s", path);
 	snprintf(path, sizeof(path), "%s/opt/ww/share/man/man8/workerwatch.8", dest);
+	CHECK(!access(path, R_OK), "no %s", path);
+	snprintf(path, sizeof(path), "%s/opt/ww/share/workerwatch/mixin/rules.yml", dest);
 	CHECK(!access(path, R_OK), "no %s", path);
 	snprintf(path, sizeof(path), "%s/var/lib/workerwatch", dest);
 	CHECK(!access(path, X_OK), "no state directory %s", path);
