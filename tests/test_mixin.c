@@ -418,6 +418,16 @@ KERNEL_TEST(mixin_prometheus_scrapes_two_daemons_and_every_panel_and_rule_has_da
 	CHECK_EQ(wwd_http("GET", url, NULL, NULL, NULL), 404);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/stream", mport[0]);
 	CHECK_EQ(wwd_http("GET", url, NULL, NULL, NULL), 404);
+	/* Prometheus scrapes by the name in its target list, which no daemon can know */
+	{
+		char cmd[300];
+		struct cmd_result r;
+
+		snprintf(cmd, sizeof(cmd), "curl -s -o /dev/null -w '%%{http_code}' -H 'Host: runner-001.example.internal:%d' "
+			 "http://127.0.0.1:%d/metrics", mport[0], mport[0]);
+		CHECK(sh(cmd, 10, &r) == 0 && !strcmp(r.out, "200"), "a scrape by host name got %s", r.out);
+		harness__free_result(&r);
+	}
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", mport[1]);
 	CHECK_EQ(wwd_http("GET", url, NULL, NULL, NULL), 401);
 	CHECK_EQ(wwd_http("GET", url, NULL, token_path, NULL), 200);

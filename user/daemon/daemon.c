@@ -927,6 +927,12 @@ static int start_metrics_listener(struct daemon *d)
 	o.ctx = d;
 	o.lock = &d->lock;
 	o.no_stream = true;
+	/*
+	 * Prometheus scrapes by whatever name its target list holds. A page that
+	 * rebinds a name to this listener reads what it serves anyway: /metrics,
+	 * open by the operator's choice, or a 401 without the fleet's token.
+	 */
+	o.allowed_hosts = "*";
 	d->metrics_http = http__start(&o);
 	if (!d->metrics_http)
 		err = 1;
