@@ -320,8 +320,9 @@ static void write_config(const char *path, const char *hook, const char *token_f
 
 /*
  * An orchestrator whose children are executions: a sleeper that stays
- * running, then 12 short workers, every third failing, spread over a few
- * seconds so that Prometheus sees them end between scrapes.
+ * running (in one-second sleeps: never a minute in one syscall, which would
+ * be WorkerStuckInSyscall), then 12 short workers, every third failing,
+ * spread over a few seconds so that Prometheus sees them end between scrapes.
  */
 static int start_workload(struct wwd *d, const char *session)
 {
@@ -331,7 +332,7 @@ static int start_workload(struct wwd *d, const char *session)
 	snprintf(fifo, sizeof(fifo), "%s/go", d->dir);
 	mkfifo(fifo, 0600);
 	snprintf(script, sizeof(script),
-		 "read go < %s; sleep 120 & echo $! > %s/sleeper.pid; i=0; while [ $i -lt 12 ]; do i=$((i+1)); "
+		 "read go < %s; (while :; do sleep 1; done) & echo $! > %s/sleeper.pid; i=0; while [ $i -lt 12 ]; do i=$((i+1)); "
 		 "if [ $((i %% 3)) = 0 ]; then %s exit 3; else %s cpu 20; fi; sleep 0.4; done",
 		 fifo, d->dir, wwd_bin("wwload"), wwd_bin("wwload"));
 	orch = harness__spawn((char *[]){ "/bin/sh", "-c", script, NULL }, NULL);
