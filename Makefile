@@ -54,7 +54,7 @@ endif
 
 all: $(OUTPUT)/workerwatch $(OUTPUT)/wwload
 
-# tools/setup.sh installs what a set (build, test, bench) lacks. It runs again
+# tools/setup.sh installs what a set (build, deb, test, bench) lacks. It runs again
 # only when its package lists change (the stamp is older than the script) or
 # the stamp is removed, not on every make; whatever needs a tool waits for it.
 SETUP_STAMP = $(OUTPUT)/.setup-$(1)
@@ -147,8 +147,9 @@ bench: all $(OUTPUT)/wwfloor $(OUTPUT)/wwswarm $(OUTPUT)/wwalertlat $(call SETUP
 vmlinux:
 	$(Q)tools/gen-vmlinux.sh $(ARCH)
 
-# Never runs apt (no deps): a missing tool fails the build with its own message.
-install: $(OUTPUT)/workerwatch
+# Installs what `make` built and builds nothing, so it never runs the set-up (apt).
+install:
+	$(Q)test -x $(OUTPUT)/workerwatch || { echo "install: no $(OUTPUT)/workerwatch: run make first" >&2; exit 1; }
 	install -D -m 0755 $(OUTPUT)/workerwatch $(DESTDIR)$(bindir)/workerwatch
 	install -D -m 0644 docs/workerwatch.8 $(DESTDIR)$(mandir)/man8/workerwatch.8
 	install -d -m 0755 $(DESTDIR)$(unitdir)
@@ -166,8 +167,7 @@ install: $(OUTPUT)/workerwatch
 # The Debian package, built from tools/debian/ in a staging directory with its own hardened objects.
 DEB_STAGE := $(OUTPUT)/deb/workerwatch-$(VERSION)
 DEB_FILE := $(OUTPUT)/deb/workerwatch_$(VERSION)_amd64.deb
-deb: $(VENDOR_FILES)
-	$(Q)tools/setup.sh deb
+deb: $(VENDOR_FILES) $(call SETUP_STAMP,deb)
 	$(Q)v=$$(dpkg-parsechangelog -l tools/debian/changelog -S Version); [ "$$v" = "$(VERSION)" ] || \
 		{ echo "deb: tools/debian/changelog is at $$v, user/lib/version.h at $(VERSION)" >&2; exit 1; }
 	$(Q)rm -rf $(DEB_STAGE) $(OUTPUT)/deb/*.deb $(OUTPUT)/deb/*.changes $(OUTPUT)/deb/*.buildinfo

@@ -237,6 +237,12 @@ TEST(package_make_install_honours_destdir_and_prefix_and_never_runs_apt)
 	snprintf(cmd, sizeof(cmd), "ls '%s' | grep called-", fake);
 	CHECK(sh(cmd, 10, &r) != 0, "make install ran %s", r.out);
 	harness__free_result(&r);
+	/* with nothing built it builds nothing (no set-up stamp, no object): it says to run make */
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/empty' && PATH='%s':$PATH make -s -C '%s' install OUTPUT='%s/empty' "
+		 "DESTDIR='%s/unused' 2>&1; echo \"exit=$?\"; ls -A '%s/empty'", fake, fake, src, fake, dest, fake);
+	CHECK(sh(cmd, 60, &r) == 0 && strstr(r.out, "run make first") && !strstr(r.out, "exit=0") &&
+	      !strstr(r.out, ".setup"), "make install with nothing built:\n%s", r.out);
+	harness__free_result(&r);
 
 	snprintf(path, sizeof(path), "%s/opt/ww/bin/workerwatch", dest);
 	CHECK(!access(path, X_OK), "no %s", path);
