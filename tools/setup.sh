@@ -6,7 +6,11 @@ set -euo pipefail
 build_pkgs=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev libsqlite3-dev
 	libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libncurses-dev pkg-config)
 deb_pkgs=(dpkg-dev debhelper lintian)
-test_pkgs=("${deb_pkgs[@]}" util-linux iproute2 procps prometheus prometheus-alertmanager sqlite3 curl tmux chromium)
+# clang's sanitizer and libFuzzer runtimes, for make check-asan and make fuzz
+sanitizer_pkgs=(clang libclang-rt-dev)
+# util-linux and systemd: the package test's namespaces, setpriv and systemd-analyze verify
+test_pkgs=("${deb_pkgs[@]}" util-linux systemd iproute2 procps time prometheus prometheus-alertmanager sqlite3 curl
+	tmux chromium "${sanitizer_pkgs[@]}")
 bench_pkgs=(bpftrace wrk)
 
 want=("${build_pkgs[@]}")
@@ -14,8 +18,9 @@ case "${1:-build}" in
 	build) ;;
 	deb) want+=("${deb_pkgs[@]}") ;;
 	test) want+=("${test_pkgs[@]}") ;;
+	sanitizers) want+=("${sanitizer_pkgs[@]}") ;;
 	bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-	*) echo "usage: $0 [build|deb|test|bench]" >&2; exit 2 ;;
+	*) echo "usage: $0 [build|deb|test|sanitizers|bench]" >&2; exit 2 ;;
 esac
 
 missing=()
