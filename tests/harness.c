@@ -17,7 +17,7 @@
 
 static struct test *tests, **tests_tail = &tests;
 static int current_failures;
-static const char *current_skip;
+static char skip_reason[256];	/* set by harness__skip: the current test did not run */
 static const char *bin_dir = "build";
 static char tmp_dir[256];
 
@@ -62,9 +62,13 @@ int harness__slowdown(void)
 	return harness__sanitized() ? 3 : 1;
 }
 
-void harness__skip(const char *why)
+void harness__skip(const char *fmt, ...)
 {
-	current_skip = why;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(skip_reason, sizeof(skip_reason), fmt, ap);
+	va_end(ap);
 }
 
 bool harness__near(double got, double want, double pct)
@@ -361,14 +365,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		current_failures = 0;
-		current_skip = NULL;
+		skip_reason[0] = 0;
 		fflush(stdout);
 		test_start = wall_s();
 		t->fn();
 		for (int i = 0; i < nr_cleanups; i++)
 			cleanups[i]();
-		if (current_skip && !current_failures) {
-			printf("skip %s (%s)%s\n", t->name, current_skip, took(test_start));
+		if (skip_reason[0] && !current_failures) {
+			printf("skip %s (%s)%s\n", t->name, skip_reason, took(test_start));
 			skipped++;
 			rm_tree(tmp_dir);
 		} else if (current_failures) {

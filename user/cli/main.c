@@ -42,6 +42,8 @@ static const struct cmd {
 	{ "failures", cmd_query, "[LIMIT]", "the newest failed executions (default 20)" },
 	{ "export", cmd_query, "[SESSION]", "the history as JSON" },
 	{ "cleanup", cmd_query, "DAYS", "delete orchestrations idle for DAYS days" },
+	/* before installing: what this host gives workerwatch (cmd_check.c) */
+	{ "check", cmd_check, "[--json]", "can this host run the daemon? exit 0 ready, 1 degraded, 3 unusable" },
 	{ "version", cmd_version, "", "print the version" },
 	{ "help", cmd_help, "", "this help" },
 };

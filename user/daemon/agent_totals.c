@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Per-agent totals of the executions that finished since the daemon started, for /metrics. */
+/* Per-agent totals of the executions that finished (and of OOM kills) since the daemon started, for /metrics. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +37,7 @@ struct agent_stats {
 	__u64 by_outcome[FAILURE_MAX + 1];	/* completed, then each failure category, then detached */
 	struct hist hist[NR_HISTS];
 	__u64 count;
+	__u64 oom_kills;			/* running executions' too: an agent may have no finished one yet */
 };
 
 struct agent_totals {
@@ -87,6 +88,11 @@ void agent_totals__add(struct agent_totals *t, const struct execution *e, const 
 	}
 }
 
+void agent_totals__oom_kill(struct agent_totals *t, const char *agent)
+{
+	stats_of(t, agent)->oom_kills++;
+}
+
 /* by_outcome's slots: completed, each failure category, detached */
 static const char *outcome_status(int o)
 {
@@ -106,8 +112,9 @@ static const struct agent_stats *agent_at(const struct agent_totals *t, int i)
 
 void agent_totals__render(const struct agent_totals *t, struct prom_buf *b)
 {
-	/* "other" shows once an agent beyond the limit finished */
-	int n = t->nr_agents + (t->agents[AGENT_TOTALS_MAX].count ? 1 : 0);
+	/* "other" shows once an agent beyond the limit finished or had an OOM kill */
+	const struct agent_stats *other = &t->agents[AGENT_TOTALS_MAX];
+	int n = t->nr_agents + (other->count || other->oom_kills ? 1 : 0);
 
 	prom__family(b, "workerwatch_executions_finished_total", "counter",
 		     "Executions that ended since the daemon started, by agent, status and failure category.");
@@ -121,6 +128,13 @@ void agent_totals__render(const struct agent_totals *t, struct prom_buf *b)
 			if (a->by_outcome[o])
 				prom__sample(b, "workerwatch_executions_finished_total", labels, (double)a->by_outcome[o]);
 		}
+	}
+	prom__family(b, "workerwatch_oom_kills_total", "counter",
+		     "Processes of executions the kernel's OOM killer chose, by agent (the oom-kill rule's events).");
+	for (int i = 0; i < n; i++) {
+		const char *labels[] = { "agent", agent_at(t, i)->agent, NULL };
+
+		prom__sample(b, "workerwatch_oom_kills_total", labels, (double)agent_at(t, i)->oom_kills);
 	}
 	for (int h = 0; h < NR_HISTS; h++) {
 		prom__family(b, hists[h].name, "histogram", hists[h].help);

@@ -714,6 +714,13 @@ const struct http_route api_routes[] = {
 
 const int api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
 
+/* The --metrics-listen listener: /metrics and nothing else, for a remote Prometheus. */
+const struct http_route api_metrics_routes[] = {
+	{ "GET", "/metrics", get_metrics, false, false },
+};
+
+const int api_metrics_nroutes = sizeof(api_metrics_routes) / sizeof(api_metrics_routes[0]);
+
 /* For the other API modules. */
 void api__reply(struct http_response *resp, int status, cJSON *obj)
 {

@@ -15,6 +15,9 @@ struct cJSON;
  */
 extern const struct http_route api_routes[];
 extern const int api_nroutes;
+/* The routes of the --metrics-listen listener: GET /metrics alone, same handler and lock. */
+extern const struct http_route api_metrics_routes[];
+extern const int api_metrics_nroutes;
 
 /* Replies with obj (freed) as JSON. */
 void api__reply(struct http_response *resp, int status, struct cJSON *obj);

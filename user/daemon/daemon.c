@@ -55,6 +55,7 @@ struct daemon {
 	struct store *store;
 	struct eventlog *log;
 	struct http_server *http;
+	struct http_server *metrics_http;	/* --metrics-listen; NULL without it */
 	struct alertsrc *alertsrc;	/* rules, alert states and notifications */
 	struct health *health;
 	struct agent_totals *agent_totals;
@@ -562,8 +563,10 @@ static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *
 
 		daemon__root_ended(d, e, h->ts_ns, x->exit_status);
 	}
-	if (h->type == WW_EV_OOM)
+	if (h->type == WW_EV_OOM) {
+		agent_totals__oom_kill(d->agent_totals, e->agent);
 		alertsrc__oom(d->alertsrc, e);
+	}
 	if (h->type >= sizeof(event_kinds) / sizeof(event_kinds[0]) || !event_kinds[h->type])
 		return;
 	ev = exec_ref(e);
@@ -878,6 +881,69 @@ static int load_token(struct daemon *d)
 	return 0;
 }
 
+/*
+ * Reads the fleet's metrics token, which config management puts there: it is
+ * never created here. 0, or -EINVAL after a one-line error.
+ */
+static int load_metrics_token(const char *path, char *token, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	int ok;
+
+	if (!f) {
+		ww_err("cannot read --metrics-token-file %s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	ok = fscanf(f, "%127s", token) == 1 && strlen(token) >= 16 && strlen(token) < size;
+	fclose(f);
+	if (!ok) {
+		ww_err("--metrics-token-file %s holds no token of 16 to 127 characters", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The /metrics listener of --metrics-listen: open, or behind the fleet's token; 0 or the exit status. */
+static int start_metrics_listener(struct daemon *d)
+{
+	struct http_opts o = {};
+	char addr[128], token[128] = "";
+	int port, err = 0;
+
+	if (!d->cfg.metrics_listen[0])
+		return 0;
+	if (config__split_addr(d->cfg.metrics_listen, addr, sizeof(addr), &port)) {
+		ww_err("--metrics-listen wants ADDR:PORT, not '%s'", d->cfg.metrics_listen);
+		return 2;
+	}
+	if (d->cfg.metrics_token_file[0] && load_metrics_token(d->cfg.metrics_token_file, token, sizeof(token)))
+		return 2;
+	o.addr = addr;
+	o.port = port;
+	o.token = token;
+	/* the routes mutate nothing: the token, when there is one, is asked of every request */
+	o.read_auth = token[0] ? HTTP_READ_AUTH_ALWAYS : HTTP_READ_AUTH_NEVER;
+	o.routes = api_metrics_routes;
+	o.nroutes = api_metrics_nroutes;
+	o.ctx = d;
+	o.lock = &d->lock;
+	o.no_stream = true;
+	/*
+	 * Prometheus scrapes by whatever name its target list holds. A page that
+	 * rebinds a name to this listener reads what it serves anyway: /metrics,
+	 * open by the operator's choice, or a 401 without the fleet's token.
+	 */
+	o.allowed_hosts = "*";
+	d->metrics_http = http__start(&o);
+	if (!d->metrics_http)
+		err = 1;
+	else
+		ww_info("serving /metrics on http://%s:%d (%s)", addr, http__port(d->metrics_http),
+		       token[0] ? "bearer token required" : "open");
+	explicit_bzero(token, sizeof(token));
+	return err;
+}
+
 static void parse_env_names(struct daemon *d)
 {
 	char buf[sizeof(d->cfg.env_labels)], *save = NULL;
@@ -969,6 +1035,8 @@ out:
 
 static void shutdown_all(struct daemon *d, bool detach_all)
 {
+	http__stop(d->metrics_http);
+	d->metrics_http = NULL;
 	http__stop(d->http);
 	d->http = NULL;
 	pthread_mutex_lock(&d->lock);
@@ -1145,6 +1213,9 @@ int daemon__run(const struct config *cfg)
 	d->probes = probes__load(&popts);
 	if (!d->probes)
 		goto cleanup;
+	/* the kernel times our programs for as long as we hold this; it goes back off when we exit */
+	if (d->cfg.bpf_stats && probes__enable_stats(d->probes))
+		ww_warn("cannot enable BPF run-time statistics (CAP_SYS_ADMIN): the programs' cost reads 0");
 	d->tracker = tracker__new(d->probes);
 	if (!d->tracker)
 		goto cleanup;
@@ -1171,6 +1242,10 @@ int daemon__run(const struct config *cfg)
 	d->http = http__start(&hopts);
 	if (!d->http)
 		goto cleanup;
+	err = start_metrics_listener(d);
+	if (err)
+		goto cleanup;
+	err = 1;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +32,9 @@ struct probes {
 	struct bpf_link *tasks_iter;
 	struct bpf_link *links[MAX_LINKS];	/* the tracepoint programs' links, by program order */
 	bool attached;
+	bool attach_failed;	/* the last attach failed, nothing is attached */
+	__u64 attach_errors;
+	int stats_fd;		/* BPF_ENABLE_STATS: the kernel times our programs while it is open */
 	int ncpus;
 	int n_unavailable;
 	const char *unavailable[MAX_UNAVAILABLE];
@@ -61,6 +65,8 @@ static const struct {
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
+	if (level == LIBBPF_WARN && log_verbosity < LOG_WARN)
+		return 0;
 	if (level == LIBBPF_DEBUG && log_verbosity < LOG_DEBUG)
 		return 0;
 	if (level == LIBBPF_INFO && log_verbosity < LOG_INFO)
@@ -94,6 +100,15 @@ static int tp_nargs(const struct btf *vmlinux, const char *tp)
 	return btf_vlen(t) - 1;
 }
 
+/* The metric lost without prog's hook, or NULL when the program is essential. */
+static const char *optional_metric(const char *prog)
+{
+	for (size_t i = 0; i < sizeof(optional_hooks) / sizeof(optional_hooks[0]); i++)
+		if (!strcmp(optional_hooks[i].prog, prog))
+			return optional_hooks[i].metric;
+	return NULL;
+}
+
 static void mark_unavailable(struct probes *p, const char *metric)
 {
 	for (int i = 0; i < p->n_unavailable; i++)
@@ -115,8 +130,7 @@ static int probe_hooks(struct probes *p, const struct btf *vmlinux)
 	bpf_program__set_autoload(p->skel->progs.ww_exit_legacy, nargs == 1);
 
 	bpf_object__for_each_program(prog, p->skel->obj) {
-		const char *name = bpf_program__name(prog);
-		const char *metric = NULL;
+		const char *metric = optional_metric(bpf_program__name(prog));
 
 		if (!tp_name(prog)) {
 			bpf_program__set_autoattach(prog, false);	/* iterators: attached at load */
@@ -124,9 +138,6 @@ static int probe_hooks(struct probes *p, const struct btf *vmlinux)
 		}
 		if (!bpf_program__autoload(prog) || tp_nargs(vmlinux, tp_name(prog)) >= 0)
 			continue;
-		for (size_t i = 0; i < sizeof(optional_hooks) / sizeof(optional_hooks[0]); i++)
-			if (!strcmp(optional_hooks[i].prog, name))
-				metric = optional_hooks[i].metric;
 		if (!metric) {
 			ww_err("this kernel has no tracepoint %s, which workerwatch needs", tp_name(prog));
 			return -ENOENT;
@@ -351,6 +362,7 @@ struct probes *probes__load(const struct probes_opts *opts)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
+	p->stats_fd = -1;
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0) {
 		err = p->ncpus ? p->ncpus : -EINVAL;
@@ -402,6 +414,48 @@ cleanup:
 	return p;
 }
 
+int probes__hooks(struct probe_hook *out, int max)
+{
+	struct workerwatch_bpf *skel = NULL;
+	struct btf *vmlinux = NULL;
+	struct bpf_program *prog;
+	int n = 0, err = 0;
+
+	libbpf_set_print(libbpf_print);
+	vmlinux = btf__load_vmlinux_btf();
+	skel = workerwatch_bpf__open();
+	if (!vmlinux || !skel) {
+		err = -errno;
+		goto cleanup;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *tp = tp_name(prog), *sec = bpf_program__section_name(prog);
+		struct probe_hook *h = &out[n];
+
+		if (n >= max)
+			break;
+		memset(h, 0, sizeof(*h));
+		snprintf(h->prog, sizeof(h->prog), "%s", bpf_program__name(prog));
+		h->lost = optional_metric(h->prog);
+		if (tp) {
+			snprintf(h->hook, sizeof(h->hook), "%s", tp);
+			h->present = tp_nargs(vmlinux, tp) >= 0;
+		} else {
+			/* "iter/task": the kernel's bpf_iter_task target */
+			const char *slash = strchr(sec, '/');
+
+			h->iterator = true;
+			snprintf(h->hook, sizeof(h->hook), "bpf_iter_%s", slash ? slash + 1 : sec);
+			h->present = btf__find_by_name_kind(vmlinux, h->hook, BTF_KIND_FUNC) >= 0;
+		}
+		n++;
+	}
+cleanup:
+	workerwatch_bpf__destroy(skel);
+	btf__free(vmlinux);
+	return err ? err : n;
+}
+
 void probes__free(struct probes *p)
 {
 	if (!p)
@@ -412,6 +466,8 @@ void probes__free(struct probes *p)
 	bpf_link__destroy(p->attach_iter);
 	bpf_link__destroy(p->tasks_iter);
 	workerwatch_bpf__destroy(p->skel);
+	if (p->stats_fd >= 0)
+		close(p->stats_fd);
 	free(p);
 }
 
@@ -442,9 +498,14 @@ int probes__attach(struct probes *p)
 		}
 	}
 	p->attached = true;
-	if (err)
+	if (err) {
 		probes__detach(p);
-	return err;
+		p->attach_failed = true;
+		p->attach_errors++;
+		return err;
+	}
+	p->attach_failed = false;
+	return 0;
 }
 
 void probes__detach(struct probes *p)
@@ -465,6 +526,65 @@ void probes__detach(struct probes *p)
 bool probes__attached(const struct probes *p)
 {
 	return p->attached;
+}
+
+enum probes_state probes__state(const struct probes *p, __u64 *attach_errors)
+{
+	if (attach_errors)
+		*attach_errors = p->attach_errors;
+	return p->attached ? PROBES_ATTACHED : p->attach_failed ? PROBES_FAILED : PROBES_IDLE;
+}
+
+const char *probes__state_name(enum probes_state s)
+{
+	return s == PROBES_ATTACHED ? "attached" : s == PROBES_FAILED ? "failed" : "idle";
+}
+
+int probes__enable_stats(struct probes *p)
+{
+	if (p->stats_fd >= 0)
+		return 0;
+	p->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	return p->stats_fd < 0 ? -errno : 0;
+}
+
+bool probes__stats_enabled(const struct probes *p)
+{
+	FILE *f;
+	int on = 0;
+
+	if (p->stats_fd >= 0)
+		return true;
+	/* someone else may have turned them on (sysctl kernel.bpf_stats_enabled=1) */
+	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	if (f) {
+		if (fscanf(f, "%d", &on) != 1)
+			on = 0;
+		fclose(f);
+	}
+	return on > 0;
+}
+
+int probes__prog_stats(struct probes *p, struct probe_prog_stats *out, int max)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		/* programs this kernel did not load (a missing hook) have no fd and no cost */
+		if (n >= max || fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		out[n].name = bpf_program__name(prog);
+		out[n].run_time_ns = info.run_time_ns;
+		out[n].run_count = info.run_cnt;
+		out[n].recursion_misses = info.recursion_misses;
+		n++;
+	}
+	return n;
 }
 
 struct workerwatch_bpf *probes__skel(struct probes *p)

@@ -35,7 +35,45 @@ int probes__attach(struct probes *p);
 void probes__detach(struct probes *p);
 bool probes__attached(const struct probes *p);
 
+/* Detached because nothing is tracked, attached, or detached because the last attach failed. */
+enum probes_state { PROBES_IDLE, PROBES_ATTACHED, PROBES_FAILED };
+/* The state, and in *attach_errors (when not NULL) how many attaches failed since the load. */
+enum probes_state probes__state(const struct probes *p, __u64 *attach_errors);
+const char *probes__state_name(enum probes_state s);
+
+/*
+ * Asks the kernel to time every BPF program (BPF_ENABLE_STATS, CAP_SYS_ADMIN)
+ * for as long as the probes live: the kernel counts with a reference, so it
+ * goes back off when the last holder closes. 0 or -errno.
+ */
+int probes__enable_stats(struct probes *p);
+/* The kernel times programs now: through us, or kernel.bpf_stats_enabled. */
+bool probes__stats_enabled(const struct probes *p);
+
+/* The kernel's run-time statistics of one loaded program (bpf_prog_info). */
+struct probe_prog_stats {
+	const char *name;		/* the program's, valid as long as the probes */
+	__u64 run_time_ns;		/* while statistics were enabled */
+	__u64 run_count;
+	__u64 recursion_misses;		/* runs the kernel skipped: the program was already running on that CPU */
+};
+
+/* Each loaded program's statistics, up to max; returns how many. */
+int probes__prog_stats(struct probes *p, struct probe_prog_stats *out, int max);
+
 struct workerwatch_bpf *probes__skel(struct probes *p);
+
+/* A hook of one BPF program, as probes__hooks() finds it in the kernel's BTF. */
+struct probe_hook {
+	char prog[64];		/* the program, e.g. "ww_switch" */
+	char hook[64];		/* its tracepoint, or the iterator target ("bpf_iter_task") */
+	bool iterator;
+	bool present;		/* this kernel has the hook */
+	const char *lost;	/* the metric lost without it; NULL: workerwatch cannot run without it */
+};
+
+/* Every program's hook and whether this kernel has it, without loading anything; count or -errno. */
+int probes__hooks(struct probe_hook *out, int max);
 
 /* Metrics this kernel cannot give (missing hooks), e.g. "network.tcp_retransmits". */
 int probes__unavailable(const struct probes *p, const char ***names);
