@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Registers executions in the kernel's maps and turns its lifecycle events into process records. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 
 #define MAX_SLOW_KEPT 1000
 #define LIVE_TASKS_MAX 65536
+#define ALIASES 256		/* decided jobs whose queued events may still come */
 
 struct tracker {
 	struct probes *probes;
@@ -25,6 +27,8 @@ struct tracker {
 	struct execution **execs;
 	int nr_execs, cap_execs;
 	struct tracker_hooks hooks;
+	struct { __u64 from, to; } aliases[ALIASES];
+	int next_alias;
 };
 
 __u64 tracker__now_mono(void)
@@ -117,6 +121,22 @@ static void add_slow(struct execution *e, const struct ww_slow_syscall_event *ev
 	s->ts_ns = ev->hdr.ts_ns;
 }
 
+void tracker__alias(struct tracker *t, __u64 from, __u64 to)
+{
+	t->aliases[t->next_alias].from = from;
+	t->aliases[t->next_alias].to = to;
+	t->next_alias = (t->next_alias + 1) % ALIASES;
+}
+
+/* The execution events of id go to after a fold, or NULL. */
+static struct execution *aliased(struct tracker *t, __u64 id)
+{
+	for (int i = 0; i < ALIASES; i++)
+		if (t->aliases[i].from == id && id)
+			return t->aliases[i].to ? tracker__find(t, t->aliases[i].to) : NULL;
+	return NULL;
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	const struct ww_event_hdr *h = data;
@@ -132,7 +152,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 					    ((const struct ww_orch_child_event *)data)->orch_id, h);
 		return 0;
 	}
+	if (h->type == WW_EV_JOB) {
+		if (t->hooks.job && size >= offsetof(struct ww_job_event, data))
+			t->hooks.job(t->hooks.ctx, data, size);
+		return 0;
+	}
 	e = tracker__find(t, h->exec_id);
+	if (!e)
+		e = aliased(t, h->exec_id);
 	if (!e)
 		return 0;	/* an execution already finished */
 
@@ -437,7 +464,7 @@ int tracker__count(const struct tracker *t)
 	return t->nr_execs;
 }
 
-int tracker__foreach(struct tracker *t, int (*fn)(struct execution *e, void *ctx), void *ctx)
+static int foreach(struct tracker *t, bool pending, int (*fn)(struct execution *e, void *ctx), void *ctx)
 {
 	__u64 *ids;
 	int n = t->nr_execs, ret = 0;
@@ -453,11 +480,21 @@ int tracker__foreach(struct tracker *t, int (*fn)(struct execution *e, void *ctx
 	for (int i = 0; i < n && !ret; i++) {
 		struct execution *e = tracker__find(t, ids[i]);
 
-		if (e)
+		if (e && e->pending == pending)
 			ret = fn(e, ctx);
 	}
 	free(ids);
 	return ret;
+}
+
+int tracker__foreach(struct tracker *t, int (*fn)(struct execution *e, void *ctx), void *ctx)
+{
+	return foreach(t, false, fn, ctx);
+}
+
+int tracker__foreach_pending(struct tracker *t, int (*fn)(struct execution *e, void *ctx), void *ctx)
+{
+	return foreach(t, true, fn, ctx);
 }
 
 int tracker__poll(struct tracker *t, int timeout_ms)
