@@ -12,6 +12,8 @@ int cmd_daemon(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+/* orchestrators, watches: argv[0] says which */
+int cmd_orchs(int argc, char **argv);
 /* alerts, ack, unack, resolve, silence: argv[0] says which */
 int cmd_alerts(int argc, char **argv);
 

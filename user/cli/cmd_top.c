@@ -880,8 +880,9 @@ static void usage(FILE *out)
 		"Options:\n"
 		"  --once               print one plain-text snapshot (two readings %d ms apart) and exit\n"
 		"  --interval SECONDS   seconds between refreshes, %d to %d (default %d)\n"
-		"  --server URL         the daemon (default %s)\n"
-		"  --token-file PATH    the token, which the daemon wants for reads of executions (default %s)\n"
+		"  --server URL         the daemon (default $WORKERWATCH_URL or %s)\n"
+		"  --token-file PATH    the token, which the daemon wants for reads of executions\n"
+		"                       (default $WORKERWATCH_TOKEN_FILE or %s)\n"
 		"  -h, --help           this help\n\n"
 		"Keys: c sort by CPU, m by memory, d by duration, n by name, r reverse, / filter on\n"
 		"session, agent or task (Enter applies, Esc clears), ? help, q or Ctrl-C quit.\n",
@@ -910,7 +911,7 @@ int cmd_top(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	struct top t = {
-		.server = CLIENT_DEFAULT_SERVER, .token_file = CLIENT_DEFAULT_TOKEN,
+		.server = client__server(), .token_file = client__token_file(),
 		.interval_s = TOP_DEFAULT_INTERVAL, .sort = SORT_CPU,
 	};
 	bool once = false;

@@ -57,9 +57,9 @@ cJSON *orchs__json(const struct orch *o)
 	cJSON_AddNumberToObject(j, "id", (double)o->id);
 	cJSON_AddNumberToObject(j, "pid", o->pid);
 	cJSON_AddStringToObject(j, "comm", o->comm);
-	/* the plain session of a registration is its name; a template is shown as written */
-	cJSON_AddStringToObject(j, "session", o->spec.session[0] ? o->spec.session : "default");
 	job_spec__to_json(&o->spec, j);
+	if (!cJSON_GetObjectItemCaseSensitive(j, "session"))
+		cJSON_AddStringToObject(j, "session", "default");
 	if (!cJSON_GetObjectItemCaseSensitive(j, "jobs"))
 		cJSON_AddStringToObject(j, "jobs", "children");
 	if (o->rule)

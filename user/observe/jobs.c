@@ -126,6 +126,16 @@ static void source_of_event(struct source *s, const struct ww_job_event *ev, siz
 	snprintf(s->comm, sizeof(s->comm), "%.*s", WW_COMM_LEN, ev->hdr.comm);
 	snprintf(s->exe, sizeof(s->exe), "%.*s", WW_FILENAME_LEN, ev->filename);
 	s->src.argc = split_words(ev->data, alen, alen == WW_JOB_ARGS_MAX, s->argv, MAX_WORDS);
+	/*
+	 * A script's argv is the kernel's [interpreter, (its argument,) script,
+	 * args...]: names see it as it was run, the script and its arguments.
+	 */
+	for (int k = 1; k <= 2 && k < s->src.argc; k++)
+		if (!strcmp(s->argv[k], s->exe) && strcmp(s->argv[0], s->exe)) {
+			memmove(s->argv, s->argv + k, (s->src.argc - k) * sizeof(*s->argv));
+			s->src.argc -= k;
+			break;
+		}
 	s->src.envc = split_words(ev->data + alen, elen, ev->flags & WW_JOB_ENV_TRUNCATED, s->env, MAX_ENV);
 	read_cgroup(ev->hdr.pid, s->cgroup, sizeof(s->cgroup));
 	s->src.argv = s->argv;
