@@ -5,7 +5,8 @@ set -euo pipefail
 
 build_pkgs=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev libsqlite3-dev
 	libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libncurses-dev pkg-config)
-test_pkgs=(iproute2 procps prometheus prometheus-alertmanager sqlite3 curl tmux chromium)
+test_pkgs=(iproute2 procps prometheus prometheus-alertmanager sqlite3 curl tmux chromium
+	parallel python3 findutils)
 bench_pkgs=(bpftrace wrk)
 
 want=("${build_pkgs[@]}")

@@ -50,6 +50,11 @@ struct source {
 	char *text;			/* owned: what /proc gave */
 };
 
+/* What a child it forks and that never executes a program inherited: its argv and environment. */
+struct orch_source {
+	struct source s;
+};
+
 static __u64 now_mono(void)
 {
 	return tracker__now_mono();
@@ -327,6 +332,17 @@ static __u32 jobs_id_of(const struct orch *o)
 	return o->rule ? watch_rule__jobs_id(o->rule) : (__u32)o->id;
 }
 
+/* The orchestrator's own source, read once (its environ region does not change after its exec). */
+static const struct source *fork_source_of(struct orch *o)
+{
+	if (!o->fork_source) {
+		o->fork_source = calloc(1, sizeof(*o->fork_source));
+		if (o->fork_source)
+			source_of_proc(&o->fork_source->s, o->pid, o->comm);
+	}
+	return o->fork_source ? &o->fork_source->s : NULL;
+}
+
 static struct orch *insert_orch(struct jobs *j, const struct orch_reg *reg, const struct job_spec *spec,
 				int pidfd)
 {
@@ -352,6 +368,7 @@ static struct orch *insert_orch(struct jobs *j, const struct orch_reg *reg, cons
 	o->start_ticks = start_ticks(reg->pid, o->comm, sizeof(o->comm));
 	if (reg->start_ticks)
 		o->start_ticks = reg->start_ticks;
+	fork_source_of(o);
 	i = orch_slot(j, o->id);
 	memmove(&j->orchs[i + 1], &j->orchs[i], (j->nr_orchs - i) * sizeof(*j->orchs));
 	j->orchs[i] = o;
@@ -370,6 +387,9 @@ static void drop_orch(struct jobs *j, struct orch *o)
 	}
 	if (o->pidfd >= 0)
 		close(o->pidfd);
+	if (o->fork_source)
+		source_release(&o->fork_source->s);
+	free(o->fork_source);
 	job_spec__release(&o->spec);
 	free(o);
 }
@@ -884,6 +904,30 @@ int jobs__adopt(struct jobs *j, __u32 rule_id)
 	return adopted;
 }
 
+/*
+ * A child that never executed a program is a copy of its orchestrator: it
+ * is named from the orchestrator's argv and environment, with its own comm.
+ */
+static void name_forked(struct jobs *j, struct orch *o, struct execution *e)
+{
+	const struct process *root = execution__find_proc(e, e->pid);
+	const struct source *from = o ? fork_source_of(o) : NULL;
+	struct source s;
+
+	memset(&s, 0, sizeof(s));
+	if (from)
+		s = *from;
+	s.text = NULL;	/* borrowed */
+	snprintf(s.comm, sizeof(s.comm), "%.*s", WW_COMM_LEN, root ? root->comm : e->agent);
+	s.src.comm = s.comm;
+	s.src.argv = s.argv;
+	s.src.env = s.env;
+	s.src.cgroup = s.cgroup;
+	s.src.exe = s.exe;
+	apply_names(j, e, o ? &o->spec : &(struct job_spec){}, &s);
+	e->named_by_exec = false;
+}
+
 struct tick_walk {
 	struct jobs *j;
 	__u64 now;
@@ -895,7 +939,6 @@ static int tick_pending(struct execution *e, void *ctx)
 	struct tick_walk *w = ctx;
 	struct jobs *j = w->j;
 	struct orch *o = find_orch(j, e->orch_id);
-	struct source s;
 	__u64 due;
 
 	if (e->root_exited) {
@@ -909,16 +952,8 @@ static int tick_pending(struct execution *e, void *ctx)
 			absorb(j, o, e);
 			return 0;
 		}
-		if (e->named_by_exec) {
-			/* it never executed a program and is gone: named after what it was */
-			const struct process *root = execution__find_proc(e, e->pid);
-
-			memset(&s, 0, sizeof(s));
-			snprintf(s.comm, sizeof(s.comm), "%.*s", WW_COMM_LEN, root ? root->comm : e->agent);
-			s.src.comm = s.comm;
-			apply_names(j, e, o ? &o->spec : &(struct job_spec){}, &s);
-			e->named_by_exec = false;
-		}
+		if (e->named_by_exec)
+			name_forked(j, o, e);	/* it never executed a program and is gone */
 		announce(j, e);
 		return 0;
 	}
@@ -927,12 +962,8 @@ static int tick_pending(struct execution *e, void *ctx)
 			w->next_ns = e->announce_at_ns - w->now;
 		return 0;
 	}
-	if (e->named_by_exec) {
-		/* it runs without having executed a program (a forked worker): named as it is */
-		source_of_proc(&s, e->pid, e->agent);
-		apply_names(j, e, o ? &o->spec : &(struct job_spec){}, &s);
-		source_release(&s);
-	}
+	if (e->named_by_exec)
+		name_forked(j, o, e);	/* it runs without having executed a program (a forked worker) */
 	announce(j, e);
 	return 0;
 }
@@ -974,13 +1005,8 @@ static int announce_one(struct execution *e, void *ctx)
 {
 	struct jobs *j = ctx;
 
-	if (e->named_by_exec) {
-		struct source s;
-
-		source_of_proc(&s, e->pid, e->agent);
-		apply_names(j, e, &(struct job_spec){}, &s);
-		source_release(&s);
-	}
+	if (e->named_by_exec)
+		name_forked(j, find_orch(j, e->orch_id), e);
 	announce(j, e);
 	return 0;
 }

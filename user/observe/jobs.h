@@ -27,6 +27,8 @@ struct orch_totals {
 	__u64 net_recv_bytes;
 };
 
+struct orch_source;
+
 /* A watched orchestrator. */
 struct orch {
 	__u64 id;
@@ -39,6 +41,7 @@ struct orch {
 	struct job_spec spec;
 	struct orch_totals own;
 	__u64 jobs;			/* executions it started */
+	struct orch_source *fork_source;	/* its own argv and environment: its forked children's (jobs.c) */
 };
 
 /* What an orchestrator is registered as (history keeps it). */
