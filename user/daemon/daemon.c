@@ -20,6 +20,7 @@
 #include "daemon/agent_totals.h"
 #include "daemon/orchs.h"
 #include "observe/jobs.h"
+#include "daemon/metric_labels.h"
 #include "daemon/alertsrc.h"
 #include "daemon/api.h"
 #include "daemon/config.h"
@@ -63,6 +64,7 @@ struct daemon {
 	int nr_env_names;
 
 	struct jobs *jobs;		/* orchestrators, watch rules, how processes become jobs */
+	struct metric_labels *metric_labels;	/* the execution labels /metrics shows, NULL: none */
 
 	__u64 executions_started;
 	__u64 db_errors;
@@ -152,6 +154,7 @@ static void status_of(struct daemon *d, struct daemon_status *st)
 		.store = d->store,
 		.alerts = alertsrc__alerts(d->alertsrc),
 		.agents = d->agent_totals,
+		.metric_labels = d->metric_labels,
 		.db_path = d->cfg.db,
 		.orchestrators = jobs__nr_orchs(d->jobs),
 		.executions_started = d->executions_started,
@@ -520,6 +523,7 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	alertsrc__ended(d->alertsrc, e, &r);
 	save_extras(d, e);
 	agent_totals__add(d->agent_totals, e, &r);
+	metric_labels__finished(d->metric_labels, e->agent, r.status, e->labels);
 
 	ev = exec_ref(e);
 	cJSON_AddStringToObject(ev, "status", r.status);
@@ -845,6 +849,7 @@ static void shutdown_all(struct daemon *d, bool detach_all)
 	agent_totals__free(d->agent_totals);
 	jobs__free(d->jobs);
 	d->jobs = NULL;
+	metric_labels__free(d->metric_labels);
 	tracker__free(d->tracker);
 	probes__free(d->probes);
 	if (d->log)
@@ -1021,6 +1026,7 @@ int daemon__run(const struct config *cfg)
 	jopts.env_labels = d->cfg.env_labels;
 	jopts.slow_threshold_ns = d->cfg.slow_syscall_ms * 1000000ULL;
 	d->jobs = jobs__new(d->tracker, d->probes, &jopts, &hooks);
+	d->metric_labels = metric_labels__new(d->cfg.metric_labels, (int)d->cfg.metric_label_values);
 	/* the rules first: events queued while no daemon ran name them */
 	if (!d->jobs || start_alerts(d) || watches__load(d) || resume__start(d))
 		goto cleanup;
