@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests of names from the job: templates, job specs (boundaries, ignore lists), watch rules and metric labels. */
+/* Unit tests of names from the job: templates, job specs, watch rules, metric labels, and what history keeps of them. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include "harness.h"
+#include "history/store.h"
 #include "daemon/metric_labels.h"
 #include "lib/name_template.h"
 #include "observe/jobspec.h"
@@ -254,4 +257,83 @@ TEST(metric_labels_are_an_allowlist_with_bounded_values)
 	CHECK_STR(pairs[1], "web");
 	CHECK_EQ(metric_labels__pairs(m, "{}", pairs), 0);
 	metric_labels__free(m);
+}
+
+static int collect_watch(const struct watch_row *w, void *ctx)
+{
+	struct watch_row *out = ctx;
+
+	if (!out->id)
+		*out = *w;
+	return 0;
+}
+
+/*
+ * A version 5 history (before stopped_by_orchestrator and watch rules)
+ * migrates: the new outcome is accepted and counts with the completed ones
+ * of its orchestration, and watch rules are kept by unique name.
+ */
+TEST(store_migrates_to_stopped_by_orchestrator_and_watch_rules)
+{
+	const char *path = harness__tmp("v5.db");
+	struct exec_record r = {};
+	struct watch_row w = {}, back = {};
+	struct orch_record o;
+	struct store *s = store__open(path, false);
+	sqlite3 *db = NULL;
+
+	ASSERT(s, "cannot create %s: %s", path, store__errmsg(NULL));
+	store__close(s);
+	ASSERT(sqlite3_open(path, &db) == SQLITE_OK, "cannot open %s", path);
+	/* back to version 5: no watches, the old CHECK and view */
+	CHECK(sqlite3_exec(db, "DROP TABLE watches; PRAGMA writable_schema = ON;"
+			   " UPDATE sqlite_schema SET sql = replace(sql, ', ''stopped_by_orchestrator'')', ')')"
+			   " WHERE name = 'executions'; PRAGMA writable_schema = OFF; DROP VIEW orchestrations;"
+			   " CREATE VIEW orchestrations AS SELECT session, 'x' AS status, 0 AS executions, 0 AS running,"
+			   " 0 AS completed, 0 AS failed, 0 AS started_at_ms, 0 AS ended_at_ms, 0 AS last_started_at_ms"
+			   " FROM executions GROUP BY session; PRAGMA user_version = 5;", NULL, NULL, NULL) == SQLITE_OK,
+	      "cannot make a version 5 database: %s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	/* the old CHECK (read afresh) refuses the new outcome */
+	ASSERT(sqlite3_open(path, &db) == SQLITE_OK, "cannot open %s", path);
+	CHECK(sqlite3_exec(db, "INSERT INTO executions (session, agent, task, command, labels, pid, status,"
+			   " failure_category, failure_reason, failure_evidence, started_at_ms, duration_ms, retry_count,"
+			   " completed_steps, total_steps, current_step, on_cpu_ns, runqueue_wait_ns, peak_rss_bytes,"
+			   " minor_faults, major_faults, syscalls, syscall_errors, net_sent_bytes, net_recv_bytes,"
+			   " process_count, files_created, files_written) VALUES ('s', 'a', '', '[]', '{}', 1,"
+			   " 'stopped_by_orchestrator', '', '', '{}', 1, 0, 0, -1, -1, '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0)",
+			   NULL, NULL, NULL) != SQLITE_OK, "the version 5 database took the new outcome");
+	sqlite3_close(db);
+
+	s = store__open(path, false);
+	ASSERT(s, "version 5 database not opened: %s", store__errmsg(NULL));
+	snprintf(r.session, sizeof(r.session), "pool");
+	snprintf(r.agent, sizeof(r.agent), "worker");
+	snprintf(r.command, sizeof(r.command), "[]");
+	snprintf(r.labels, sizeof(r.labels), "{}");
+	snprintf(r.failure_evidence, sizeof(r.failure_evidence), "{}");
+	snprintf(r.status, sizeof(r.status), "stopped_by_orchestrator");
+	r.started_at_ms = 1000;
+	r.ended_at_ms = 2000;
+	CHECK(!store__upsert_execution(s, &r, NULL, 0), "the new outcome was refused: %s", store__errmsg(s));
+	r.id = 0;
+	snprintf(r.status, sizeof(r.status), "completed");
+	CHECK(!store__upsert_execution(s, &r, NULL, 0), "%s", store__errmsg(s));
+	ASSERT(!store__orchestration(s, "pool", &o), "no orchestration: %s", store__errmsg(s));
+	CHECK_STR(text_of(o.status), "completed");
+	CHECK_EQ(o.executions, 2);
+
+	snprintf(w.name, sizeof(w.name), "runner");
+	snprintf(w.source, sizeof(w.source), "api");
+	snprintf(w.rule, sizeof(w.rule), "{\"comm\": \"runner\"}");
+	CHECK(!store__put_watch(s, &w) && w.id, "cannot keep a watch rule: %s", store__errmsg(s));
+	back.id = 0;
+	w.id = 0;
+	CHECK_EQ(store__put_watch(s, &w), -EEXIST);
+	CHECK(!store__foreach_watch(s, collect_watch, &back), "%s", store__errmsg(s));
+	CHECK_STR(text_of(back.name), "runner");
+	CHECK_STR(text_of(back.rule), "{\"comm\": \"runner\"}");
+	CHECK_EQ(store__forget_watch(s, back.id), 1);
+	CHECK_EQ(store__integrity_check(s), 0);
+	store__close(s);
 }
