@@ -655,7 +655,7 @@ static void header_lines(const struct top *t, const struct frame *f, char lines[
 	snprintf(lines[2], LINE_LEN, "PSI some avg10: cpu %s  memory %s  io %s  Lost events %s", psi[0], psi[1],
 		 psi[2], lost);
 	if (f->other)
-		snprintf(other, sizeof(other), ", %d detached", f->other);
+		snprintf(other, sizeof(other), ", %d detached or stopped", f->other);
 	snprintf(lines[3], LINE_LEN, "Executions %d running, %d completed, %d failed%s (recent)  Sort: %s%s%s%s%s",
 		 f->running, f->completed, f->failed, other, sort_names[t->sort], t->reverse ? " (reversed)" : "",
 		 t->filter[0] ? "  Filter: '" : "", t->filter, t->filter[0] ? "'" : "");

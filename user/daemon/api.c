@@ -380,14 +380,15 @@ static void list_executions(void *ctx, const struct http_request *req, struct ht
 	struct exec_record *rows = NULL;
 	int n = 0, err;
 
-	static const char *const statuses[] = { "running", "completed", "failed", "detached", NULL };
+	static const char *const statuses[] = { "running", "completed", "failed", "detached", "stopped_by_orchestrator",
+						NULL };
 	const char *status = http_request__query(req, "status");
 	bool known = !status || !status[0];
 
 	for (int i = 0; !known && statuses[i]; i++)
 		known = !strcmp(status, statuses[i]);
 	if (!known) {
-		http__error(resp, 400, "'status' must be one of running, completed, failed, detached");
+		http__error(resp, 400, "'status' must be one of running, completed, failed, detached, stopped_by_orchestrator");
 		return;
 	}
 	if (!copy_param(req, "status", f.status, sizeof(f.status), resp) ||
