@@ -294,7 +294,7 @@ KERNEL_TEST(xargs_p4_under_sh_c_reports_every_job)
 	bool tasks[13] = {};
 
 	ASSERT(realpath(wwd_bin("wwload"), bin), "no wwload");
-	snprintf(script, sizeof(script), "seq 12 | xargs -P 4 -I{} %s --out %s/t{}.json cpu 60", bin,
+	snprintf(script, sizeof(script), "seq 12 | xargs -P 4 -I{} %s --out %s/t{}.json cpu 200", bin,
 		 harness__tmpdir());
 	harness__run((char *[]){ (char *)wwd_bin("workerwatch"), "run", "--orchestrator", "--no-daemon", "--json",
 				 (char *)report, "--jobs", "exec:/wwload$", "--session", "xargs", "--task",
