@@ -335,3 +335,79 @@ KERNEL_TEST(orchestrator_options_are_honored_not_ignored)
 	harness__wait(orch, 10);
 	wwd_stop(&d, SIGTERM);
 }
+
+/*
+ * A parent rule and an argv regex: processes of a runner (a rule that only
+ * selects, action none) are executions when their argv matches; the others
+ * are untracked at once (userspace decides on the event), none of them an
+ * execution. A job its orchestrator kills is stopped_by_orchestrator, or
+ * failed when the orchestrator says that is a failure.
+ */
+KERNEL_TEST(watch_parent_and_argv_rules_decide_in_the_kernel_and_userspace)
+{
+	char spawner[400], text[1200], rule[600];
+	struct wwd d;
+	cJSON *j, *e;
+	int pid, status, n = 0;
+
+	snprintf(spawner, sizeof(spawner), "%s/spawner.sh", harness__tmpdir());
+	snprintf(text, sizeof(text), "#!/bin/sh\n%s cpu 50\n%s sleep 20 3\n%s cpu 30\n", wwd_bin("wwload"),
+		 wwd_bin("wwload"), wwd_bin("wwload"));
+	write_text(spawner, text);
+	chmod(spawner, 0755);
+	ASSERT(wwd_start(&d), "no daemon");
+	CHECK(api(&d, "POST", "/api/v1/watches", "{\"name\": \"spawner\", \"comm\": \"spawner.sh\", \"action\": \"none\"}",
+		  NULL) == 201, "the parent rule was refused");
+	snprintf(rule, sizeof(rule), "{\"name\": \"burners\", \"parent\": \"spawner\", \"comm\": \"wwload\", \"argv\": \" cpu \","
+		 " \"session\": \"argv\", \"agent\": \"burner\", \"task\": \"{{argv.2}}ms\"}");
+	CHECK(api(&d, "POST", "/api/v1/watches", rule, NULL) == 201, "the argv rule was refused");
+	pid = harness__spawn((char *[]){ spawner, NULL }, NULL);
+	status = harness__wait(pid, 30);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the spawner ended with status %d", status);
+	j = executions(&d, "argv", 2, true);
+	cJSON_ArrayForEach(e, j) {
+		n++;
+		CHECK_STR(harness__str(e, "agent"), "burner");
+		CHECK_STR(harness__str(e, "status"), "completed");
+		CHECK(!strcmp(harness__str(e, "task") ?: "", "50ms") || !strcmp(harness__str(e, "task") ?: "", "30ms"),
+		      "an execution of %s", harness__str(e, "task"));
+	}
+	CHECK_EQ(n, 2);
+	cJSON_Delete(j);
+	/* the runner itself (action none) and its sleeper (argv did not match) are no executions */
+	CHECK(api(&d, "GET", "/api/v1/executions?limit=100", NULL, &j) == 200, "no executions");
+	CHECK_EQ(cJSON_GetArraySize(j), 2);
+	cJSON_Delete(j);
+
+	/* an orchestrator that kills its own job: stopped_by_orchestrator, or failed when it says so */
+	for (int failure = 0; failure < 2; failure++) {
+		char pid_text[32], session[16];
+		struct cmd_result r;
+		int orch;
+		char fifo[400], script[600];
+
+		snprintf(fifo, sizeof(fifo), "%s/kill%d", harness__tmpdir(), failure);
+		mkfifo(fifo, 0600);
+		snprintf(script, sizeof(script), "read g < %s; %s sleep 100 50 & sleep 0.5; kill $!; wait", fifo,
+			 wwd_bin("wwload"));
+		orch = harness__spawn((char *[]){ "/bin/sh", "-c", script, NULL }, NULL);
+		wwd_sleep_ms(100);
+		snprintf(pid_text, sizeof(pid_text), "%d", orch);
+		snprintf(session, sizeof(session), "kill%d", failure);
+		cli(&d, failure ? (char *[]){ "attach", "--orchestrator", pid_text, "--session", session,
+					      "--ignore", "/sleep$", "--stopped-is-failure", NULL }
+				: (char *[]){ "attach", "--orchestrator", pid_text, "--session", session, "--ignore",
+					      "/sleep$", NULL }, &r);
+		CHECK(r.exit_code == 0, "attach --orchestrator failed: %s", r.err);
+		harness__free_result(&r);
+		wwd_release(fifo);
+		harness__wait(orch, 30);
+		j = executions(&d, session, 1, true);
+		CHECK_EQ(cJSON_GetArraySize(j), 1);
+		e = cJSON_GetArrayItem(j, 0);
+		CHECK_STR(harness__str(e, "status"), failure ? "failed" : "stopped_by_orchestrator");
+		CHECK_EQ(harness__num(e, "signal"), SIGTERM);
+		cJSON_Delete(j);
+	}
+	wwd_stop(&d, SIGTERM);
+}
