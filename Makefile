@@ -29,7 +29,9 @@ TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS))
 
 CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Werror
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I$(OUTPUT) -Ibpf -Iuser -MMD -MP
+# SANITIZE: sanitizer flags for make check-asan and make fuzz (the product and its tests only)
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -I$(OUTPUT) -Ibpf -Iuser -MMD -MP
+ALL_CFLAGS := $(BASE_CFLAGS) $(SANITIZE)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf -Wall -Werror -MMD -MP
 LIBS := -lbpf -lelf -lz -lcjson -lsqlite3 -lmicrohttpd -lcurl -lcrypto -lncursesw -lm -lpthread
 
@@ -42,7 +44,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps check unit test-kernel run bench vmlinux install clean
+.PHONY: all deps check unit test-kernel run bench vmlinux install clean check-asan fuzz fuzz-build
 
 all: $(OUTPUT)/workerwatch $(OUTPUT)/wwload
 
@@ -108,9 +110,11 @@ $(OUTPUT)/workerwatch: $(USER_OBJS) $(ASSETS_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
 
+# The workload is the tests' ground truth, not the product: never sanitized, as
+# ASan's shadow memory and exit-time leak check would be measured with it.
 $(OUTPUT)/wwload: tools/wwload.c | $(OUTPUT) $(call SETUP_STAMP,build)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $< -lpthread -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $< -lpthread -o $@
 
 $(OUTPUT)/ww_test: $(TEST_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
@@ -120,11 +124,14 @@ $(OUTPUT)/ww_test: $(TEST_OBJS) $(LIB_OBJS)
 run: all
 	$(Q)tools/as-root.sh tools/demo.sh $(OUTPUT)
 
-# The whole suite; `make unit` runs only the unit tests (no root needed),
-# `make test-kernel` only the kernel tests (as root).
+# The whole suite, then the same tests on the sanitized build (make check-asan)
+# and a few seconds of each fuzzer; `make unit` runs only the unit tests (no
+# root needed), `make test-kernel` only the kernel tests (as root).
 check: all $(OUTPUT)/ww_test $(call SETUP_STAMP,test)
 	$(Q)tools/check-layers.sh
 	$(Q)tools/as-root.sh $(OUTPUT)/ww_test --bin $(OUTPUT)
+	$(Q)$(MAKE) --no-print-directory check-asan
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 unit: all $(OUTPUT)/ww_test $(call SETUP_STAMP,test)
 	$(Q)$(OUTPUT)/ww_test --bin $(OUTPUT) --unit
@@ -132,9 +139,9 @@ unit: all $(OUTPUT)/ww_test $(call SETUP_STAMP,test)
 test-kernel: all $(OUTPUT)/ww_test $(call SETUP_STAMP,test)
 	$(Q)tools/as-root.sh $(OUTPUT)/ww_test --bin $(OUTPUT) --kernel
 
-# REPS, CALLS, STARTUP_RUNS, QUIET_WAIT are passed on explicitly: sudo drops the environment.
+# REPS, CALLS, STARTUP_RUNS, QUIET_WAIT, SPAWNS are passed on explicitly: sudo drops the environment.
 bench: all $(OUTPUT)/wwfloor $(OUTPUT)/wwswarm $(OUTPUT)/wwalertlat $(call SETUP_STAMP,bench)
-	$(Q)tools/as-root.sh env $(strip $(foreach v,REPS CALLS STARTUP_RUNS QUIET_WAIT,$(if $($(v)),$(v)=$($(v))))) tools/bench.sh $(OUTPUT)
+	$(Q)tools/as-root.sh env $(strip $(foreach v,REPS CALLS STARTUP_RUNS QUIET_WAIT SPAWNS,$(if $($(v)),$(v)=$($(v))))) tools/bench.sh $(OUTPUT)
 
 vmlinux:
 	$(Q)tools/gen-vmlinux.sh $(ARCH)
@@ -171,5 +178,59 @@ $(OUTPUT)/wwalertlat: tools/wwalertlat.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -lcurl -o $@
 # --- end wwalertlat ---
+
+# --- sanitizers and fuzzing (docs/ROBUSTNESS.md) ---
+# Both build with clang into their own directories, never mixed with $(OUTPUT).
+# make check-asan [T=SUBSTRING]: the tests on a build with ASan, UBSan and
+# LeakSanitizer; the daemons they start are that build too, and any report fails.
+# make fuzz [FUZZ_SECONDS=N] [FUZZERS="config api"]: each libFuzzer harness of
+# tests/fuzz for N seconds, its corpus kept in $(FUZZ_OUTPUT)/corpus.
+ASAN_OUTPUT ?= build-asan
+FUZZ_OUTPUT ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZERS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+SAN_MAKE = $(MAKE) --no-print-directory CC=$(CLANG) CFLAGS="-g -O1"
+
+check-asan: $(call SETUP_STAMP,test)
+	$(Q)$(SAN_MAKE) OUTPUT=$(ASAN_OUTPUT) SANITIZE="$(SAN_FLAGS)" \
+		$(ASAN_OUTPUT)/workerwatch $(ASAN_OUTPUT)/wwload $(ASAN_OUTPUT)/ww_test
+	$(Q)tools/as-root.sh tools/check-asan.sh $(ASAN_OUTPUT) $(T)
+
+fuzz: $(call SETUP_STAMP,sanitizers)
+	$(Q)$(SAN_MAKE) OUTPUT=$(FUZZ_OUTPUT) SANITIZE="$(FUZZ_FLAGS)" fuzz-build
+	$(Q)tools/fuzz.sh $(FUZZ_OUTPUT) $(FUZZ_SECONDS) $(FUZZERS)
+
+# Only in the sub-make above, with SANITIZE set. A harness links its own file,
+# then what the harnesses share (tests/fuzz/*.c but fuzz_*.c), then the
+# modules, both from archives: each pulls only the objects it needs.
+FUZZ_SUPPORT := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%.o,$(filter-out tests/fuzz/fuzz_%.c,$(wildcard tests/fuzz/*.c)))
+# The API harnesses answer these themselves, without a connection (api_harness.c).
+FUZZ_LDFLAGS := -Wl,--wrap=http_request__query -Wl,--wrap=http_request__header
+
+fuzz-build: $(patsubst %,$(OUTPUT)/fuzz/%,$(FUZZERS))
+
+$(OUTPUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/fuzz/libww.a: $(LIB_OBJS) | $(OUTPUT)/fuzz
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/fuzz/libfuzz.a: $(FUZZ_SUPPORT) | $(OUTPUT)/fuzz
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/fuzz/%.o: tests/fuzz/%.c | $(OUTPUT)/fuzz $(call SETUP_STAMP,build)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/fuzz -c $< -o $@
+
+$(OUTPUT)/fuzz/%: tests/fuzz/fuzz_%.c $(OUTPUT)/fuzz/libfuzz.a $(OUTPUT)/fuzz/libww.a
+	$(call msg,FUZZER,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Itests/fuzz $< $(OUTPUT)/fuzz/libfuzz.a $(OUTPUT)/fuzz/libww.a \
+		$(FUZZ_LDFLAGS) $(LIBS) -o $@
+# --- end sanitizers and fuzzing ---
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d $(OUTPUT)/*/*/*.d)

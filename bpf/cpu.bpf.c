@@ -7,6 +7,52 @@
 #include "maps.bpf.h"
 
 #define TASK_RUNNING	0
+#define TASK_DEAD	0x80	/* include/linux/sched.h: do_task_dead's final switch */
+
+/*
+ * A thread's final switch-out: charge its last instructions, add what it did
+ * while tracked to its process, and once its process has no tracked thread
+ * left, send the process's final figures (sched_process_exit comes too
+ * early for them: the thread still runs its exit path after it).
+ */
+static __always_inline void thread_gone(struct ww_task *t, struct task_struct *prev)
+{
+	struct ww_proc_done_event *e;
+	struct ww_proc *proc;
+	__u32 tgid = prev->tgid;
+	__u64 c[WW_TC_MAX];
+	int i;
+
+	read_task_counters(prev, c);
+	/*
+	 * This switch counted as voluntary. getrusage sees it for a group
+	 * leader (reaped after it) but never for another thread, whose
+	 * counters are folded into its process at release, before this switch.
+	 */
+	if (prev->pid != prev->tgid && c[WW_TC_NVCSW] > t->charged[WW_TC_NVCSW])
+		c[WW_TC_NVCSW]--;
+	charge_counters_to(t, prev, c);
+	if (!t->exec_id)
+		return;
+	proc = bpf_map_lookup_elem(&procs, &tgid);
+	if (!proc || proc->exec_id != t->exec_id)
+		return;
+	for (i = 0; i < WW_TC_MAX; i++)
+		__sync_fetch_and_add(&proc->gone[i], c[i] - t->base[i]);
+	if (__sync_fetch_and_add(&proc->threads, -1) != 1)
+		return;
+
+	e = bpf_ringbuf_reserve(&lifecycle_rb, sizeof(*e), 0);
+	if (e) {
+		fill_hdr(&e->hdr, WW_EV_PROC_DONE, t->exec_id, prev);
+		for (i = 0; i < WW_TC_MAX; i++)
+			e->counters[i] = proc->gone[i];
+		bpf_ringbuf_submit(e, 0);
+	} else {
+		count_event(WW_CNT_LIFECYCLE_LOST);
+	}
+	bpf_map_delete_elem(&procs, &tgid);
+}
 
 static __always_inline void switch_in(struct ww_task *t, struct task_struct *next, __u64 now)
 {
@@ -35,7 +81,9 @@ int BPF_PROG(ww_switch, bool preempt, struct task_struct *prev, struct task_stru
 	__u64 now = 0;
 
 	t = task_state(prev);
-	if (t) {
+	if (t && !preempt && (prev_state & TASK_DEAD)) {
+		thread_gone(t, prev);
+	} else if (t) {
 		charge_counters(t, prev);
 		if (preempt || prev_state == TASK_RUNNING) {
 			now = bpf_ktime_get_ns();

@@ -50,20 +50,20 @@ static __always_inline void seed_rss(struct task_struct *task, struct ww_proc *p
 		v = BPF_CORE_READ(mm, rss_stat[member[i]].count);
 		proc->rss_pages[i] = v > 0 ? v : 0;
 		total += __sync_fetch_and_add(&mem->rss_pages[i], proc->rss_pages[i]) + proc->rss_pages[i];
+		proc->peak_pages += proc->rss_pages[i];
 	}
-	if (total > mem->peak_pages) {
-		mem->peak_pages = total;
-		for (i = 0; i < 3; i++)
-			mem->peak_split[i] = mem->rss_pages[i];
-	}
+	note_mem_peaks(mem, task->tgid, proc->rss_pages, total);
 }
+
+#define TASK_DEAD	0x80	/* include/linux/sched.h */
 
 SEC("iter/task")
 int ww_attach_iter(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	struct ww_proc proc = {};
+	struct ww_proc proc = {}, *pp;
 	struct ww_task *t;
+	bool fresh;
 	__u32 tgid;
 
 	if (!task || !in_subtree(task))
@@ -77,26 +77,31 @@ int ww_attach_iter(struct bpf_iter__task *ctx)
 		attach_skipped++;	/* never steal a task from another execution */
 		return 0;
 	}
-	t->exec_id = attach_exec_id;
-	t->orch_id = attach_orch_id;
-	/* charge only what it does from now on: the baseline is now, not its next switch-out */
-	t->charged_runtime = task->se.sum_exec_runtime;
-	t->charged_minflt = task->min_flt;
-	t->charged_majflt = task->maj_flt;
-	t->charged_nvcsw = task->nvcsw;
-	t->charged_nivcsw = task->nivcsw;
+	fresh = !t->exec_id && !t->orch_id;
 	attach_tasks++;
 	if (!task->exit_state)
 		attach_live++;
-	if (attach_exec_id && task->pid == task->tgid) {
-		tgid = task->tgid;
+	if (!fresh)
+		return 0;	/* forked by a task tagged earlier in this walk: counted from its fork */
+	t->exec_id = attach_exec_id;
+	t->orch_id = attach_orch_id;
+	/* charge only what it does from now on: the baseline is now, not its next switch-out */
+	read_task_counters(task, t->charged);
+	__builtin_memcpy(t->base, t->charged, sizeof(t->base));
+	if (!attach_exec_id)
+		return 0;
+	tgid = task->tgid;
+	pp = bpf_map_lookup_elem(&procs, &tgid);
+	if (!pp) {
 		proc.exec_id = attach_exec_id;
-		if (bpf_map_lookup_elem(&procs, &tgid))
-			return 0;	/* attached before: its RSS is already counted */
 		seed_rss(task, &proc);
 		if (bpf_map_update_elem(&procs, &tgid, &proc, BPF_NOEXIST) == -7 /* E2BIG */)
 			count_event(WW_CNT_PROC_MAP_FULL);
+		pp = bpf_map_lookup_elem(&procs, &tgid);
 	}
+	/* a thread past its final switch will not switch again: its process does not wait for it */
+	if (pp && !(task->__state & TASK_DEAD))
+		__sync_fetch_and_add(&pp->threads, 1);
 	return 0;
 }
 
@@ -115,8 +120,8 @@ int ww_tasks_iter(struct bpf_iter__task *ctx)
 		return 0;
 	info.exec_id = t->exec_id;
 	info.sys_enter_ts = t->sys_enter_ts;
-	if (task->se.sum_exec_runtime > t->charged_runtime)
-		info.uncharged_ns = task->se.sum_exec_runtime - t->charged_runtime;
+	if (task->se.sum_exec_runtime > t->charged[WW_TC_RUNTIME])
+		info.uncharged_ns = task->se.sum_exec_runtime - t->charged[WW_TC_RUNTIME];
 	info.sys_nr = t->sys_nr;
 	info.pid = task->tgid;
 	info.tid = task->pid;

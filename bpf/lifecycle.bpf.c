@@ -9,6 +9,7 @@
 
 #define SIGNAL_GROUP_EXIT	0x00000004	/* include/linux/sched/signal.h */
 #define TRACE_SIGNAL_IGNORED	1
+#define SEND_SIG_PRIV		((struct kernel_siginfo *)1)	/* include/linux/sched/signal.h */
 
 /* Signals whose default action ends the process (signal(7)). */
 #define FATAL_BY_DEFAULT_MASK	((1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | \
@@ -53,6 +54,7 @@ static __always_inline int start_orch_child(struct ww_task *pt, struct task_stru
 	}
 	ct->exec_id = id;
 	proc.exec_id = id;
+	proc.threads = 1;
 	if (bpf_map_update_elem(&procs, &tgid, &proc, BPF_ANY))
 		count_event(WW_CNT_PROC_MAP_FULL);
 
@@ -74,7 +76,7 @@ int BPF_PROG(ww_fork, struct task_struct *parent, struct task_struct *child)
 	struct ww_exec_stats *stats;
 	struct ww_fork_event *e;
 	struct ww_task *pt, *ct;
-	struct ww_proc proc = {};
+	struct ww_proc proc = {}, *pp;
 	__u32 tgid;
 
 	pt = task_state(parent);
@@ -93,12 +95,20 @@ int BPF_PROG(ww_fork, struct task_struct *parent, struct task_struct *child)
 	}
 	ct->exec_id = pt->exec_id;
 	ct->orch_id = pt->exec_id ? 0 : pt->orch_id;	/* an orchestrator's new thread */
-	if (!stats || child->pid != child->tgid)
-		return 0;	/* a new thread: tracked, but not a new process */
+	if (!stats)
+		return 0;
+	tgid = child->tgid;
+	if (child->pid != tgid) {
+		/* a new thread: tracked, and its process waits for its final switch too */
+		pp = bpf_map_lookup_elem(&procs, &tgid);
+		if (pp)
+			__sync_fetch_and_add(&pp->threads, 1);
+		return 0;
+	}
 
 	stats->forks++;
-	tgid = child->tgid;
 	proc.exec_id = pt->exec_id;
+	proc.threads = 1;
 	if (bpf_map_update_elem(&procs, &tgid, &proc, BPF_ANY))
 		count_event(WW_CNT_PROC_MAP_FULL);
 
@@ -125,8 +135,11 @@ int BPF_PROG(ww_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		return 0;
 	tgid = p->tgid;
 	proc = bpf_map_lookup_elem(&procs, &tgid);
-	if (proc)
+	if (proc && proc->await_exec) {
+		/* the held root's own image starts here: its peak too */
 		proc->await_exec = 0;
+		proc->peak_pages = 0;
+	}
 	e = bpf_ringbuf_reserve(&lifecycle_rb, sizeof(*e), 0);
 	if (!e) {
 		count_event(WW_CNT_LIFECYCLE_LOST);
@@ -138,7 +151,11 @@ int BPF_PROG(ww_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
-static __always_inline void forget_proc_rss(__u32 tgid)
+/*
+ * The process leaves the execution's RSS. Its record stays until its last
+ * thread's final switch (cpu.bpf.c), which reports its final counters.
+ */
+static __always_inline struct ww_proc *proc_exited(__u32 tgid)
 {
 	struct ww_exec_mem *mem;
 	struct ww_proc *proc;
@@ -146,13 +163,50 @@ static __always_inline void forget_proc_rss(__u32 tgid)
 
 	proc = bpf_map_lookup_elem(&procs, &tgid);
 	if (!proc)
-		return;
+		return NULL;
 	mem = exec_mem_of(proc->exec_id);
 	if (mem) {
 		for (i = 0; i < 3; i++)
 			__sync_fetch_and_add(&mem->rss_pages[i], -proc->rss_pages[i]);
+		/* the largest sharer is gone: the others' next changes tell who is now */
+		if (mem->sharer_tgid == tgid) {
+			mem->sharer_pages = 0;
+			mem->sharer_tgid = 0;
+		}
 	}
-	bpf_map_delete_elem(&procs, &tgid);
+	for (i = 0; i < 3; i++)
+		proc->rss_pages[i] = 0;
+	proc->exited = 1;
+	return proc;
+}
+
+/*
+ * ru_maxrss, in pages. A root held before exec inherited workerwatch's own
+ * image, whose high-water mark the kernel folded into signal->maxrss at
+ * exec: for it, only its own mm counts (the peak rss_stat saw, and the mm's
+ * high-water mark, still there at this tracepoint).
+ */
+static __always_inline __u64 maxrss_pages(struct task_struct *p, struct ww_proc *proc)
+{
+	struct mm_struct *mm;
+	__s64 rss = 0, v;
+	__u64 hiwater;
+
+	if (!proc || !proc->held)
+		return BPF_CORE_READ(p, signal, maxrss);
+	hiwater = proc->peak_pages > 0 ? proc->peak_pages : 0;
+	mm = p->mm;
+	if (mm) {
+		v = BPF_CORE_READ(mm, hiwater_rss);
+		if (v > (__s64)hiwater)
+			hiwater = v;
+		rss += BPF_CORE_READ(mm, rss_stat[0].count);	/* MM_FILEPAGES */
+		rss += BPF_CORE_READ(mm, rss_stat[1].count);	/* MM_ANONPAGES */
+		rss += BPF_CORE_READ(mm, rss_stat[3].count);	/* MM_SHMEMPAGES */
+		if (rss > (__s64)hiwater)
+			hiwater = rss;
+	}
+	return hiwater;
 }
 
 /* Called for every exiting thread; reports the process once its last thread exits. */
@@ -160,6 +214,7 @@ static __always_inline int handle_exit(struct task_struct *p, bool group_dead)
 {
 	struct signal_struct *sig;
 	struct ww_exit_event *e;
+	struct ww_proc *proc;
 	struct ww_task *t;
 
 	t = task_state(p);
@@ -168,7 +223,7 @@ static __always_inline int handle_exit(struct task_struct *p, bool group_dead)
 	charge_counters(t, p);	/* the final switch-out adds the last microseconds */
 	if (!group_dead || !t->exec_id)
 		return 0;
-	forget_proc_rss(p->tgid);
+	proc = proc_exited(p->tgid);
 
 	e = bpf_ringbuf_reserve(&lifecycle_rb, sizeof(*e), 0);
 	if (!e) {
@@ -177,14 +232,16 @@ static __always_inline int handle_exit(struct task_struct *p, bool group_dead)
 	}
 	fill_hdr(&e->hdr, WW_EV_EXIT, t->exec_id, p);
 	sig = p->signal;
+	/* provisional: the process-done event brings the figures up to the last instruction */
 	e->on_cpu_ns = BPF_CORE_READ(sig, sum_sched_runtime) + p->se.sum_exec_runtime;
-	e->maxrss_pages = BPF_CORE_READ(sig, maxrss);
+	e->maxrss_pages = maxrss_pages(p, proc);
 	e->minflt = BPF_CORE_READ(sig, min_flt) + p->min_flt;
 	e->majflt = BPF_CORE_READ(sig, maj_flt) + p->maj_flt;
+	/* the wait(2) status: the group's exit code, else its leader's */
 	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT)
 		e->exit_status = BPF_CORE_READ(sig, group_exit_code);
 	else
-		e->exit_status = p->exit_code;
+		e->exit_status = BPF_CORE_READ(p, group_leader, exit_code);
 	e->pad = 0;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
@@ -231,19 +288,35 @@ int BPF_PROG(ww_signal, int sig, struct kernel_siginfo *info, struct task_struct
 	}
 	fill_hdr(&e->hdr, WW_EV_SIGNAL, t->exec_id, task);
 	e->sig = sig;
-	e->sender_pid = sender->tgid;
-	e->sender_tid = sender->pid;
+	if (info == SEND_SIG_PRIV) {
+		/* the kernel sent it (the OOM killer, a CPU limit): current only hosted the sending */
+		e->sender_pid = 0;
+		e->sender_tid = 0;
+	} else {
+		e->sender_pid = sender->tgid;
+		e->sender_tid = sender->pid;
+	}
 	e->result = result;
 	__builtin_memcpy(e->sender_comm, sender->comm, sizeof(e->sender_comm));
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 
+/*
+ * The OOM killer chose a tracked task. It runs in the context of the task
+ * whose allocation failed (current), which is also what signal_generate
+ * sees as the sender of the SIGKILL; the event names both and the victim's
+ * memory cgroup, so the report does not blame the victim.
+ */
 SEC("tp_btf/mark_victim")
 int BPF_PROG(ww_oom_victim, struct task_struct *task)
 {
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct cgroup_subsys_state *css;
+	struct kernfs_node *kn = NULL;
 	struct ww_oom_event *e;
 	struct ww_task *t;
+	int memory_id;
 
 	t = task_state(task);
 	if (!t || !t->exec_id)
@@ -254,6 +327,24 @@ int BPF_PROG(ww_oom_victim, struct task_struct *task)
 		return 0;
 	}
 	fill_hdr(&e->hdr, WW_EV_OOM, t->exec_id, task);
+	e->trigger_pid = cur->tgid;
+	e->trigger_tid = cur->pid;
+	__builtin_memcpy(e->trigger_comm, cur->comm, sizeof(e->trigger_comm));
+	e->memcg_id = 0;
+	e->memcg_name[0] = 0;
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
+		memory_id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+		if (memory_id >= 0 && memory_id < CGROUP_SUBSYS_COUNT) {
+			css = BPF_CORE_READ(task, cgroups, subsys[memory_id]);
+			if (css)
+				kn = BPF_CORE_READ(css, cgroup, kn);
+		}
+	}
+	if (kn) {
+		/* a hierarchy's root is named "" */
+		e->memcg_id = BPF_CORE_READ(kn, id);
+		bpf_probe_read_kernel_str(e->memcg_name, sizeof(e->memcg_name), BPF_CORE_READ(kn, name));
+	}
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

@@ -71,6 +71,32 @@ static __always_inline struct ww_exec_mem *exec_mem_of(__u64 exec_id)
 	return sh ? &sh->mem : NULL;
 }
 
+/*
+ * After a change of process tgid's own split (file, anon, shmem): the
+ * execution's peaks, both the sum of RSS and the figure that counts file and
+ * shmem pages once (see struct ww_exec_mem). Racing CPUs can lose a peak
+ * update by a few pages; the next change catches up.
+ */
+static __always_inline void note_mem_peaks(struct ww_exec_mem *mem, __u32 tgid, const __s64 *own,
+					   __s64 total)
+{
+	__s64 fs = own[0] + own[2], once;
+	int i;
+
+	if (fs >= mem->sharer_pages || mem->sharer_tgid == tgid) {
+		mem->sharer_pages = fs;
+		mem->sharer_tgid = tgid;
+	}
+	once = mem->rss_pages[1] + mem->sharer_pages;
+	if (once > mem->peak_once_pages)
+		mem->peak_once_pages = once;
+	if (total > mem->peak_pages) {
+		mem->peak_pages = total;
+		for (i = 0; i < 3; i++)
+			mem->peak_split[i] = mem->rss_pages[i];
+	}
+}
+
 /* Zero values for map entries created in the kernel; too big for the stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -95,8 +121,15 @@ static __always_inline void count_event(enum ww_counter c)
 		(*v)++;
 }
 
+/*
+ * The task's workerwatch state, or NULL when it is not tracked. A task with
+ * no BPF task storage at all (every untracked task, unless another tool
+ * gives it some) is answered with one load instead of a helper call.
+ */
 static __always_inline struct ww_task *task_state(struct task_struct *task)
 {
+	if (bpf_core_field_exists(task->bpf_storage) && !task->bpf_storage)
+		return NULL;
 	return bpf_task_storage_get(&tracked, task, 0, 0);
 }
 
@@ -131,31 +164,44 @@ static __always_inline struct ww_exec_stats *current_exec_stats(struct ww_task *
 	return exec_stats_of(t, task);
 }
 
-/*
- * Charges the task's kernel counters (the ones getrusage sums) since the
- * last charge. Called at switch-out and exit; the totals therefore match
- * the kernel's own accounting; a task attached mid-life starts from the
- * baseline the attach iterator took.
- */
-static __always_inline void charge_counters(struct ww_task *t, struct task_struct *task)
+/* The task's kernel counters (the ones getrusage sums), by enum ww_task_counter. */
+static __always_inline void read_task_counters(struct task_struct *task, __u64 *c)
 {
-	__u64 runtime = task->se.sum_exec_runtime, minflt = task->min_flt, majflt = task->maj_flt;
-	__u64 nvcsw = task->nvcsw, nivcsw = task->nivcsw;
+	c[WW_TC_RUNTIME] = task->se.sum_exec_runtime;
+	c[WW_TC_MINFLT] = task->min_flt;
+	c[WW_TC_MAJFLT] = task->maj_flt;
+	c[WW_TC_NVCSW] = task->nvcsw;
+	c[WW_TC_NIVCSW] = task->nivcsw;
+}
+
+/*
+ * Charges the task's kernel counters since the last charge to its
+ * execution. Called at switch-out and exit; the totals therefore match the
+ * kernel's own accounting; a task attached mid-life starts from the baseline
+ * the attach iterator took. c holds the counters to charge up to.
+ */
+static __always_inline void charge_counters_to(struct ww_task *t, struct task_struct *task,
+					       const __u64 *c)
+{
 	struct ww_exec_stats *s;
 
 	s = exec_stats_of(t, task);
 	if (!s)
 		return;
-	s->on_cpu_ns += runtime - t->charged_runtime;
-	s->minflt += minflt - t->charged_minflt;
-	s->majflt += majflt - t->charged_majflt;
-	s->nvcsw += nvcsw - t->charged_nvcsw;
-	s->nivcsw += nivcsw - t->charged_nivcsw;
-	t->charged_runtime = runtime;
-	t->charged_minflt = minflt;
-	t->charged_majflt = majflt;
-	t->charged_nvcsw = nvcsw;
-	t->charged_nivcsw = nivcsw;
+	s->on_cpu_ns += c[WW_TC_RUNTIME] - t->charged[WW_TC_RUNTIME];
+	s->minflt += c[WW_TC_MINFLT] - t->charged[WW_TC_MINFLT];
+	s->majflt += c[WW_TC_MAJFLT] - t->charged[WW_TC_MAJFLT];
+	s->nvcsw += c[WW_TC_NVCSW] - t->charged[WW_TC_NVCSW];
+	s->nivcsw += c[WW_TC_NIVCSW] - t->charged[WW_TC_NIVCSW];
+	__builtin_memcpy(t->charged, c, sizeof(t->charged));
+}
+
+static __always_inline void charge_counters(struct ww_task *t, struct task_struct *task)
+{
+	__u64 c[WW_TC_MAX];
+
+	read_task_counters(task, c);
+	charge_counters_to(t, task, c);
 }
 
 static __always_inline void fill_hdr(struct ww_event_hdr *h, __u32 type, __u64 exec_id,

@@ -20,7 +20,7 @@ int BPF_PROG(ww_rss, struct mm_struct *mm, int member)
 	struct task_struct *cur = bpf_get_current_task_btf();
 	struct ww_exec_mem *mem;
 	struct ww_proc *proc;
-	__s64 now[3], delta, total;
+	__s64 now[3], delta, total, own;
 	__u32 tgid;
 	int i;
 
@@ -28,25 +28,25 @@ int BPF_PROG(ww_rss, struct mm_struct *mm, int member)
 		return 0;
 	tgid = cur->tgid;
 	proc = bpf_map_lookup_elem(&procs, &tgid);
-	if (!proc || proc->await_exec)
+	if (!proc || proc->await_exec || proc->exited)
 		return 0;
 	mem = exec_mem_of(proc->exec_id);
 	if (!mem)
 		return 0;
 
 	total = 0;
+	own = 0;
 	for (i = 0; i < 3; i++) {
 		now[i] = mm->rss_stat[rss_member[i]].count;
 		if (now[i] < 0)
 			now[i] = 0;	/* percpu_counter's unfolded deltas */
+		own += now[i];
 		delta = now[i] - proc->rss_pages[i];
 		proc->rss_pages[i] = now[i];
 		total += __sync_fetch_and_add(&mem->rss_pages[i], delta) + delta;
 	}
-	if (total > mem->peak_pages) {
-		mem->peak_pages = total;
-		for (i = 0; i < 3; i++)
-			mem->peak_split[i] = mem->rss_pages[i];
-	}
+	if (own > proc->peak_pages)
+		proc->peak_pages = own;
+	note_mem_peaks(mem, tgid, now, total);
 	return 0;
 }

@@ -272,48 +272,64 @@ static __always_inline void submit_job(struct ww_job_event *ev, struct task_stru
 		count_event(WW_CNT_LIFECYCLE_LOST);
 }
 
-/* rss_stat only fires on changes: a job starts with what its new image holds already. */
+/*
+ * rss_stat only fires on changes: a job (or the job a process is folded
+ * into) starts with what its image holds already. The process's own peak
+ * (for ru_maxrss of a held root) keeps the highest it saw.
+ */
 static __always_inline void seed_rss(struct task_struct *p, struct ww_proc *proc, __u64 exec_id)
 {
 	static const int member[3] = { 0, 1, 3 };	/* MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES */
 	struct mm_struct *mm = BPF_CORE_READ(p, mm);
 	struct ww_exec_mem *mem = exec_mem_of(exec_id);
-	__s64 total = 0, v;
+	__s64 total = 0, own = 0, v;
 
 	if (!mm || !mem)
 		return;
 	for (int i = 0; i < 3; i++) {
 		v = BPF_CORE_READ(mm, rss_stat[member[i]].count);
 		proc->rss_pages[i] = v > 0 ? v : 0;
+		own += proc->rss_pages[i];
 		total += __sync_fetch_and_add(&mem->rss_pages[i], proc->rss_pages[i]) + proc->rss_pages[i];
 	}
-	if (total > mem->peak_pages) {
-		mem->peak_pages = total;
-		for (int i = 0; i < 3; i++)
-			mem->peak_split[i] = mem->rss_pages[i];
-	}
+	if (own > proc->peak_pages)
+		proc->peak_pages = own;
+	note_mem_peaks(mem, p->tgid, proc->rss_pages, total);
 }
 
-/* A process record leaves the execution it was in (its memory with it). */
-static __always_inline void proc_leave(struct ww_proc *proc)
+/* Process tgid's record leaves the execution it was in (its memory with it). */
+static __always_inline void proc_leave(struct ww_proc *proc, __u32 tgid)
 {
 	struct ww_exec_mem *mem = exec_mem_of(proc->exec_id);
 
-	if (mem)
+	if (mem) {
 		for (int i = 0; i < 3; i++)
 			__sync_fetch_and_add(&mem->rss_pages[i], -proc->rss_pages[i]);
+		/* it was the largest sharer: the others' next changes tell who is now */
+		if (mem->sharer_tgid == tgid) {
+			mem->sharer_pages = 0;
+			mem->sharer_tgid = 0;
+		}
+	}
 	for (int i = 0; i < 3; i++)
 		proc->rss_pages[i] = 0;
 }
 
-/* Charges from now on: what the task did before this exec is not the job's. */
-static __always_inline void set_baseline(struct ww_task *t, struct task_struct *p)
+/*
+ * p's process starts over in a new execution at this exec: one thread (exec
+ * ended the others; those still switching out for good belong to the
+ * execution it leaves, whose id they carry), nothing gone yet, a new image.
+ */
+static __always_inline void proc_restart(struct ww_proc *proc, __u64 exec_id)
 {
-	t->charged_runtime = p->se.sum_exec_runtime;
-	t->charged_minflt = p->min_flt;
-	t->charged_majflt = p->maj_flt;
-	t->charged_nvcsw = p->nvcsw;
-	t->charged_nivcsw = p->nivcsw;
+	proc->exec_id = exec_id;
+	proc->peak_pages = 0;
+	for (int i = 0; i < WW_TC_MAX; i++)
+		proc->gone[i] = 0;
+	proc->threads = 1;
+	proc->await_exec = 0;
+	proc->exited = 0;
+	proc->held = 0;
 }
 
 /*
@@ -348,6 +364,11 @@ static __always_inline int start_job(struct task_struct *p, struct ww_task *t, s
 	}
 	if ((flags & WW_JOB_PROVISIONAL) && orch_id && bpf_map_update_elem(&provisional, &id, &orch_id, BPF_ANY))
 		count_event(WW_CNT_EXEC_MAP_FULL);
+	if (t && t->exec_id) {
+		/* what it did up to this exec is the job it leaves; a finished one drops its storage */
+		charge_counters(t, p);
+		t = task_state(p);
+	}
 	if (!t)
 		t = bpf_task_storage_get(&tracked, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {
@@ -358,15 +379,16 @@ static __always_inline int start_job(struct task_struct *p, struct ww_task *t, s
 	}
 	t->exec_id = id;
 	t->orch_id = 0;
-	set_baseline(t, p);
+	/* charged from now on: what the task did before this exec is not the job's */
+	read_task_counters(p, t->charged);
+	__builtin_memcpy(t->base, t->charged, sizeof(t->base));
 
 	proc = bpf_map_lookup_elem(&procs, &tgid);
 	if (proc) {
-		proc_leave(proc);
-		proc->exec_id = id;
-		proc->await_exec = 0;
+		proc_leave(proc, tgid);
+		proc_restart(proc, id);
 	} else {
-		rec.exec_id = id;
+		proc_restart(&rec, id);
 		if (bpf_map_update_elem(&procs, &tgid, &rec, BPF_NOEXIST))
 			count_event(WW_CNT_PROC_MAP_FULL);
 		proc = bpf_map_lookup_elem(&procs, &tgid);
@@ -561,7 +583,7 @@ int ww_retag_iter(struct bpf_iter__task *ctx)
 	tgid = task->tgid;
 	proc = task->pid == tgid ? bpf_map_lookup_elem(&procs, &tgid) : NULL;
 	if (proc && retag_from_exec && proc->exec_id == retag_from_exec) {
-		proc_leave(proc);
+		proc_leave(proc, tgid);
 		if (retag_to_exec) {
 			proc->exec_id = retag_to_exec;
 			seed_rss(task, proc, retag_to_exec);

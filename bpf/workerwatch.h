@@ -57,6 +57,16 @@ enum ww_counter {
 	WW_CNT_MAX,
 };
 
+/* The kernel's per-task counters that getrusage sums, in this order. */
+enum ww_task_counter {
+	WW_TC_RUNTIME,		/* se.sum_exec_runtime, ns */
+	WW_TC_MINFLT,
+	WW_TC_MAJFLT,
+	WW_TC_NVCSW,
+	WW_TC_NIVCSW,
+	WW_TC_MAX,
+};
+
 /* Per-task state in task storage; its presence is what "tracked" means. */
 struct ww_task {
 	__u64 exec_id;		/* 0: an orchestrator's task, not part of any execution */
@@ -66,14 +76,11 @@ struct ww_task {
 	 * execution. Charging the difference (not a switch-in snapshot) means a
 	 * lookup that fails transiently delays a charge instead of losing it.
 	 */
-	__u64 charged_runtime;
-	__u64 charged_minflt;
-	__u64 charged_majflt;
-	__u64 charged_nvcsw;
-	__u64 charged_nivcsw;
+	__u64 charged[WW_TC_MAX];
+	/* The counters when tracking began: 0 for a task forked while tracked. */
+	__u64 base[WW_TC_MAX];
 	__u64 enqueue_ts;	/* became runnable at; 0 when not waiting */
 	__u64 sys_enter_ts;	/* in a syscall since; 0 when not in one */
-	__u64 sys_open_flags;	/* flags of the open in flight */
 	__u32 sys_nr;
 	__u32 pad;
 };
@@ -93,8 +100,8 @@ struct ww_exec_stats {
 	__u64 connect_ns;		/* sum over established connects */
 	__u64 connect_max_ns;
 	__u64 forks;
-	__u64 files_created;		/* successful opens with O_CREAT */
-	__u64 files_written;		/* successful opens for writing */
+	__u64 files_created;		/* opens that created their file (the kernel's FMODE_CREATED) */
+	__u64 files_written;		/* successful opens for writing (FMODE_WRITE) */
 	__u64 rq_hist[WW_HIST_BUCKETS];
 };
 
@@ -103,6 +110,15 @@ struct ww_exec_mem {
 	__s64 rss_pages[3];		/* file, anon, shmem: current sum over processes */
 	__s64 peak_pages;
 	__s64 peak_split[3];		/* the split at the peak */
+	/*
+	 * Shared pages once: file and shmem pages (libraries, executables,
+	 * shared mappings) are mostly the same pages in every process of a
+	 * tree, so they count once, as the largest such set any live process
+	 * has (sharer_*); anonymous pages count per process.
+	 */
+	__s64 sharer_pages;		/* file+shmem of the process that has the most */
+	__u64 sharer_tgid;
+	__s64 peak_once_pages;		/* highest anon sum + sharer_pages */
 };
 
 /* Per-execution state shared across CPUs. */
@@ -188,7 +204,13 @@ struct ww_watch_rule {
 struct ww_proc {
 	__u64 exec_id;
 	__s64 rss_pages[3];		/* last split seen, to apply deltas to ww_exec_mem */
+	__s64 peak_pages;		/* highest file+anon+shmem of its own mm seen since exec */
+	/* what its threads that are gone contributed, by enum ww_task_counter */
+	__u64 gone[WW_TC_MAX];
+	__u64 threads;			/* tracked threads that have not yet switched out for good */
 	__u32 await_exec;		/* a root held before exec: its mm is still ours, not CMD's */
+	__u32 exited;			/* its last thread passed sched_process_exit */
+	__u32 held;			/* a root held before exec: ru_maxrss counts only its own mm */
 	__u32 pad;
 };
 
@@ -199,6 +221,12 @@ struct ww_syscall_key {
 };
 
 struct ww_syscall_stats {
+	/*
+	 * All calls, once userspace read the entry. The kernel adds here only
+	 * calls that never return (exit, exit_group: no latency sample); each
+	 * other call is one histogram count, which userspace adds on reading,
+	 * so the hot path saves an atomic add.
+	 */
 	__u64 count;
 	__u64 errors;
 	__u64 total_ns;
@@ -220,6 +248,7 @@ enum ww_event_type {
 	WW_EV_OOM,
 	WW_EV_SLOW_SYSCALL,
 	WW_EV_ORCH_CHILD,	/* an orchestrator spawned a process: a new execution */
+	WW_EV_PROC_DONE,	/* a process's last thread switched out for good: its final figures */
 	WW_EV_JOB,		/* a process became a job at exec, or needs userspace to decide (ww_job_event) */
 };
 
@@ -264,17 +293,30 @@ struct ww_exit_event {
 	__u32 pad;
 };
 
+/* After the exit event, at the final context switch of the process's last thread. */
+struct ww_proc_done_event {
+	struct ww_event_hdr hdr;	/* pid/tid/comm are the last thread's */
+	__u64 counters[WW_TC_MAX];	/* what all its threads did while tracked, by enum ww_task_counter */
+};
+
 struct ww_signal_event {
 	struct ww_event_hdr hdr;	/* pid/tid/comm are the target's */
 	__u32 sig;
-	__u32 sender_pid;
+	__u32 sender_pid;		/* 0 when the kernel sent it (SEND_SIG_PRIV) */
 	__u32 sender_tid;
 	__s32 result;			/* TRACE_SIGNAL_* */
-	char sender_comm[WW_COMM_LEN];
+	char sender_comm[WW_COMM_LEN];	/* for a kernel signal: the task in whose context it was sent */
 };
 
+#define WW_CGROUP_NAME_LEN	64
+
 struct ww_oom_event {
-	struct ww_event_hdr hdr;
+	struct ww_event_hdr hdr;	/* pid/tid/comm are the victim's */
+	__u64 memcg_id;			/* the victim's memory cgroup: its kernfs id (= directory inode) */
+	__u32 trigger_pid;		/* the task whose allocation ran the OOM killer */
+	__u32 trigger_tid;
+	char trigger_comm[WW_COMM_LEN];
+	char memcg_name[WW_CGROUP_NAME_LEN];	/* its last path component; "" for the root */
 };
 
 struct ww_orch_child_event {
@@ -333,8 +375,13 @@ struct ww_slow_syscall_event {
 };
 
 _Static_assert(sizeof(struct ww_event_hdr) == 48, "event header layout");
+_Static_assert(sizeof(struct ww_exec_mem) == 80, "execution memory layout");
 _Static_assert(sizeof(struct ww_exit_event) == 88, "exit event layout");
 _Static_assert(sizeof(struct ww_signal_event) == 80, "signal event layout");
+_Static_assert(sizeof(struct ww_proc_done_event) == 88, "process done event layout");
+_Static_assert(sizeof(struct ww_oom_event) == 144, "OOM event layout");
+_Static_assert(sizeof(struct ww_task) == 120, "task storage layout");
+_Static_assert(sizeof(struct ww_proc) == 104, "process record layout");
 _Static_assert(sizeof(struct ww_slow_syscall_event) == 72, "slow syscall event layout");
 _Static_assert(sizeof(struct ww_orch_child_event) == 56, "orchestrator child event layout");
 _Static_assert(sizeof(struct ww_task_info) == 72, "task info layout");

@@ -17,6 +17,7 @@
 
 static struct test *tests, **tests_tail = &tests;
 static int current_failures;
+static const char *current_skip;
 static const char *bin_dir = "build";
 static char tmp_dir[256];
 
@@ -41,9 +42,43 @@ bool harness__check(bool cond, const char *file, int line, const char *fmt, ...)
 	return false;
 }
 
+bool harness__sanitized(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return true;
+#else
+	return false;
+#endif
+#else
+	return false;
+#endif
+}
+
+int harness__slowdown(void)
+{
+	return harness__sanitized() ? 3 : 1;
+}
+
+void harness__skip(const char *why)
+{
+	current_skip = why;
+}
+
 bool harness__near(double got, double want, double pct)
 {
 	return fabs(got - want) <= fabs(want) * pct / 100.0;
+}
+
+unsigned long long harness__u64_of(double v)
+{
+	if (isnan(v))
+		return ~0ULL;
+	if (v < 0)
+		return v > -9.2e18 ? (unsigned long long)(long long)v : 1ULL << 63;
+	return v < 18446744073709551616.0 ? (unsigned long long)v : ~0ULL;
 }
 
 double harness__off_pct(double got, double want)
@@ -100,6 +135,7 @@ int harness__wait(int pid, int timeout_s)
 	struct timespec tick = { .tv_nsec = 10 * 1000000 };
 	int status;
 
+	timeout_s *= harness__slowdown();
 	for (int i = 0; i < timeout_s * 100; i++) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
 
@@ -303,11 +339,16 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		current_failures = 0;
+		current_skip = NULL;
 		fflush(stdout);
 		t->fn();
 		for (int i = 0; i < nr_cleanups; i++)
 			cleanups[i]();
-		if (current_failures) {
+		if (current_skip && !current_failures) {
+			printf("skip %s (%s)\n", t->name, current_skip);
+			skipped++;
+			rm_tree(tmp_dir);
+		} else if (current_failures) {
 			printf("FAIL %s (files kept in %s)\n", t->name, tmp_dir);
 			failed++;
 		} else {

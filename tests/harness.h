@@ -30,6 +30,15 @@ void harness__register(struct test *t);
 #define TEST(name)		TEST_(TEST_UNIT, name)
 #define KERNEL_TEST(name)	TEST_(TEST_KERNEL, name)
 
+/* Built with ASan and UBSan (make check-asan): the code under test is several times slower and bigger. */
+bool harness__sanitized(void);
+/* Timeouts, never assertions, are multiplied by this: 1, or 3 in a sanitized build. */
+int harness__slowdown(void);
+/* Marks the current test skipped with the reason printed beside it; the test should return. */
+void harness__skip(const char *why);
+/* For what the sanitizers themselves distort (say what): the test is skipped in make check-asan only. */
+#define SKIP_IF_SANITIZED(why) do { if (harness__sanitized()) { harness__skip(why); return; } } while (0)
+
 /* Registers fn to run after each test, passed or failed (what a failed test may leave behind). */
 void harness__on_test_end(void (*fn)(void));
 
@@ -39,9 +48,15 @@ bool harness__check(bool cond, const char *file, int line, const char *fmt, ...)
 
 #define CHECK(cond, ...) harness__check((cond), __FILE__, __LINE__, __VA_ARGS__)
 #define ASSERT(cond, ...) do { if (!CHECK(cond, __VA_ARGS__)) return; } while (0)
-/* Each argument is evaluated once. */
+/*
+ * Each argument is evaluated once. Floating-point arguments (harness__num)
+ * convert through harness__u64_of(): a cast of a negative or huge double to an
+ * unsigned type is undefined, and -1 is what a missing field reads as.
+ */
+#define HARNESS_U64(x) _Generic((x), float: harness__u64_of, double: harness__u64_of,	\
+				long double: harness__u64_of, default: harness__u64_id)(x)
 #define CHECK_EQ(a, b) ({							\
-	unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);	\
+	unsigned long long a_ = HARNESS_U64(a), b_ = HARNESS_U64(b);		\
 	CHECK(a_ == b_, "%s == %s: %llu != %llu", #a, #b, a_, b_);		\
 })
 #define CHECK_STR(a, b) CHECK((a) && !strcmp((a), (b)), "%s: '%s' != '%s'", #a, (a) ? (a) : "(null)", (b))
@@ -52,6 +67,9 @@ bool harness__check(bool cond, const char *file, int line, const char *fmt, ...)
 			harness__off_pct((double)(got), (double)(want)))
 
 bool harness__near(double got, double want, double pct);
+/* A double as CHECK_EQ compares it: negative values as their two's complement (-1 is ULLONG_MAX). */
+unsigned long long harness__u64_of(double v);
+static inline unsigned long long harness__u64_id(unsigned long long v) { return v; }
 double harness__off_pct(double got, double want);
 
 /* Directory of the built binaries (--bin), and a fresh temp dir for the current test. */

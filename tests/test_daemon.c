@@ -241,20 +241,13 @@ KERNEL_TEST(history_survives_restart_and_kill_9)
  */
 static int curl_status(struct wwd *d, const char *path, const char *header)
 {
-	char url[256], auth[200], tok[128] = "";
+	char url[256], auth[200];
 	struct cmd_result r;
 	bool post = strstr(path, "orchestrators") != NULL;
-	FILE *f = fopen(d->token, "r");
 	int status;
 
-	if (f) {
-		if (!fgets(tok, sizeof(tok), f))
-			tok[0] = 0;
-		tok[strcspn(tok, "\n")] = 0;
-		fclose(f);
-	}
+	wwd_auth_header(d, auth, sizeof(auth));
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", d->port, path);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
 	harness__run(post ? (char *[]){ "/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
 					(char *)header, "-H", auth, "--data-binary", "{\"pid\": 2, \"session\": \"s\"}",
 					url, NULL }
@@ -366,7 +359,7 @@ KERNEL_TEST(run_registers_with_a_running_daemon)
 /* Labels from the environment, retries, progress, detach, and the stream, on one daemon. */
 KERNEL_TEST(daemon_labels_retries_progress_detach_and_stream)
 {
-	char fifo[300], cmd[1200], body[300], path[64], stream[300], url[128];
+	char fifo[300], cmd[1200], body[300], path[64], stream[300], url[128], auth[200];
 	cJSON *j = NULL;
 	struct wwd d;
 	int worker, hang, curl;
@@ -376,7 +369,9 @@ KERNEL_TEST(daemon_labels_retries_progress_detach_and_stream)
 	ASSERT(wwd_start(&d), "no daemon");
 	snprintf(stream, sizeof(stream), "%s/stream.txt", d.dir);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/stream", d.port);
-	curl = harness__spawn((char *[]){ "/usr/bin/curl", "-sN", "--max-time", "20", url, NULL }, stream);
+	/* the stream carries command lines: it takes the token */
+	wwd_auth_header(&d, auth, sizeof(auth));
+	curl = harness__spawn((char *[]){ "/usr/bin/curl", "-sN", "--max-time", "20", "-H", auth, url, NULL }, stream);
 	wwd_sleep_ms(300);
 
 	/* two failures of the same session, agent and task: the second is a retry */

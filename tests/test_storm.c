@@ -53,6 +53,7 @@ static struct tally wait_settled(const struct wwd *d, const char *session, int w
 {
 	struct tally t = {};
 
+	timeout_s *= harness__slowdown();
 	for (int i = 0; i < timeout_s * 10; i++) {
 		t = tally_session(d, session);
 		if (t.total >= want && !t.running)
@@ -128,14 +129,34 @@ static void exec_storm(int n, int timeout_s)
 	wwd_stop(&d, SIGTERM);
 }
 
+/*
+ * Under ASan the daemon spends 2-3x longer per child (SQLite's allocations
+ * through ASan's allocator); on a busy host it falls behind a storm of
+ * thousands until the kernel drops what its maps cannot hold (counted as
+ * lost events), which measures the sanitizer, not the daemon. There the
+ * same paths run with 1,000 children.
+ */
+#define SANITIZED_STORM_SKIP "ASan's allocator makes the daemon 2-3x slower per child; the 1,000 storm runs instead"
+
 KERNEL_TEST(daemon_records_every_child_of_a_4000_exec_storm)
 {
+	SKIP_IF_SANITIZED(SANITIZED_STORM_SKIP);
 	exec_storm(4000, 300);
 }
 
 KERNEL_TEST(daemon_records_every_child_of_a_20000_exec_storm)
 {
+	SKIP_IF_SANITIZED(SANITIZED_STORM_SKIP);
 	exec_storm(20000, 900);
+}
+
+KERNEL_TEST(daemon_records_every_child_of_a_1000_exec_storm_under_sanitizers)
+{
+	if (!harness__sanitized()) {
+		harness__skip("only in make check-asan; the 4,000 and 20,000 storms run in this build");
+		return;
+	}
+	exec_storm(1000, 300);
 }
 
 /* A zombie: /bin/true, whose parent became a sleep that never reaps it. */
@@ -301,7 +322,7 @@ static int get_many(CURL *c, const struct wwd *d, const char *const *paths, int 
 /* 50,000 requests over every GET route: the daemon's memory does not grow with them. */
 KERNEL_TEST(daemon_serves_50000_requests_without_growing)
 {
-	char auth[200], tok[128] = "", id_path[64], session_path[64];
+	char auth[200], id_path[64], session_path[64];
 	const char *paths[] = { "/", "/assets/main.js", "/health", "/api/v1/info", "/metrics",
 				"/api/v1/executions", id_path, "/api/v1/orchestrations", session_path,
 				"/api/v1/performance", "/api/v1/failures?limit=10", "/api/v1/alerts", "/api/v1/rules",
@@ -311,7 +332,6 @@ KERNEL_TEST(daemon_serves_50000_requests_without_growing)
 	struct wwd d;
 	long before, after;
 	int orch, ok;
-	FILE *f;
 	CURL *c;
 
 	ASSERT(wwd_start(&d), "no daemon");
@@ -321,14 +341,7 @@ KERNEL_TEST(daemon_serves_50000_requests_without_growing)
 	wait_settled(&d, "soak", 20, 30);
 	snprintf(id_path, sizeof(id_path), "/api/v1/executions/1");
 	snprintf(session_path, sizeof(session_path), "/api/v1/orchestrations/soak");
-	f = fopen(d.token, "r");
-	if (f) {
-		if (!fgets(tok, sizeof(tok), f))
-			tok[0] = 0;
-		tok[strcspn(tok, "\n")] = 0;
-		fclose(f);
-	}
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+	wwd_auth_header(&d, auth, sizeof(auth));
 	hdrs = curl_slist_append(hdrs, auth);
 	c = curl_easy_init();
 	ASSERT(c, "no curl");

@@ -185,13 +185,32 @@ void wwd_release(const char *fifo)
 	}
 }
 
+/* "Authorization: Bearer TOKEN" with the token in token_file ("" when unreadable). */
+static void auth_header(const char *token_file, char *buf, size_t size)
+{
+	char tok[128] = "";
+	FILE *f = fopen(token_file, "r");
+
+	if (f) {
+		if (!fgets(tok, sizeof(tok), f))
+			tok[0] = 0;
+		tok[strcspn(tok, "\n")] = 0;
+		fclose(f);
+	}
+	snprintf(buf, size, "Authorization: Bearer %s", tok);
+}
+
+void wwd_auth_header(const struct wwd *d, char *buf, size_t size)
+{
+	auth_header(d->token, buf, size);
+}
+
 /* One request with curl: the HTTP status (0: no answer), and the body in *text when asked. */
 int wwd_http(const char *method, const char *url, const char *body, const char *token_file, char **text)
 {
-	char out[512], auth[200], tok[128] = "";
+	char out[512], auth[200];
 	char *argv[20];
 	struct cmd_result r;
-	FILE *tf;
 	int n = 0, status;
 
 	snprintf(out, sizeof(out), "%s", harness__tmp(".http-body"));
@@ -207,14 +226,7 @@ int wwd_http(const char *method, const char *url, const char *body, const char *
 	argv[n++] = "-X";
 	argv[n++] = (char *)method;
 	if (token_file) {
-		tf = fopen(token_file, "r");
-		if (tf) {
-			if (!fgets(tok, sizeof(tok), tf))
-				tok[0] = 0;
-			tok[strcspn(tok, "\n")] = 0;
-			fclose(tf);
-		}
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+		auth_header(token_file, auth, sizeof(auth));
 		argv[n++] = "-H";
 		argv[n++] = auth;
 	}

@@ -46,6 +46,9 @@ void wwd_stop_keep(struct wwd *d);
 int wwd_spawn_held(const char *fifo, const char *cmd);
 void wwd_release(const char *fifo);
 
+/* "Authorization: Bearer TOKEN" with the daemon's token, for curl's -H. */
+void wwd_auth_header(const struct wwd *d, char *buf, size_t size);
+
 /*
  * One request with curl (METHOD, full URL, optional JSON body, the token read
  * from token_file when given): the HTTP status, 0 when there was no answer,

@@ -107,7 +107,9 @@ spread() {
 # One GET of $1, which must answer 200; sets MS (curl's time_total in ms) and BYTES (body size).
 get() {
 	local r
-	r=$(curl -s -o /dev/null --max-time 10 -w '%{time_total} %{size_download} %{http_code}' "$URL$1") ||
+	# the API's reads need the token too (private reads private)
+	r=$(curl -s -o /dev/null --max-time 10 -H "Authorization: Bearer $TOKEN" \
+		-w '%{time_total} %{size_download} %{http_code}' "$URL$1") ||
 		die "GET $1 failed (curl exit $?)"
 	read -r MS BYTES code <<<"$r"
 	[ "$code" = 200 ] || die "GET $1 answered $code"
@@ -288,7 +290,7 @@ DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -z "$(git status --porcelain 2>/dev/null)" ] || COMMIT+=" with uncommitted changes"
 WW="$B/workerwatch"
-CURL="curl -s -o /dev/null -w '%{time_total}'"
+CURL="curl -s -o /dev/null -H \"Authorization: Bearer \$(cat \$dir/token)\" -w '%{time_total}'"
 read -r LM_MIN LM_P90 LM_MAX < <(spread <<<"$L_METRICS")
 read -r LL_MIN LL_P90 LL_MAX < <(spread <<<"$L_LIST")
 read -r LG_MIN LG_P90 LG_MAX < <(spread <<<"$L_GET")

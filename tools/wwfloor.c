@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* wwfloor: holds empty BPF programs on workerwatch's hooks until SIGTERM/SIGINT, for make bench. */
+/* wwfloor: holds empty BPF programs on workerwatch's hooks (or on the two syscall hooks) until SIGTERM/SIGINT, for make bench. */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ static const char *tp_name(const struct bpf_program *prog)
 }
 
 /* Skips hooks this kernel lacks, as workerwatch does, so the floor matches what it attaches. */
-static int skip_missing(struct wwfloor_bpf *skel)
+static int skip_missing(struct wwfloor_bpf *skel, bool syscalls_only)
 {
 	struct bpf_program *prog;
 	struct btf *vmlinux;
@@ -40,6 +41,10 @@ static int skip_missing(struct wwfloor_bpf *skel)
 	if (!vmlinux)
 		return -errno;
 	bpf_object__for_each_program(prog, skel->obj) {
+		if (syscalls_only && strcmp(tp_name(prog), "sys_enter") && strcmp(tp_name(prog), "sys_exit")) {
+			bpf_program__set_autoload(prog, false);
+			continue;
+		}
 		snprintf(name, sizeof(name), "btf_trace_%s", tp_name(prog));
 		if (btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) >= 0)
 			continue;
@@ -79,19 +84,24 @@ static int write_ready(const char *path)
 int main(int argc, char **argv)
 {
 	struct wwfloor_bpf *skel = NULL;
+	bool syscalls_only = false;
 	const char *ready_path;
 	sigset_t stop;
 	int err, sig;
 
-	if (argc == 3 && !strcmp(argv[1], "-v")) {
-		verbose = 1;
-		argv++;
-		argc--;
+	for (; argc > 2 && argv[1][0] == '-'; argv++, argc--) {
+		if (!strcmp(argv[1], "-v"))
+			verbose = 1;
+		else if (!strcmp(argv[1], "--syscalls"))
+			syscalls_only = true;
+		else
+			break;
 	}
 	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "Usage: wwfloor [-v] READY_FILE\n"
-				"Attaches empty BPF programs to workerwatch's tracepoints, writes \"ready\"\n"
-				"to READY_FILE, and detaches on SIGTERM or SIGINT.\n");
+		fprintf(stderr, "Usage: wwfloor [-v] [--syscalls] READY_FILE\n"
+				"Attaches empty BPF programs to workerwatch's tracepoints (with --syscalls,\n"
+				"to sys_enter and sys_exit only), writes \"ready\" to READY_FILE, and detaches\n"
+				"on SIGTERM or SIGINT.\n");
 		return 2;
 	}
 	ready_path = argv[1];
@@ -109,7 +119,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wwfloor: cannot open BPF object: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	err = skip_missing(skel);
+	err = skip_missing(skel, syscalls_only);
 	if (err) {
 		fprintf(stderr, "wwfloor: cannot read kernel BTF: %s\n", strerror(-err));
 		goto cleanup;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -294,6 +295,22 @@ static void report__add_f1(struct report *r, const char *key, double value)
 	report__addf(r, ",\"%s\":%.1f", key, value);
 }
 
+/* This image's own peak RSS (VmHWM): unlike ru_maxrss, not the image it replaced at exec. */
+static uint64_t vmhwm_bytes(void)
+{
+	char line[256];
+	uint64_t kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %" SCNu64 " kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib * 1024;
+}
+
 /* Totals over this process and every descendant it has waited for, so call it after all waits. */
 static int report__emit(const struct report *r, const char *out_path)
 {
@@ -310,9 +327,10 @@ static int report__emit(const struct report *r, const char *out_path)
 	maxrss_kib = self.ru_maxrss > kids.ru_maxrss ? self.ru_maxrss : kids.ru_maxrss;
 	len = snprintf(line, sizeof(line),
 		       "{\"mode\":\"%s\",\"pid\":%d,\"utime_ns\":%" PRIu64 ",\"stime_ns\":%" PRIu64
-		       ",\"cpu_ns\":%" PRIu64 ",\"maxrss_bytes\":%" PRIu64 ",\"nvcsw\":%ld,\"nivcsw\":%ld"
-		       ",\"minflt\":%ld,\"majflt\":%ld%.*s}\n",
+		       ",\"cpu_ns\":%" PRIu64 ",\"maxrss_bytes\":%" PRIu64 ",\"vmhwm_bytes\":%" PRIu64
+		       ",\"nvcsw\":%ld,\"nivcsw\":%ld,\"minflt\":%ld,\"majflt\":%ld%.*s}\n",
 		       r->mode, (int)getpid(), utime, stime, utime + stime, (uint64_t)maxrss_kib * 1024,
+		       vmhwm_bytes(),
 		       self.ru_nvcsw + kids.ru_nvcsw, self.ru_nivcsw + kids.ru_nivcsw,
 		       self.ru_minflt + kids.ru_minflt, self.ru_majflt + kids.ru_majflt,
 		       (int)r->len, r->extra);
@@ -988,6 +1006,115 @@ static int mode_tree(const struct args *a, struct report *rep)
 	return tree_node((unsigned)a->pos[0], (unsigned)a->pos[1], false);
 }
 
+/* fork, exec /bin/true and wait, N times in a row: the cost of a process's whole life. */
+static int mode_spawn(const struct args *a, struct report *rep)
+{
+	uint64_t n = a->pos[0], t0 = clock_ns(CLOCK_MONOTONIC), wall;
+	int status;
+	pid_t pid;
+
+	for (uint64_t i = 0; i < n; i++) {
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0)
+			return fail(errno, "fork");
+		if (pid == 0) {
+			execl("/bin/true", "true", (char *)NULL);
+			_exit(127);
+		}
+		if (waitpid(pid, &status, 0) < 0)
+			return fail(errno, "waitpid");
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			return fail(ECHILD, "/bin/true failed (status %d)", status);
+	}
+	wall = clock_ns(CLOCK_MONOTONIC) - t0;
+	report__add_u64(rep, "processes", n + 1);
+	report__add_u64(rep, "wall_ns", wall);
+	report__add_f1(rep, "spawns_per_s", wall ? n * 1e9 / (double)wall : 0);
+	return 0;
+}
+
+struct shared_job {
+	volatile char *mem;
+	uint64_t bytes;
+	int ready_fd, go_fd;
+	int go_write_fd;	/* the parent's: a child closes it, so closing it in the parent means go */
+};
+
+/* Reads every page of the shared mapping (mapping it), says so, and holds it until told to go. */
+static int shared_child(void *arg)
+{
+	const struct shared_job *job = arg;
+	char c;
+
+	close(job->go_write_fd);
+	/* volatile reads: each maps its page into this process */
+	for (uint64_t off = 0; off < job->bytes; off += TOUCH_STRIDE)
+		(void)job->mem[off];
+	if (write(job->ready_fd, "r", 1) != 1)
+		return fail(errno, "write ready");
+	if (read(job->go_fd, &c, 1) < 0)
+		return fail(errno, "read go");
+	return 0;
+}
+
+/*
+ * MB MiB of shared memory (shmem), touched by this process and mapped by N
+ * children, all held at once: the RSS of the tree counts it N+1 times, the
+ * memory it uses once.
+ */
+static int mode_shared(const struct args *a, struct report *rep)
+{
+	struct shared_job job = { .bytes = a->pos[0] * MIB };
+	unsigned nchildren = (unsigned)a->pos[1], forked = 0;
+	int ready[2] = { -1, -1 }, go[2] = { -1, -1 }, err = 0, werr;
+	pid_t *pids = NULL;
+	char c;
+
+	job.mem = mmap(NULL, job.bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (job.mem == MAP_FAILED)
+		return fail(errno, "mmap %" PRIu64 " MiB shared", a->pos[0]);
+	for (uint64_t off = 0; off < job.bytes; off += TOUCH_STRIDE)
+		job.mem[off] = 1;
+	pids = calloc(nchildren ? nchildren : 1, sizeof(*pids));
+	if (!pids || pipe(ready) || pipe(go)) {
+		err = fail(errno ? errno : ENOMEM, "set up children");
+		goto cleanup;
+	}
+	job.ready_fd = ready[1];
+	job.go_fd = go[0];
+	job.go_write_fd = go[1];
+	for (; forked < nchildren; forked++) {
+		err = fork_child(shared_child, &job, &pids[forked]);
+		if (err)
+			goto cleanup;
+	}
+	for (unsigned i = 0; i < nchildren; i++)
+		if (read(ready[0], &c, 1) != 1) {
+			err = fail(errno ? errno : EPIPE, "wait for children");
+			goto cleanup;
+		}
+	err = sleep_ns(args__num(a, OPT_HOLD) * NSEC_PER_MSEC);
+cleanup:
+	/* closing the write end lets every child go */
+	if (go[1] >= 0)
+		close(go[1]);
+	werr = wait_children(pids, forked);
+	if (!err)
+		err = werr;
+	for (int i = 0; i < 2; i++) {
+		if (ready[i] >= 0)
+			close(ready[i]);
+		if (go[i] >= 0 && i == 0)
+			close(go[i]);
+	}
+	free(pids);
+	munmap((void *)job.mem, job.bytes);
+	report__add_u64(rep, "shared_bytes", job.bytes);
+	report__add_u64(rep, "processes", forked + 1);
+	return err;
+}
+
 static int mode_leak(const struct args *a, struct report *rep)
 {
 	uint64_t per_second = a->pos[0] * MIB, steps = a->pos[1] * LEAK_STEPS_PER_S, leaked = 0;
@@ -1164,6 +1291,14 @@ static const struct mode_spec modes[] = {
 	  .pos = { { "DEPTH", ARG_UINT, 0, 20 }, { "WIDTH", ARG_UINT, 0, 1000 } },
 	  .help = "every process forks WIDTH children down to DEPTH levels; each child burns\n"
 		  "20 ms of CPU; reports processes (including self)" },
+	{ .name = "spawn", .run = mode_spawn, .npos = 1, .pos = { { "N", ARG_UINT, 1, 1000000 } },
+	  .help = "fork, exec /bin/true and wait, N times in a row; reports processes (including\n"
+		  "self) and spawns_per_s" },
+	{ .name = "shared", .run = mode_shared, .npos = 2,
+	  .pos = { { "MB", ARG_UINT, 1, 1024 * 1024 }, { "N", ARG_UINT, 0, 1000 } },
+	  .opts = OPT_BIT(OPT_HOLD),
+	  .help = "touch MB MiB of shared anonymous memory, fork N children that all map it,\n"
+		  "hold it --hold ms once they all have; reports shared_bytes, processes" },
 	{ .name = "leak", .run = mode_leak, .npos = 2,
 	  .pos = { { "MB_PER_S", ARG_UINT, 1, 65536 }, { "SECONDS", ARG_UINT, 0, 86400 } },
 	  .help = "allocate and touch MB_PER_S MiB per second in 10 steps, never free;\n"

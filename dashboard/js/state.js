@@ -258,11 +258,14 @@ export function ratesOf(e) {
 		basis: e.status === 'running' ? 'average since start (live rate after the next samples)' : 'average over the run',
 	};
 }
+// Memory first as the tree used it (shared pages once), else RSS (a record from before that figure).
 export function rssOf(e) {
+	const m = e.metrics || {};
+	if (m.peak_memory_bytes > 0)
+		return { v: m.peak_memory_bytes, basis: 'peak memory of the tree, shared pages once (docs/REPORT.md)' };
 	const L = S.live.get(e.id);
 	if (e.status === 'running' && L && isNum(L.rss))
 		return { v: L.rss, basis: 'current RSS of the tree' };
-	const m = e.metrics || {};
 	return { v: m.peak_rss_bytes, basis: 'peak RSS of the tree' };
 }
 

@@ -121,6 +121,8 @@ function onStreamEvent(kind, text) {
 			e.metrics = e.metrics || {};
 			if (isNum(d.on_cpu_ns))
 				e.metrics.on_cpu_ns = d.on_cpu_ns;
+			if (isNum(d.peak_memory_bytes))
+				e.metrics.peak_memory_bytes = d.peak_memory_bytes;
 			if (isNum(d.peak_rss_bytes))
 				e.metrics.peak_rss_bytes = d.peak_rss_bytes;
 		}

@@ -17,7 +17,7 @@ const EXEC_COLS = [
 	{ key: 'duration', label: 'Duration', num: true, val: (e) => durationMs(e) },
 	{ key: 'cpu', label: 'CPU %', num: true, val: (e) => { const r = ratesOf(e); return r ? r.cpu : null; },
 		title: '100% = one core busy' },
-	{ key: 'rss', label: 'RSS', num: true, val: (e) => rssOf(e).v, title: 'current RSS while running, peak once ended' },
+	{ key: 'rss', label: 'Memory', num: true, val: (e) => rssOf(e).v, title: 'peak memory of the tree, shared pages once' },
 	{ key: 'syscalls', label: 'Syscalls/s', num: true, val: (e) => { const r = ratesOf(e); return r ? r.sys : null; } },
 	{ key: 'network', label: 'Net ↑sent ↓recv', num: true,
 		val: (e) => { const r = ratesOf(e); return r ? (r.tx || 0) + (r.rx || 0) : null; } },

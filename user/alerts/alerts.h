@@ -104,6 +104,8 @@ struct alerts;
  * Takes over cfg's rules, receivers and routes (cfg is copied), restores the
  * persisted alerts, groups, silences and API-set rules from store, and starts
  * the sender thread when there are receivers. NULL with err set on failure.
+ * Either way the compiled rules and matchers are the engine's from the call
+ * on (it has freed them when it fails): never alert_config__free() cfg after.
  */
 struct alerts *alerts__new(const struct alert_config *cfg, struct store *store,
 			   const struct alert_source *src, char *err, size_t errlen);

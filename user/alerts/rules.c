@@ -59,7 +59,7 @@ const struct metric_desc metric_catalog[] = {
 	{ "execution_failed", LEVEL_EXECUTION, true, "category", "event", "An execution ended in failure" },
 	{ "oom_kill", LEVEL_EXECUTION, true, NULL, "event", "The OOM killer killed a process of the tree" },
 	{ "fatal_signal", LEVEL_EXECUTION, true, NULL, "event", "A process of the tree died of a fatal signal" },
-	{ NULL },
+	{ 0 },
 };
 
 #undef RULE

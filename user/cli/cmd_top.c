@@ -106,7 +106,7 @@ static const struct column {
 	[COL_STATUS] = { "STATUS", true, false },
 	[COL_DURATION] = { "DURATION", false, false },
 	[COL_CPU] = { "CPU%", false, false },
-	[COL_RSS] = { "RSS", false, false },
+	[COL_RSS] = { "MEM", false, false },
 	[COL_SYSCALLS] = { "SYSCALLS/s", false, false },
 	[COL_NET] = { "NET/s", false, false },
 	[COL_PIDS] = { "PIDS", false, false },
@@ -266,9 +266,14 @@ static void parse_metrics(const cJSON *e, struct row *r)
 	r->on_cpu_ns = jmetric(e, EXEC_METRIC_on_cpu_ns);
 	r->syscalls = jmetric(e, EXEC_METRIC_syscalls);
 	r->net_bytes = jmetric(e, EXEC_METRIC_net_sent_bytes) + jmetric(e, EXEC_METRIC_net_recv_bytes);
-	/* RSS now is the newest sample's; before the first sample, the peak so far */
-	r->rss = cJSON_IsNumber(jget(last, exec_metrics[EXEC_METRIC_rss_bytes].name)) ?
-		 ju64(last, exec_metrics[EXEC_METRIC_rss_bytes].name) : jmetric(e, EXEC_METRIC_peak_rss_bytes);
+	/*
+	 * MEM: the peak so far with shared pages once (docs/REPORT.md); for a
+	 * record from before that figure, the newest sample's RSS or the RSS peak
+	 */
+	r->rss = jmetric(e, EXEC_METRIC_peak_memory_bytes);
+	if (!r->rss)
+		r->rss = cJSON_IsNumber(jget(last, exec_metrics[EXEC_METRIC_rss_bytes].name)) ?
+			 ju64(last, exec_metrics[EXEC_METRIC_rss_bytes].name) : jmetric(e, EXEC_METRIC_peak_rss_bytes);
 	r->pids = (long)jmetric(e, EXEC_METRIC_process_count);
 	if (cJSON_IsArray(procs)) {
 		r->pids = 0;

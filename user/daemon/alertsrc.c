@@ -577,8 +577,8 @@ struct alertsrc *alertsrc__start(const struct alertsrc_deps *deps, const char *c
 		snprintf(cfg->external_url, sizeof(cfg->external_url), "http://%s", listen);
 	s->alerts = alerts__new(cfg, deps->store, &src, err, sizeof(err));
 	if (!s->alerts) {
+		/* the engine has freed cfg's compiled rules and matchers already */
 		ww_err("alerts: %s", err);
-		alert_config__free(cfg);
 		goto fail;
 	}
 	free(cfg);

@@ -537,6 +537,7 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	}
 	cJSON_AddNumberToObject(ev, "duration_ms", (double)r.duration_ms);
 	cJSON_AddNumberToObject(ev, "on_cpu_ns", (double)r.on_cpu_ns);
+	cJSON_AddNumberToObject(ev, "peak_memory_bytes", (double)r.peak_memory_bytes);
 	cJSON_AddNumberToObject(ev, "peak_rss_bytes", (double)r.peak_rss_bytes);
 	publish(d, !strcmp(r.status, "failed") ? "FAILED" : "COMPLETED", "execution_end", ev);
 	cJSON_Delete(ev);

@@ -43,6 +43,8 @@
 	  PROM("workerwatch_running_execution_rss_bytes", "gauge", 1,				\
 	       "Resident memory of a running execution's live processes."),			\
 	  RULE(rss_bytes, GAUGE, 1, "bytes", "Resident memory of the worker tree"))		\
+	X(peak_memory_bytes, RECORD, BYTES, execution__peak_memory_bytes(e), CLI("PEAK MEM"), NO_PROM, \
+	  NO_RULE)										\
 	X(peak_rss_bytes, RECORD, BYTES, execution__peak_rss_bytes(e), CLI("PEAK RSS"), NO_PROM,	\
 	  RULE(peak_rss_bytes, GAUGE, 1, "bytes", "Highest resident memory the tree has reached")) \
 	X(minor_faults, RECORD, COUNT, e->totals.minflt, CLI("FAULTS"), NO_PROM, NO_RULE)	\

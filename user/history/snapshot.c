@@ -87,8 +87,10 @@ void snapshot__record(const struct execution *e, struct exec_record *r)
 				cJSON_AddNumberToObject(evidence, "sender_pid", f.sender_pid);
 				cJSON_AddStringToObject(evidence, "sender_comm", f.sender_comm);
 			}
-			if (f.oom_victims)
+			if (f.oom_victims) {
 				cJSON_AddNumberToObject(evidence, "oom_victims", f.oom_victims);
+				cJSON_AddItemToObject(evidence, "oom_kill", report__oom_kill_json(&f));
+			}
 			if (r->has_exit_code)
 				cJSON_AddNumberToObject(evidence, "exit_code", r->exit_code);
 			copy_json(r->failure_evidence, sizeof(r->failure_evidence), evidence, "{}");

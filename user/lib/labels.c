@@ -259,6 +259,165 @@ too_long:
 	return -EINVAL;
 }
 
+/*
+ * Regexes glibc's regcomp() takes exponential time (and memory) to compile,
+ * refused before it sees them: it runs under the daemon's lock for PUT
+ * /api/v1/rules and POST /api/v1/silences. Two shapes, both found by the
+ * matcher fuzzer:
+ * - Spelled-out repetitions: x+ is compiled as xx*, x{2,5} as five copies of
+ *   x, so stacked or nested ones multiply (18 '+' after a letter: 2 s).
+ *   The size regcomp will build is estimated the same way and capped at
+ *   REGEX_MAX_COST nodes (about 100 ms).
+ * - A repetition of something that can match the empty string, such as
+ *   (a|b*)*, (x*)* or a**: the epsilon closures regcomp computes explode
+ *   (30 of (a|b*)* did not finish in 5 minutes; 80 stacked '*' take 5 s).
+ *   Such a regex always has a plain form ((a|b)*, x*, a*).
+ * Back-references, which make matching exponential, are refused too; RE2,
+ * Alertmanager's engine, refuses nested repetitions and has no back-references.
+ */
+#define REGEX_MAX_COST	10000
+
+struct re_scan {
+	const char *s;
+	const char *why;	/* the first reason to refuse the regex, NULL while none */
+};
+
+/* What a part of a regex compiles to: its estimated size, and whether it can match the empty string. */
+struct re_part {
+	double cost;
+	bool nullable;
+};
+
+static struct re_part re_alt(struct re_scan *r);
+
+/* An interval {n}, {n,}, {n,m} or {,m} at s: its counts (hi -1 for {n,}) and where it ends; false if none. */
+static bool re_interval(const char *s, double *lo, double *hi, const char **end)
+{
+	/* glibc takes {,m} for {0,m} */
+	if (*s++ != '{' || !((*s >= '0' && *s <= '9') || (*s == ',' && s[1] >= '0' && s[1] <= '9')))
+		return false;
+	for (*lo = 0, *hi = -2; *s >= '0' && *s <= '9'; s++)
+		*lo = *lo * 10 + (*s - '0');
+	if (*s == ',') {
+		s++;
+		*hi = -1;
+		if (*s >= '0' && *s <= '9')
+			for (*hi = 0; *s >= '0' && *s <= '9'; s++)
+				*hi = *hi * 10 + (*s - '0');
+	}
+	if (*s != '}')
+		return false;
+	if (*hi == -2)
+		*hi = *lo;
+	*end = s + 1;
+	return true;
+}
+
+static struct re_part re_atom(struct re_scan *r)
+{
+	const char *s = r->s;
+	struct re_part part = { 1, false };
+
+	if (*s == '(') {
+		r->s = s + 1;
+		part = re_alt(r);
+		part.cost += 1;
+		if (*r->s == ')')
+			r->s++;
+		return part;
+	}
+	if (*s == '[') {
+		/* ']' right after '[' or '[^' is a member; [:class:], [=e=] and [.c.] may hold one too */
+		s += s[1] == '^' ? 2 : 1;
+		if (*s == ']')
+			s++;
+		while (*s && *s != ']') {
+			if (*s == '[' && (s[1] == ':' || s[1] == '=' || s[1] == '.')) {
+				const char *close = s + 2;
+
+				while (*close && !(close[0] == s[1] && close[1] == ']'))
+					close++;
+				s = *close ? close + 2 : close;
+			} else {
+				s++;
+			}
+		}
+		r->s = *s ? s + 1 : s;
+		return part;
+	}
+	if (*s == '\\' && s[1]) {
+		if (s[1] >= '1' && s[1] <= '9' && !r->why)
+			r->why = "uses a back-reference (\\1 to \\9), which is not supported";
+		/* GNU's zero-width operators match the empty string */
+		part.nullable = strchr("bB<>`'", s[1]) != NULL;
+		r->s = s + 2;
+		return part;
+	}
+	part.nullable = *s == '^' || *s == '$';
+	r->s = s + 1;
+	return part;
+}
+
+/* A sequence of atoms, each with its repetitions (stacked ones apply one after the other, as regcomp does). */
+static struct re_part re_branch(struct re_scan *r)
+{
+	struct re_part sum = { 0, true }, piece;
+	double lo = 0, hi = 0;
+	const char *end = NULL;
+
+	while (*r->s && *r->s != '|' && *r->s != ')') {
+		piece = re_atom(r);
+		while (*r->s == '*' || *r->s == '+' || *r->s == '?' || re_interval(r->s, &lo, &hi, &end)) {
+			if (piece.nullable && !r->why)
+				r->why = "repeats something that can match nothing (such as (a|b*)*, (x*)* or a**)";
+			if (*r->s == '*' || *r->s == '?') {
+				piece.cost += 1;
+				piece.nullable = true;
+				r->s++;
+			} else if (*r->s == '+') {
+				piece.cost = 2 * piece.cost + 1;
+				r->s++;
+			} else {
+				piece.cost = piece.cost * (hi >= 0 ? (hi > 1 ? hi : 1) : lo + 1) + 1;
+				piece.nullable |= lo == 0;
+				r->s = end;
+			}
+		}
+		sum.cost += piece.cost;
+		sum.nullable &= piece.nullable;
+	}
+	return sum;
+}
+
+static struct re_part re_alt(struct re_scan *r)
+{
+	struct re_part sum = re_branch(r), branch;
+
+	while (*r->s == '|') {
+		r->s++;
+		branch = re_branch(r);
+		sum.cost += branch.cost + 1;
+		sum.nullable |= branch.nullable;
+	}
+	return sum;
+}
+
+/* Why regcomp must not see re, or NULL when it may. */
+static const char *regex_refusal(const char *re)
+{
+	struct re_scan r = { .s = re };
+	double cost = 0;
+
+	while (*r.s) {
+		cost += re_alt(&r).cost;
+		if (*r.s == ')')	/* unmatched: an ordinary character to regcomp */
+			r.s++;
+	}
+	if (cost > REGEX_MAX_COST)
+		return "is too complex (nested or stacked repetitions)";
+	return r.why;
+}
+
 int matcher__parse(struct matcher *m, const char *text, char *err, size_t errlen)
 {
 	char pattern[LABEL_VALUE_LEN + 8];
@@ -307,6 +466,12 @@ int matcher__parse(struct matcher *m, const char *text, char *err, size_t errlen
 	if (ret)
 		return ret;
 	if (m->op == MATCH_RE || m->op == MATCH_NRE) {
+		const char *why = regex_refusal(m->value);
+
+		if (why) {
+			set_err(err, errlen, "regex '%.80s' %s", m->value, why);
+			return -EINVAL;
+		}
 		/* Anchored like Prometheus; ERE has no (?:), a plain group does the same. */
 		snprintf(pattern, sizeof(pattern), "^(%s)$", m->value);
 		ret = regcomp(&m->re, pattern, REG_EXTENDED | REG_NOSUB);

@@ -52,6 +52,14 @@ __u64 execution__peak_rss_bytes(const struct execution *e)
 	return pages_to_bytes(e->mem.peak_pages);
 }
 
+__u64 execution__peak_memory_bytes(const struct execution *e)
+{
+	__s64 pages = e->mem.peak_once_pages;
+
+	/* never above the sum of RSS, which it only dedupes */
+	return pages_to_bytes(pages < e->mem.peak_pages ? pages : e->mem.peak_pages);
+}
+
 __u64 execution__syscalls(const struct execution *e)
 {
 	__u64 n = 0;
@@ -147,10 +155,16 @@ void execution__classify(const struct execution *e, struct failure *f)
 
 	memset(f, 0, sizeof(*f));
 	for (int i = 0; i < e->nr_procs; i++) {
-		if (e->procs[i].oom_victim)
-			f->oom_victims++;
 		if (e->procs[i].pid == (__u32)e->pid && !root)
 			root = &e->procs[i];
+		if (!e->procs[i].oom_victim)
+			continue;
+		/* the root's own kill, else the tree's first */
+		if (!f->oom_victims++ || &e->procs[i] == root) {
+			f->oom_trigger_pid = e->procs[i].oom_trigger_pid;
+			memcpy(f->oom_trigger_comm, e->procs[i].oom_trigger_comm, sizeof(f->oom_trigger_comm));
+			memcpy(f->oom_memcg, e->procs[i].oom_memcg, sizeof(f->oom_memcg));
+		}
 	}
 	if (e->exec_errno) {
 		f->category = e->exec_errno == ENOENT ? FAILURE_NOT_FOUND : FAILURE_PERMISSION;
@@ -180,7 +194,9 @@ void execution__classify(const struct execution *e, struct failure *f)
 		snprintf(f->reason, sizeof(f->reason), "stopped by workerwatch after its timeout");
 	} else if (root && root->oom_victim) {
 		f->category = FAILURE_OOM;
-		snprintf(f->reason, sizeof(f->reason), "killed by the kernel's OOM killer");
+		snprintf(f->reason, sizeof(f->reason),
+			 "killed by the kernel's OOM killer (memory cgroup %.160s; allocation by pid %u, %s)",
+			 f->oom_memcg[0] ? f->oom_memcg : "unknown", f->oom_trigger_pid, f->oom_trigger_comm);
 	} else if (WIFEXITED(status)) {
 		f->category = f->oom_victims ? FAILURE_OOM : FAILURE_EXIT_NONZERO;
 		if (f->oom_victims)

@@ -30,12 +30,20 @@ struct process {
 	char filename[WW_FILENAME_LEN];	/* last exec, empty if none seen */
 	__u64 start_ns;			/* CLOCK_MONOTONIC */
 	__u64 end_ns;
-	__u64 on_cpu_ns;		/* set at exit */
+	/* at exit; final (up to its last instruction, all threads) once done */
+	__u64 on_cpu_ns;
 	__u64 maxrss_bytes;
 	__u64 minflt;
 	__u64 majflt;
+	__u64 nvcsw;
+	__u64 nivcsw;
 	bool exited;
+	bool done;			/* its last thread switched out for good: the figures are final */
 	bool oom_victim;
+	/* when oom_victim: whose allocation ran the OOM killer, and the victim's memory cgroup */
+	__u32 oom_trigger_pid;
+	char oom_trigger_comm[WW_COMM_LEN];
+	char oom_memcg[256];
 	int exit_status;		/* wait(2) status, valid when exited */
 	/* the last fatal signal generated for it, and by whom */
 	int fatal_sig;
@@ -123,6 +131,10 @@ struct failure {
 	char sender_comm[WW_COMM_LEN];
 	bool core_dumped;
 	int oom_victims;
+	/* the OOM kill of the root (or the first victim of the tree) */
+	__u32 oom_trigger_pid;
+	char oom_trigger_comm[WW_COMM_LEN];
+	char oom_memcg[256];
 };
 
 const char *failure__category_name(enum failure_category c);
@@ -145,6 +157,11 @@ int execution__shell_status(const struct execution *e);
 __u64 execution__rss_bytes(const struct execution *e);
 /* The highest resident memory the tree reached. */
 __u64 execution__peak_rss_bytes(const struct execution *e);
+/*
+ * The tree's peak memory with shared pages once: anonymous pages of every
+ * process plus the largest file+shmem set of any one (docs/REPORT.md).
+ */
+__u64 execution__peak_memory_bytes(const struct execution *e);
 /* Syscalls made, and those that returned an error. */
 __u64 execution__syscalls(const struct execution *e);
 __u64 execution__syscall_errors(const struct execution *e);

@@ -57,6 +57,17 @@ static void add_status_fields(cJSON *obj, int status, bool exited)
 		cJSON_AddNullToObject(obj, "signal");
 }
 
+cJSON *report__oom_kill_json(const struct failure *f)
+{
+	cJSON *oom = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(oom, "killer", "kernel OOM killer");
+	cJSON_AddNumberToObject(oom, "trigger_pid", f->oom_trigger_pid);
+	cJSON_AddStringToObject(oom, "trigger_comm", f->oom_trigger_comm);
+	cJSON_AddStringToObject(oom, "victim_memory_cgroup", f->oom_memcg);
+	return oom;
+}
+
 static cJSON *failure_json(const struct execution *e, const struct failure *f)
 {
 	cJSON *obj, *ev;
@@ -79,8 +90,10 @@ static cJSON *failure_json(const struct execution *e, const struct failure *f)
 		cJSON_AddNumberToObject(ev, "sender_pid", f->sender_pid);
 		cJSON_AddStringToObject(ev, "sender_comm", f->sender_comm);
 	}
-	if (f->oom_victims)
+	if (f->oom_victims) {
 		cJSON_AddNumberToObject(ev, "oom_victims", f->oom_victims);
+		cJSON_AddItemToObject(ev, "oom_kill", report__oom_kill_json(f));
+	}
 	if (e->exec_errno) {
 		cJSON_AddStringToObject(ev, "errno", strerrorname_np(e->exec_errno));
 		cJSON_AddNumberToObject(ev, "exit_code", execution__shell_status(e));
@@ -147,6 +160,8 @@ static cJSON *memory_json(const struct execution *e)
 	for (int i = 0; i < e->nr_procs; i++)
 		if (e->procs[i].maxrss_bytes > max_proc)
 			max_proc = e->procs[i].maxrss_bytes;
+	/* the honest figure first: shared pages once (docs/REPORT.md) */
+	json__add_u64(obj, "peak_memory_bytes", execution__peak_memory_bytes(e));
 	json__add_u64(obj, "peak_rss_bytes", e->mem.peak_pages * page);
 	split = cJSON_AddObjectToObject(obj, "peak_rss_split");
 	json__add_u64(split, "file_bytes", e->mem.peak_split[0] * page);
@@ -239,6 +254,15 @@ static cJSON *network_json(const struct execution *e)
 	return obj;
 }
 
+static cJSON *files_json(const struct execution *e)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	json__add_u64(obj, "created", e->totals.files_created);
+	json__add_u64(obj, "opened_for_writing", e->totals.files_written);
+	return obj;
+}
+
 static cJSON *processes_json(const struct execution *e)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -256,6 +280,11 @@ static cJSON *processes_json(const struct execution *e)
 		cJSON_AddBoolToObject(obj, "running", !p->exited);
 		json__add_u64(obj, "on_cpu_ns", p->on_cpu_ns);
 		json__add_u64(obj, "max_rss_bytes", p->maxrss_bytes);
+		json__add_u64(obj, "minor_faults", p->minflt);
+		json__add_u64(obj, "major_faults", p->majflt);
+		json__add_u64(obj, "voluntary_switches", p->nvcsw);
+		json__add_u64(obj, "involuntary_switches", p->nivcsw);
+		cJSON_AddBoolToObject(obj, "final", p->done);
 		cJSON_AddItemToArray(arr, obj);
 	}
 	return arr;
@@ -285,6 +314,7 @@ cJSON *report__json(const struct execution *e)
 	cJSON_AddItemToObject(root, "syscalls", syscalls_json(e));
 	cJSON_AddItemToObject(root, "slow_syscalls", report__slow_json(e));
 	cJSON_AddItemToObject(root, "network", network_json(e));
+	cJSON_AddItemToObject(root, "files", files_json(e));
 	cJSON_AddItemToObject(root, "processes", processes_json(e));
 	cJSON_AddItemToObject(root, "observer", observer_json(e));
 	return root;
@@ -395,7 +425,8 @@ void report__print_text(FILE *out, const struct execution *e)
 	print_duration(out, "Run-queue wait:", e->totals.rq_wait_ns);
 	fprintf(out, "\t%-36s %llu\n", "Voluntary context switches:", (unsigned long long)e->totals.nvcsw);
 	fprintf(out, "\t%-36s %llu\n", "Involuntary context switches:", (unsigned long long)e->totals.nivcsw);
-	print_bytes(out, "Peak RSS (tree, file+anon+shmem):", e->mem.peak_pages * page);
+	print_bytes(out, "Peak memory (shared pages once):", execution__peak_memory_bytes(e));
+	print_bytes(out, "Peak RSS (sum over processes):", e->mem.peak_pages * page);
 	fprintf(out, "\t%-36s anon %llu, file %llu, shmem %llu KiB\n", "Peak RSS split:",
 		(unsigned long long)(e->mem.peak_split[1] * page / 1024),
 		(unsigned long long)(e->mem.peak_split[0] * page / 1024),

@@ -25,6 +25,9 @@ struct cJSON *report__hist_json(const __u64 *hist, __u64 max_ns);
 /* Each syscall's latency histogram, keyed by name, as report__hist_json. */
 struct cJSON *report__syscall_histograms(const struct execution *e);
 
+/* The OOM kill of a failure with oom_victims: {killer, trigger_pid, trigger_comm, victim_memory_cgroup}. */
+struct cJSON *report__oom_kill_json(const struct failure *f);
+
 /* The slow-syscall events: {threshold_ns, events: [...], dropped}. */
 struct cJSON *report__slow_json(const struct execution *e);
 

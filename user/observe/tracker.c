@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Registers executions in the kernel's maps and turns its lifecycle events into process records. */
 #include <errno.h>
+#include <ftw.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +14,7 @@
 #include "workerwatch.skel.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "observe/hist.h"
 #include "observe/probes.h"
 #include "observe/tracker.h"
 
@@ -137,6 +140,49 @@ static struct execution *aliased(struct tracker *t, __u64 id)
 	return NULL;
 }
 
+/* The process that just exited with this pid: the last entry with it, exited or not yet marked so. */
+static struct process *exited_proc(struct execution *e, __u32 pid)
+{
+	for (int i = e->nr_procs - 1; i >= 0; i--)
+		if (e->procs[i].pid == pid)
+			return &e->procs[i];
+	return NULL;
+}
+
+static __u64 memcg_wanted_ino;
+static char memcg_found[256];
+static const char *memcg_root;
+
+static int memcg_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type != FTW_D || st->st_ino != memcg_wanted_ino)
+		return 0;
+	snprintf(memcg_found, sizeof(memcg_found), "%s", path[strlen(memcg_root)] ? path + strlen(memcg_root) : "/");
+	return 1;
+}
+
+/*
+ * The path of a memory cgroup below its hierarchy's mount, from its kernfs
+ * id (the directory's inode number): the v1 memory controller's hierarchy,
+ * else the unified one. Only when an OOM kill is reported, so a walk is fine.
+ */
+static void memcg_path(__u64 id, const char *name, char *buf, size_t size)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+
+	snprintf(buf, size, "%s", name[0] ? name : "/");	/* unresolved: its own name */
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		memcg_wanted_ino = id;
+		memcg_root = roots[i];
+		memcg_found[0] = 0;
+		if (nftw(roots[i], memcg_visit, 16, FTW_PHYS | FTW_MOUNT) == 1) {
+			snprintf(buf, size, "%s", memcg_found);
+			return;
+		}
+	}
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	const struct ww_event_hdr *h = data;
@@ -194,6 +240,20 @@ static int handle_event(void *ctx, void *data, size_t size)
 		p->majflt = ev->majflt;
 		break;
 	}
+	case WW_EV_PROC_DONE: {
+		const struct ww_proc_done_event *ev = data;
+
+		p = exited_proc(e, h->pid);
+		if (!p)
+			break;
+		p->done = true;
+		p->on_cpu_ns = ev->counters[WW_TC_RUNTIME];
+		p->minflt = ev->counters[WW_TC_MINFLT];
+		p->majflt = ev->counters[WW_TC_MAJFLT];
+		p->nvcsw = ev->counters[WW_TC_NVCSW];
+		p->nivcsw = ev->counters[WW_TC_NIVCSW];
+		break;
+	}
 	case WW_EV_SIGNAL: {
 		const struct ww_signal_event *ev = data;
 
@@ -205,11 +265,18 @@ static int handle_event(void *ctx, void *data, size_t size)
 		memcpy(p->sender_comm, ev->sender_comm, sizeof(p->sender_comm));
 		break;
 	}
-	case WW_EV_OOM:
+	case WW_EV_OOM: {
+		const struct ww_oom_event *ev = data;
+
 		p = proc_of(e, h);
-		if (p)
-			p->oom_victim = true;
+		if (!p)
+			break;
+		p->oom_victim = true;
+		p->oom_trigger_pid = ev->trigger_pid;
+		memcpy(p->oom_trigger_comm, ev->trigger_comm, sizeof(p->oom_trigger_comm));
+		memcg_path(ev->memcg_id, ev->memcg_name, p->oom_memcg, sizeof(p->oom_memcg));
 		break;
+	}
 	case WW_EV_SLOW_SYSCALL:
 		add_slow(e, data);
 		break;
@@ -302,6 +369,8 @@ int tracker__start(struct tracker *t, struct execution *e, int pidfd, bool held_
 	e->id = probes__new_exec_id(t->probes);
 	task.exec_id = proc.exec_id = e->id;
 	proc.await_exec = held_before_exec;
+	proc.held = held_before_exec;
+	proc.threads = 1;
 	err = create_exec_entries(t, e->id);
 	if (!err && bpf_map_update_elem(bpf_map__fd(t->skel->maps.procs), &pid, &proc, BPF_ANY))
 		err = -errno;
@@ -536,6 +605,8 @@ static int read_syscall(int fd, struct execution *e, __u32 nr)
 	s = &e->syscalls[e->nr_syscalls];
 	if (bpf_map_lookup_elem(fd, &key, &s->stats))
 		return 0;
+	/* the kernel counts only calls that never return in count; each other call is in the histogram */
+	s->stats.count += hist__total(s->stats.hist);
 	s->nr = nr;
 	e->nr_syscalls++;
 	return 0;
@@ -725,9 +796,16 @@ void tracker__finish(struct tracker *t, struct execution *e)
 	/* first the bitmap, then the entry: no new syscall entry is created once it is gone */
 	had_shared = !bpf_map_lookup_elem(shared_fd, &e->id, &sh);
 	bpf_map_delete_elem(shared_fd, &e->id);
-	for (int i = 0; i < e->nr_procs; i++)
-		if (!e->procs[i].exited)
-			bpf_map_delete_elem(bpf_map__fd(t->skel->maps.procs), &e->procs[i].pid);
+	/* a process that exited keeps its record until its last thread's final switch */
+	for (int i = 0; i < e->nr_procs; i++) {
+		int procs_fd = bpf_map__fd(t->skel->maps.procs);
+		struct ww_proc proc;
+
+		if (e->procs[i].done)
+			continue;
+		if (!bpf_map_lookup_elem(procs_fd, &e->procs[i].pid, &proc) && proc.exec_id == e->id)
+			bpf_map_delete_elem(procs_fd, &e->procs[i].pid);
+	}
 	/* a syscall racing this may still add an entry: tracker__sweep deletes those */
 	if (had_shared)
 		delete_syscalls(t, e->id, &sh);
