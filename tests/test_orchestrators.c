@@ -282,15 +282,16 @@ KERNEL_TEST(gnu_parallel_jobs_are_named_from_their_environment)
 /*
  * xargs -P 4 under sh -c, without a daemon: the report of `run
  * --orchestrator` lists the 12 jobs (not seq, xargs or sh), each with the CPU
- * the job measured itself.
+ * the job measured itself, and its one process's final figures (from the
+ * exec that made it a job) are the job's.
  */
 KERNEL_TEST(xargs_p4_under_sh_c_reports_every_job)
 {
 	char script[8192], truth_path[400], bin[4096];
 	const char *report = harness__tmp("report.json");
 	struct cmd_result r;
-	cJSON *j, *e, *truth;
-	int n = 0, matched = 0;
+	cJSON *j, *e, *p, *truth;
+	int n = 0, matched = 0, procs = 0;
 	bool tasks[13] = {};
 
 	ASSERT(realpath(wwd_bin("wwload"), bin), "no wwload");
@@ -324,8 +325,18 @@ KERNEL_TEST(xargs_p4_under_sh_c_reports_every_job)
 			CHECK_NEAR(harness__num(e, "cpu.on_cpu_ns"), harness__num(truth, "cpu_ns"), 5);
 		}
 		cJSON_Delete(truth);
+		/* a job started at exec has its process's final figures, and they are the job's */
+		cJSON_ArrayForEach(p, harness__get(e, "processes")) {
+			procs++;
+			CHECK(cJSON_IsTrue(cJSON_GetObjectItem(p, "final")), "job %s: pid %.0f has no final figures",
+			      out, harness__num(p, "pid"));
+			CHECK(harness__near(harness__num(p, "on_cpu_ns"), harness__num(e, "cpu.on_cpu_ns"), 0.5),
+			      "job %s: its process ran %.0f ns, the job %.0f ns", out, harness__num(p, "on_cpu_ns"),
+			      harness__num(e, "cpu.on_cpu_ns"));
+		}
 	}
 	CHECK_EQ(n, 12);
+	CHECK_EQ(procs, 12);
 	CHECK_EQ(matched, 12);
 	for (int k = 1; k <= 12; k++)
 		CHECK(tasks[k], "no job wrote t%d.json", k);
