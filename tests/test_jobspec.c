@@ -154,6 +154,11 @@ TEST(job_spec_refuses_bad_input_with_a_reason)
 		const char *reason;
 	} cases[] = {
 		{ "{\"jobs\": {\"exec\": \"(\"}}", true, "not a valid regular expression" },
+		/* regexes regcomp() takes exponential time on, refused before it sees them */
+		{ "{\"jobs\": {\"exec\": \"(a|b*)*(a|b*)*(a|b*)*(a|b*)*(a|b*)*(a|b*)*\"}}", true,
+		  "can match nothing" },
+		{ "{\"jobs\": {\"exec\": \"x\", \"ignore\": [\"a++++++++++++++++++++\"]}}", true, "too complex" },
+		{ "{\"jobs\": {\"exec\": \"(a)\\\\1\"}}", true, "back-reference" },
 		{ "{\"jobs\": {\"exec\": \"a\"}}", false, "unknown field 'jobs'" },
 		{ "{\"jobs\": {\"exe\": \"a\"}}", true, "unknown field 'jobs.exe'" },
 		{ "{\"jobs\": {\"min_duration\": \"soon\"}}", true, "jobs.min_duration" },
@@ -197,6 +202,8 @@ TEST(watch_rules_resolve_to_the_kernel_and_refuse_bad_ones)
 		"{\"comm\": \"x\", \"name\": \"42\"}",		/* names are not ids */
 		"{\"comm\": \"x\", \"uid\": \"no-such-user-here\"}",
 		"{\"comm\": \"x\", \"jobs\": {\"exec\": \"y\"}}",	/* a job boundary is an orchestrator's */
+		"{\"comm\": \"x\", \"argv\": \"(x*)*(x*)*(x*)*(x*)*(x*)*(x*)*(x*)*\"}",	/* regcomp() must not see it */
+		"{\"comm\": \"x\", \"action\": \"orchestrator\", \"jobs\": {\"exec\": \"a**********\"}}",
 		NULL,
 	};
 

@@ -194,9 +194,15 @@ void job_spec__to_json(const struct job_spec *s, cJSON *obj)
 
 static int compile_one(regex_t *rx, const char *pattern, const char *what, char *err, size_t errlen)
 {
+	const char *refusal = regex__refusal(pattern);
 	char why[128];
-	int rc = regcomp(rx, pattern, REG_EXTENDED | REG_NOSUB);
+	int rc;
 
+	if (refusal) {
+		snprintf(err, errlen, "%s '%.64s' %s", what, pattern, refusal);
+		return -EINVAL;
+	}
+	rc = regcomp(rx, pattern, REG_EXTENDED | REG_NOSUB);
 	if (!rc)
 		return 0;
 	regerror(rc, rx, why, sizeof(why));

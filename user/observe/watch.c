@@ -11,6 +11,7 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <cjson/cJSON.h>
+#include "lib/labels.h"
 #include "observe/watch.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, const char *what)
@@ -242,9 +243,15 @@ int watch_rule__from_json(struct watch_rule *r, const cJSON *obj, char *err, siz
 	if (r->parent[0])
 		r->sel_flags |= WW_WATCH_PARENT;
 	if (r->argv_re[0]) {
+		const char *refusal = regex__refusal(r->argv_re);
 		char why[128];
-		int rc = regcomp(&r->argv_rx, r->argv_re, REG_EXTENDED | REG_NOSUB);
+		int rc;
 
+		if (refusal) {
+			snprintf(err, errlen, "'argv' regular expression %s", refusal);
+			return -EINVAL;
+		}
+		rc = regcomp(&r->argv_rx, r->argv_re, REG_EXTENDED | REG_NOSUB);
 		if (rc) {
 			regerror(rc, &r->argv_rx, why, sizeof(why));
 			snprintf(err, errlen, "'argv' is not a valid regular expression: %s", why);
