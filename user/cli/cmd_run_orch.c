@@ -27,6 +27,8 @@
 #endif
 
 #define SETTLE_NS		(20 * 1000000ULL)
+/* how long a job's root may take to switch out for good after its exit (a loaded CPU delays it) */
+#define FINAL_WAIT_NS		(1000 * 1000000ULL)
 #define OUTLIVE_WAIT_NS		(10 * 1000000000ULL)	/* how long jobs that outlive CMD are waited for */
 #define DAEMON_POLL_MS		500
 
@@ -189,6 +191,14 @@ static void on_orch_ended(void *ctx, const struct orch *o, bool exited)
 	((struct standalone *)ctx)->own = o->own;
 }
 
+/* Whether the root process of e has its final figures (its last thread switched out for good). */
+static bool root_final(struct execution *e)
+{
+	const struct process *root = execution__find_proc(e, (__u32)e->pid);
+
+	return !root || root->done;
+}
+
 /* A job whose root exited and settled, or any still running at the end (force): its totals, out of the tracker. */
 static int finish_one(struct execution *e, void *ctx)
 {
@@ -198,6 +208,9 @@ static int finish_one(struct execution *e, void *ctx)
 	__u64 now = tracker__now_mono();
 
 	if (!force && (!e->root_exited || now - e->root_exit_ns < SETTLE_NS))
+		return 0;
+	/* its root's final figures come at its last context switch, which waits for a CPU */
+	if (!force && !root_final(e) && now - e->root_exit_ns < FINAL_WAIT_NS)
 		return 0;
 	tracker__collect(s->tracker, e);
 	if (e->root_exited) {
