@@ -31,6 +31,9 @@
 #define FINAL_WAIT_NS		(1000 * 1000000ULL)
 #define OUTLIVE_WAIT_NS		(10 * 1000000000ULL)	/* how long jobs that outlive CMD are waited for */
 #define DAEMON_POLL_MS		500
+/* after CMD exited: until the daemon has seen it (and forgets it), its counts are read this often */
+#define DAEMON_FINAL_POLL_MS	20
+#define DAEMON_FINAL_WAIT_MS	3000
 
 static void on_signal(int sig)
 {
@@ -105,18 +108,21 @@ static long long register_orchestrator(const struct run_opts *o, pid_t pid)
 	return orch;
 }
 
-/* The daemon's view of the orchestrator while it runs (its counts), kept until it is gone. */
-static void poll_daemon(const struct run_opts *o, long long id, cJSON **last)
+/* The daemon's view of the orchestrator while it runs (its counts), kept until it is gone; the HTTP status. */
+static int poll_daemon(const struct run_opts *o, long long id, cJSON **last)
 {
 	char path[64], *out = NULL;
 	cJSON *j;
+	int status;
 
 	snprintf(path, sizeof(path), "/api/v1/orchestrators/%lld", id);
-	if (client__request(o->server, o->token_file, "GET", path, NULL, &out) == 200 && (j = cJSON_Parse(out))) {
+	status = client__request(o->server, o->token_file, "GET", path, NULL, &out);
+	if (status == 200 && (j = cJSON_Parse(out))) {
 		cJSON_Delete(*last);
 		*last = j;
 	}
 	free(out);
+	return status;
 }
 
 static double num(const cJSON *o, const char *key)
@@ -142,7 +148,16 @@ static int with_daemon(const struct run_opts *o, long long id, pid_t pid, int pi
 		if ((status = exited(pidfd)) >= 0)
 			break;
 	}
-	poll_daemon(o, id, &last);	/* its last children, if the daemon has not seen it exit yet */
+	/*
+	 * Its last children: the daemon forgets the orchestrator once it has
+	 * seen it exit and handled the events before, so the last answer
+	 * before that has them (a loaded daemon may lag behind CMD).
+	 */
+	for (int waited = 0; waited < DAEMON_FINAL_WAIT_MS; waited += DAEMON_FINAL_POLL_MS) {
+		if (poll_daemon(o, id, &last) != 200)
+			break;
+		poll(NULL, 0, DAEMON_FINAL_POLL_MS);
+	}
 	own = cJSON_GetObjectItemCaseSensitive(last, "own");
 	fprintf(stderr, "\nworkerwatch: %s %s %d; as orchestrator %lld of the daemon at %s it started %.0f executions "
 		"(%.0f shorter than the minimum, %.0f ignored): `workerwatch list`, `workerwatch top`\n",
