@@ -8,9 +8,10 @@ build_pkgs=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev
 deb_pkgs=(dpkg-dev debhelper lintian)
 # clang's sanitizer and libFuzzer runtimes, for make check-asan and make fuzz
 sanitizer_pkgs=(clang libclang-rt-dev)
-# util-linux and systemd: the package test's namespaces, setpriv and systemd-analyze verify
+# util-linux and systemd: the package test's namespaces, setpriv and systemd-analyze verify;
+# parallel, python3 and findutils (xargs): the real orchestrators of the job tests
 test_pkgs=("${deb_pkgs[@]}" util-linux systemd iproute2 procps time prometheus prometheus-alertmanager sqlite3 curl
-	tmux chromium "${sanitizer_pkgs[@]}")
+	tmux chromium parallel python3 findutils "${sanitizer_pkgs[@]}")
 bench_pkgs=(bpftrace wrk)
 
 want=("${build_pkgs[@]}")

@@ -15,6 +15,20 @@ struct buffer {
 	size_t len;
 };
 
+const char *client__server(void)
+{
+	const char *v = getenv(CLIENT_ENV_SERVER);
+
+	return v && v[0] ? v : CLIENT_DEFAULT_SERVER;
+}
+
+const char *client__token_file(void)
+{
+	const char *v = getenv(CLIENT_ENV_TOKEN);
+
+	return v && v[0] ? v : CLIENT_DEFAULT_TOKEN;
+}
+
 static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
 {
 	struct buffer *b = ctx;

@@ -5,6 +5,14 @@
 
 #define CLIENT_DEFAULT_SERVER	"http://127.0.0.1:9470"
 #define CLIENT_DEFAULT_TOKEN	"/var/lib/workerwatch/token"
+/* The environment's choice, which --server and --token-file override. */
+#define CLIENT_ENV_SERVER	"WORKERWATCH_URL"
+#define CLIENT_ENV_TOKEN	"WORKERWATCH_TOKEN_FILE"
+
+/* The daemon to talk to: $WORKERWATCH_URL, else CLIENT_DEFAULT_SERVER. */
+const char *client__server(void);
+/* Its token: $WORKERWATCH_TOKEN_FILE, else CLIENT_DEFAULT_TOKEN. */
+const char *client__token_file(void);
 
 /*
  * Sends METHOD server+path with an optional JSON body and the token (when

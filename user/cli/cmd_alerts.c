@@ -31,7 +31,8 @@ static void usage(FILE *out)
 		"       workerwatch unack ID\n"
 		"       workerwatch resolve ID [--by NAME]\n"
 		"       workerwatch silence MATCHER... --duration DURATION [--comment TEXT] [--by NAME]\n"
-		"Options: --server URL (default %s), --token-file PATH (default %s)\n"
+		"Options: --server URL (default $WORKERWATCH_URL or %s),\n"
+		"         --token-file PATH (default $WORKERWATCH_TOKEN_FILE or %s)\n"
 		"An ID is the alert's fingerprint (16 hex digits) as `workerwatch alerts` shows it;\n"
 		"a MATCHER is like agent=\"builder\" or alertname=~\"Worker.*\".\n",
 		CLIENT_DEFAULT_SERVER, CLIENT_DEFAULT_TOKEN);
@@ -196,7 +197,7 @@ int cmd_alerts(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	static const char *const states[] = { "pending", "firing", "resolving", "resolved", "active" };
-	struct alert_opts o = { .server = CLIENT_DEFAULT_SERVER, .token_file = CLIENT_DEFAULT_TOKEN };
+	struct alert_opts o = { .server = client__server(), .token_file = client__token_file() };
 	const char *cmd = argv[0];
 	bool state_ok = false;
 	int ch, npos;

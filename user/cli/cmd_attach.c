@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include "cli/client.h"
 #include "cli/cmd.h"
+#include "cli/jobopts.h"
 #include "lib/log.h"
 #include "lib/num.h"
 
@@ -53,76 +54,93 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: workerwatch attach PID --session S --agent A [--task T] [--label K=V]...\n"
-		"       workerwatch attach --orchestrator PID --session S\n"
-		"       workerwatch detach ID\n"
-		"Options: --server URL (default %s), --token-file PATH (default %s)\n",
+		"       workerwatch attach --orchestrator PID [--session S] [--agent A] [--task T] [--label K=V]...\n"
+		"                          [--jobs children|exec:REGEX] [--ignore REGEX]... [--min-duration D]\n"
+		"                          [--stopped-is-failure]\n"
+		"       workerwatch attach --cgroup PATH [--name N] [--session S] [--agent A] [--task T] [--label K=V]...\n"
+		"       workerwatch detach ID\n\n"
+		"attach PID tracks a running process tree; --orchestrator PID makes its jobs executions;\n"
+		"--cgroup PATH tracks every process in a cgroup (v1 or v2) and every one that joins it later\n"
+		"(a watch rule: `workerwatch watches` lists it).\n\n"
+		JOBOPTS_HELP
+		"  --server URL        the daemon (default $WORKERWATCH_URL or %s)\n"
+		"  --token-file PATH   its token (default $WORKERWATCH_TOKEN_FILE or %s)\n",
 		CLIENT_DEFAULT_SERVER, CLIENT_DEFAULT_TOKEN);
 }
 
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "session", required_argument, NULL, 's' }, { "agent", required_argument, NULL, 'a' },
-		{ "task", required_argument, NULL, 't' }, { "label", required_argument, NULL, 'l' },
-		{ "orchestrator", required_argument, NULL, 'o' }, { "server", required_argument, NULL, 'S' },
+		JOBOPTS_LONGOPTS,
+		{ "orchestrator", required_argument, NULL, 'o' }, { "cgroup", required_argument, NULL, 'g' },
+		{ "name", required_argument, NULL, 'n' }, { "server", required_argument, NULL, 'S' },
 		{ "token-file", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'h' }, {},
 	};
-	struct client_opts c = { CLIENT_DEFAULT_SERVER, CLIENT_DEFAULT_TOKEN };
-	const char *session = NULL, *agent = NULL, *task = NULL, *orch = NULL, *pid_s = NULL;
-	cJSON *body = cJSON_CreateObject(), *labels = cJSON_CreateObject();
-	unsigned long long pid;
+	struct client_opts c = { client__server(), client__token_file() };
+	const char *orch = NULL, *pid_s = NULL, *cgroup = NULL, *name = NULL, *path;
+	struct jobopts jo;
+	unsigned long long pid = 0;
 	char *text = NULL;
 	int ch, ret = 2;
 
+	jobopts__init(&jo);
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 's': session = optarg; break;
-		case 'a': agent = optarg; break;
-		case 't': task = optarg; break;
 		case 'o': orch = optarg; break;
+		case 'g': cgroup = optarg; break;
+		case 'n': name = optarg; break;
 		case 'S': c.server = optarg; break;
 		case 'T': c.token_file = optarg; break;
-		case 'l': {
-			char *eq = strchr(optarg, '=');
-
-			if (!eq || eq == optarg) {
-				ww_err("--label wants KEY=VALUE, not '%s'", optarg);
-				goto cleanup;
-			}
-			*eq = 0;
-			cJSON_AddStringToObject(labels, optarg, eq + 1);
-			break;
-		}
 		case 'h': usage(stdout); ret = 0; goto cleanup;
 		case ':': ww_err("option %s needs a value", argv[optind - 1]); goto cleanup;
-		default: ww_err("unknown option '%s' (see workerwatch attach --help)", argv[optind - 1]); goto cleanup;
+		case '?': ww_err("unknown option '%s' (see workerwatch attach --help)", argv[optind - 1]); goto cleanup;
+		default:
+			if (jobopts__take(&jo, ch, optarg))
+				goto cleanup;
 		}
 	}
-	pid_s = orch ? orch : optind < argc ? argv[optind++] : NULL;
-	if (!pid_s || optind < argc || !session || (!orch && !agent)) {
-		ww_err(orch ? "usage: workerwatch attach --orchestrator PID --session S"
-			    : "usage: workerwatch attach PID --session S --agent A [--task T]");
+	pid_s = orch ? orch : !cgroup && optind < argc ? argv[optind++] : NULL;
+	if (optind < argc) {
+		ww_err("unexpected argument '%s' (see workerwatch attach --help)", argv[optind]);
 		goto cleanup;
 	}
-	if (parse_id(pid_s, "PID", 4194304, &pid))
+	if (orch && cgroup) {
+		ww_err("--orchestrator and --cgroup are two ways to attach: give one");
 		goto cleanup;
-	cJSON_AddNumberToObject(body, "pid", (double)pid);
-	cJSON_AddStringToObject(body, "session", session);
-	if (!orch) {
-		cJSON_AddStringToObject(body, "agent", agent);
-		if (task)
-			cJSON_AddStringToObject(body, "task", task);
-		cJSON_AddItemToObject(body, "labels", labels);
-		labels = NULL;
 	}
-	text = cJSON_PrintUnformatted(body);
-	ret = call(&c, "POST", orch ? "/api/v1/orchestrators" : "/api/v1/executions", text);
+	/* no option is accepted and then ignored */
+	if (jo.boundary && !orch) {
+		ww_err("--jobs, --ignore, --min-duration and --stopped-is-failure are for --orchestrator PID");
+		goto cleanup;
+	}
+	if (name && !cgroup) {
+		ww_err("--name names the watch rule of --cgroup");
+		goto cleanup;
+	}
+	if (cgroup) {
+		cJSON_AddStringToObject(jo.body, "cgroup", cgroup);
+		if (name)
+			cJSON_AddStringToObject(jo.body, "name", name);
+		path = "/api/v1/watches";
+	} else {
+		if (!pid_s || (!orch && (!cJSON_GetObjectItemCaseSensitive(jo.body, "session") ||
+					 !cJSON_GetObjectItemCaseSensitive(jo.body, "agent")))) {
+			ww_err(orch ? "usage: workerwatch attach --orchestrator PID [--session S] [--jobs ...]"
+				    : "usage: workerwatch attach PID --session S --agent A [--task T]");
+			goto cleanup;
+		}
+		if (parse_id(pid_s, "PID", 4194304, &pid))
+			goto cleanup;
+		cJSON_AddNumberToObject(jo.body, "pid", (double)pid);
+		path = orch ? "/api/v1/orchestrators" : "/api/v1/executions";
+	}
+	text = cJSON_PrintUnformatted(jo.body);
+	ret = call(&c, "POST", path, text);
 cleanup:
 	free(text);
-	cJSON_Delete(body);
-	cJSON_Delete(labels);
+	jobopts__free(&jo);
 	return ret;
 }
 
@@ -132,7 +150,7 @@ int cmd_detach(int argc, char **argv)
 		{ "server", required_argument, NULL, 'S' }, { "token-file", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
-	struct client_opts c = { CLIENT_DEFAULT_SERVER, CLIENT_DEFAULT_TOKEN };
+	struct client_opts c = { client__server(), client__token_file() };
 	unsigned long long id;
 	char path[64];
 	int ch;

@@ -32,9 +32,14 @@ struct hist {
 	double sum;
 };
 
+/* Outcomes: FAILURE_NONE (completed), each failure category, then these. */
+#define OUTCOME_DETACHED	FAILURE_MAX
+#define OUTCOME_STOPPED		(FAILURE_MAX + 1)	/* stopped_by_orchestrator: neither success nor failure */
+#define NR_OUTCOMES		(FAILURE_MAX + 2)
+
 struct agent_stats {
 	char agent[EXEC_NAME_LEN];
-	__u64 by_outcome[FAILURE_MAX + 1];	/* completed, then each failure category, then detached */
+	__u64 by_outcome[NR_OUTCOMES];
 	struct hist hist[NR_HISTS];
 	__u64 count;
 	__u64 oom_kills;			/* running executions' too: an agent may have no finished one yet */
@@ -78,7 +83,8 @@ void agent_totals__add(struct agent_totals *t, const struct execution *e, const 
 	struct failure f;
 
 	execution__classify(e, &f);
-	a->by_outcome[e->detached ? FAILURE_MAX : f.category]++;
+	a->by_outcome[e->detached ? OUTCOME_DETACHED : execution__stopped_by_orchestrator(e) ? OUTCOME_STOPPED :
+		      f.category]++;
 	a->count++;
 	for (int h = 0; h < NR_HISTS; h++) {
 		for (int i = 0; i < HIST_BOUNDS; i++)
@@ -93,15 +99,15 @@ void agent_totals__oom_kill(struct agent_totals *t, const char *agent)
 	stats_of(t, agent)->oom_kills++;
 }
 
-/* by_outcome's slots: completed, each failure category, detached */
 static const char *outcome_status(int o)
 {
-	return o == FAILURE_NONE ? "completed" : o == FAILURE_MAX ? "detached" : "failed";
+	return o == FAILURE_NONE ? "completed" : o == OUTCOME_DETACHED ? "detached" :
+	       o == OUTCOME_STOPPED ? "stopped_by_orchestrator" : "failed";
 }
 
 static const char *outcome_category(int o)
 {
-	return o == FAILURE_MAX ? "none" : failure__category_name(o);
+	return o >= FAILURE_MAX ? "none" : failure__category_name(o);
 }
 
 /* The i-th agent with series, "other" last. */
@@ -121,7 +127,7 @@ void agent_totals__render(const struct agent_totals *t, struct prom_buf *b)
 	for (int i = 0; i < n; i++) {
 		const struct agent_stats *a = agent_at(t, i);
 
-		for (int o = 0; o <= FAILURE_MAX; o++) {
+		for (int o = 0; o < NR_OUTCOMES; o++) {
 			const char *labels[] = { "agent", a->agent, "status", outcome_status(o),
 						 "category", outcome_category(o), NULL };
 

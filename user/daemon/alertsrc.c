@@ -85,6 +85,7 @@ static void point(struct alert_point **pts, int *n, int *cap, const char *metric
 		snprintf(p->agent, sizeof(p->agent), "%s", e->agent);
 		snprintf(p->task, sizeof(p->task), "%s", e->task);
 		p->execution_id = e->db_id;
+		snprintf(p->labels, sizeof(p->labels), "%s", e->labels);
 	}
 }
 
@@ -575,6 +576,7 @@ static void event_point(struct alert_point *p, const char *metric, const char *p
 	snprintf(p->agent, sizeof(p->agent), "%s", e->agent);
 	snprintf(p->task, sizeof(p->task), "%s", e->task);
 	p->execution_id = e->db_id;
+	snprintf(p->labels, sizeof(p->labels), "%s", e->labels);
 	p->value = 1;
 }
 

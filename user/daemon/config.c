@@ -46,6 +46,8 @@ static const struct option_desc options[] = {
 	STR(read_access, "private", "which reads need the token: private (command lines, labels, payloads; the "
 	    "default), loopback (none from loopback), token (all), open (none)"),
 	STR(allowed_hosts, "", "Host names requests may carry besides localhost and address literals (comma-separated)"),
+	STR(metric_labels, "", "execution labels (comma-separated names) that /metrics shows; none unless named"),
+	U64(metric_label_values, 1, 1000, "20", "distinct values of each --metric-labels name before the rest show as other"),
 	STR(pin_dir, "/sys/fs/bpf/workerwatch", "bpffs directory where the kernel state is pinned, so tracking outlives a restart"),
 	U64(bpf_stats, 0, 1, "1", "have the kernel time the BPF programs, for their cost in /metrics"),
 };

@@ -27,6 +27,8 @@ struct config {
 	__u64 reads_need_token;		/* 0 or 1: every read needs the token (read_access "token") */
 	char read_access[16];		/* "private", "loopback", "token" or "open" */
 	char allowed_hosts[512];	/* Host names besides localhost and address literals */
+	char metric_labels[512];	/* execution labels /metrics shows (comma-separated), "" none */
+	__u64 metric_label_values;	/* distinct values of each before the rest are "other" */
 	char pin_dir[256];		/* bpffs directory of the kernel state that outlives the daemon */
 	__u64 bpf_stats;		/* 0 or 1: the kernel times our BPF programs while we run */
 	char config_file[CONFIG_PATH_LEN];

@@ -18,6 +18,9 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "daemon/agent_totals.h"
+#include "daemon/orchs.h"
+#include "observe/jobs.h"
+#include "daemon/metric_labels.h"
 #include "daemon/alertsrc.h"
 #include "daemon/api.h"
 #include "daemon/config.h"
@@ -45,8 +48,6 @@
 #define GONE_CHECK_MS	1000	/* how often roots are checked for an exit no event told of */
 #define GONE_TASKS_MAX	65536
 
-#define MAX_ORCHS	64
-
 struct daemon {
 	struct config cfg;
 	pthread_mutex_t lock;		/* everything below; HTTP handlers run on their own threads */
@@ -63,9 +64,8 @@ struct daemon {
 	char env_names[CONFIG_MAX_ENV_LABELS][64];
 	int nr_env_names;
 
-	struct orchestrator orchs[MAX_ORCHS];
-	int nr_orchs;
-	__u64 next_orch_id;
+	struct jobs *jobs;		/* orchestrators, watch rules, how processes become jobs */
+	struct metric_labels *metric_labels;	/* the execution labels /metrics shows, NULL: none */
 
 	__u64 executions_started;
 	__u64 db_errors;
@@ -123,24 +123,6 @@ static int foreach_live(void *daemon, int (*fn)(struct execution *e, void *ctx),
 	return daemon__foreach_live(daemon, fn, ctx);
 }
 
-const struct orchestrator *daemon__find_orchestrator(struct daemon *d, __u64 id)
-{
-	for (int i = 0; i < d->nr_orchs; i++)
-		if (d->orchs[i].id == id)
-			return &d->orchs[i];
-	return NULL;
-}
-
-void daemon__drop_orchestrators(struct daemon *d, bool forget)
-{
-	for (int i = 0; i < d->nr_orchs; i++) {
-		close(d->orchs[i].pidfd);
-		if (forget)
-			store__forget_orchestrator(d->store, d->orchs[i].id);
-	}
-	d->nr_orchs = 0;
-}
-
 struct find_ctx {
 	__u64 db_id;
 	struct execution *found;
@@ -173,8 +155,9 @@ static void status_of(struct daemon *d, struct daemon_status *st)
 		.store = d->store,
 		.alerts = alertsrc__alerts(d->alertsrc),
 		.agents = d->agent_totals,
+		.metric_labels = d->metric_labels,
 		.db_path = d->cfg.db,
-		.orchestrators = d->nr_orchs,
+		.orchestrators = jobs__nr_orchs(d->jobs),
 		.executions_started = d->executions_started,
 		.db_errors = d->db_errors,
 		.db_ok = d->db_ok,
@@ -213,6 +196,11 @@ static void publish(void *daemon, const char *kind, const char *stream_event, co
 	free(text);
 }
 
+void daemon__publish(struct daemon *d, const char *kind, const char *stream_event, const cJSON *obj)
+{
+	publish(d, kind, stream_event, obj);
+}
+
 int daemon__save(struct daemon *d, struct execution *e)
 {
 	struct syscall_row *rows = NULL;
@@ -242,13 +230,22 @@ int daemon__save(struct daemon *d, struct execution *e)
 /* A JSON object naming an execution, the start of every event about it. */
 static cJSON *exec_ref(const struct execution *e)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *labels;
 
 	cJSON_AddNumberToObject(o, "execution", (double)e->db_id);
 	cJSON_AddStringToObject(o, "session", e->session);
 	cJSON_AddStringToObject(o, "agent", e->agent);
 	cJSON_AddStringToObject(o, "task", e->task);
 	cJSON_AddNumberToObject(o, "pid", e->pid);
+	labels = e->labels[0] ? cJSON_Parse(e->labels) : NULL;
+	if (cJSON_IsObject(labels) && cJSON_GetArraySize(labels))
+		cJSON_AddItemToObject(o, "labels", labels);
+	else
+		cJSON_Delete(labels);
+	if (e->orch_id)
+		cJSON_AddNumberToObject(o, "orchestrator", (double)e->orch_id);
+	if (e->rule)
+		cJSON_AddNumberToObject(o, "watch_rule", e->rule);
 	return o;
 }
 
@@ -302,15 +299,25 @@ static void set_labels(struct daemon *d, struct execution *e)
 	cJSON_Delete(labels);
 }
 
-static int ensure_attached(struct daemon *d)
+int daemon__ensure_attached(struct daemon *d)
 {
 	return probes__attach(d->probes);
 }
 
+static int ensure_attached(struct daemon *d)
+{
+	return daemon__ensure_attached(d);
+}
+
 void daemon__detach_if_idle(struct daemon *d)
 {
-	if (!tracker__count(d->tracker) && !d->nr_orchs)
+	if (!tracker__count(d->tracker) && !jobs__busy(d->jobs))
 		probes__detach(d->probes);
+}
+
+struct jobs *daemon__jobs(struct daemon *d)
+{
+	return d->jobs;
 }
 
 /* Common start of every execution: history row, labels, retries, events. */
@@ -373,48 +380,6 @@ __u64 daemon__start_ticks(pid_t pid)
 	return ticks;
 }
 
-int daemon__watch_orchestrator(struct daemon *d, const struct orch_registration *reg, int pidfd, bool tag)
-{
-	struct orchestrator *o;
-	int err;
-
-	if (d->nr_orchs == MAX_ORCHS)
-		return -ENOSPC;
-	err = ensure_attached(d);
-	if (err)
-		return err;
-	err = tag ? tracker__watch_orchestrator(d->tracker, reg->id, reg->pid, pidfd) : 0;
-	if (err) {
-		daemon__detach_if_idle(d);
-		return err;
-	}
-	o = &d->orchs[d->nr_orchs++];
-	o->id = reg->id;
-	o->pid = reg->pid;
-	o->pidfd = pidfd;
-	snprintf(o->session, sizeof(o->session), "%s", reg->session);
-	if (reg->id > d->next_orch_id)
-		d->next_orch_id = reg->id;
-	return 0;
-}
-
-int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char *session, __u64 *id)
-{
-	struct orch_registration reg = { .id = d->next_orch_id + 1, .pid = pid, .registered_ms = clock__now_ms() };
-	int err;
-
-	reg.start_ticks = daemon__start_ticks(pid);
-	snprintf(reg.session, sizeof(reg.session), "%s", session);
-	err = daemon__watch_orchestrator(d, &reg, pidfd, true);
-	if (err)
-		return err;
-	/* kept in history, so that its later children are executions after a restart too */
-	if (store__put_orchestrator(d->store, &reg))
-		ww_warn("orchestrator %d will not be watched after a restart: %s", pid, store__errmsg(d->store));
-	*id = reg.id;
-	return 0;
-}
-
 char **daemon__cmdline(pid_t pid)
 {
 	char path[64], buf[4096];
@@ -440,80 +405,8 @@ char **daemon__cmdline(pid_t pid)
 	return argv;
 }
 
-static char **single_argv(const char *word)
+void daemon__renamed(struct daemon *d, struct execution *e)
 {
-	char **argv = calloc(2, sizeof(*argv));
-
-	if (argv)
-		argv[0] = strdup(word);
-	return argv;
-}
-
-/* An orchestrator forked a process that the kernel already tracks as exec_id. */
-static void on_orch_child(void *ctx, __u64 exec_id, __u64 orch_id, const struct ww_event_hdr *h)
-{
-	struct daemon *d = ctx;
-	struct orchestrator *o = NULL;
-	struct execution *e;
-
-	for (int i = 0; i < d->nr_orchs; i++)
-		if (d->orchs[i].id == orch_id)
-			o = &d->orchs[i];
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return;
-	e->id = exec_id;
-	if (!o) {
-		/* not ours (any more): drop what the kernel started for it */
-		tracker__finish(d->tracker, e);
-		free(e);
-		return;
-	}
-	e->id = exec_id;
-	e->pid = h->pid;
-	e->completed_steps = e->total_steps = -1;
-	snprintf(e->session, sizeof(e->session), "%s", o->session);
-	snprintf(e->agent, sizeof(e->agent), "%.*s", WW_COMM_LEN, h->comm);
-	e->argv = single_argv(e->agent);
-	e->named_by_exec = true;
-	e->start_ns = h->ts_ns;
-	e->start_realtime_ns = tracker__realtime(h->ts_ns);
-	e->slow_threshold_ns = d->cfg.slow_syscall_ms * 1000000ULL;
-	if (tracker__adopt(d->tracker, e)) {
-		execution__free(e);
-		return;
-	}
-	execution__add_proc(e, h->pid, h->ppid);
-	daemon__announce(d, e);
-}
-
-/* An orchestrator's child is named after the command it executes. */
-static void rename_after_exec(struct daemon *d, struct execution *e, const struct ww_exec_event *ev)
-{
-	char **argv;
-	const char *slash = strrchr(ev->filename, '/');
-	const char *name = slash ? slash + 1 : ev->filename;
-
-	e->named_by_exec = false;
-	if (!name[0])
-		return;
-	snprintf(e->agent, sizeof(e->agent), "%.*s", (int)sizeof(e->agent) - 1, name);
-	/* the whole command line tells apart runs of the same program; gone already if it was short */
-	argv = daemon__cmdline(e->pid);
-	if (argv && argv[0] && strncmp(argv[0], "pid ", 4)) {
-		for (char **a = e->argv; a && *a; a++)
-			free(*a);
-		free(e->argv);
-		e->argv = argv;
-	} else {
-		for (char **a = argv; a && *a; a++)
-			free(*a);
-		free(argv);
-		if (e->argv) {
-			free(e->argv[0]);
-			e->argv[0] = strdup(ev->filename);
-		}
-	}
 	e->retry_count = store__count_failed(d->store, e->session, e->agent, e->task);
 	if (e->retry_count < 0)
 		e->retry_count = 0;
@@ -549,14 +442,10 @@ static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *
 	char buf[32];
 	cJSON *ev;
 
-	if (h->type == WW_EV_EXEC && h->pid == (__u32)e->pid) {
-		if (e->named_by_exec) {
-			rename_after_exec(d, e, data);
-		} else {
-			/* a wrapper (env, a shell) may have set the variables only now */
-			set_labels(d, e);
-			daemon__save(d, e);
-		}
+	if (h->type == WW_EV_EXEC && h->pid == (__u32)e->pid && !e->orch_id && !e->rule) {
+		/* a wrapper (env, a shell) may have set the variables only now; jobs are named from their exec */
+		set_labels(d, e);
+		daemon__save(d, e);
 	}
 	if (h->type == WW_EV_EXIT && h->pid == (__u32)e->pid && !e->root_exited) {
 		const struct ww_exit_event *x = data;
@@ -637,6 +526,7 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	alertsrc__ended(d->alertsrc, e, &r);
 	save_extras(d, e);
 	agent_totals__add(d->agent_totals, e, &r);
+	metric_labels__finished(d->metric_labels, e->agent, r.status, e->labels);
 
 	ev = exec_ref(e);
 	cJSON_AddStringToObject(ev, "status", r.status);
@@ -708,28 +598,6 @@ static void sample_all(struct daemon *d, __u64 now_ms)
 		d->db_ok = false;
 	}
 	free(x.rows);
-}
-
-/* Orchestrators that exited stop spawning executions. */
-static void reap_orchestrators(struct daemon *d)
-{
-	bool drained = false;
-
-	for (int i = 0; i < d->nr_orchs; i++) {
-		struct pollfd p = { .fd = d->orchs[i].pidfd, .events = POLLIN };
-
-		if (poll(&p, 1, 0) == 1) {
-			/* its last children forked before it exited: take their events first */
-			if (!drained) {
-				tracker__poll(d->tracker, 0);
-				drained = true;
-			}
-			close(d->orchs[i].pidfd);
-			store__forget_orchestrator(d->store, d->orchs[i].id);
-			d->orchs[i--] = d->orchs[--d->nr_orchs];
-		}
-	}
-	daemon__detach_if_idle(d);
 }
 
 struct settling {
@@ -817,6 +685,7 @@ static int tick(struct daemon *d)
 {
 	__u64 now_ms = clock__now_ms();
 	struct settling x = { .d = d, .now = tracker__now_mono(), .wait_ns = 200 * 1000000ULL };
+	int wait_ms;
 
 	tracker__poll(d->tracker, 0);
 	d->last_poll_ms = now_ms;
@@ -837,9 +706,10 @@ static int tick(struct daemon *d)
 		d->last_sweep_ms = now_ms;
 		tracker__sweep(d->tracker);
 	}
-	reap_orchestrators(d);
+	wait_ms = jobs__tick(d->jobs, (int)((x.wait_ns + 999999) / 1000000));
+	daemon__detach_if_idle(d);
 	alertsrc__tick(d->alertsrc);
-	return (int)((x.wait_ns + 999999) / 1000000);
+	return wait_ms;
 }
 
 /* Reads the API token, or creates a random one readable by root only. */
@@ -1040,12 +910,15 @@ static void shutdown_all(struct daemon *d, bool detach_all)
 	http__stop(d->http);
 	d->http = NULL;
 	pthread_mutex_lock(&d->lock);
-	if (d->tracker)
+	if (d->tracker && d->jobs)
 		resume__stop(d, detach_all);
 	alertsrc__stop(d->alertsrc);
 	d->alertsrc = NULL;
 	health__free(d->health);
 	agent_totals__free(d->agent_totals);
+	jobs__free(d->jobs);
+	d->jobs = NULL;
+	metric_labels__free(d->metric_labels);
 	tracker__free(d->tracker);
 	probes__free(d->probes);
 	if (d->log)
@@ -1166,7 +1039,8 @@ int daemon__run(const struct config *cfg)
 	struct daemon *d = calloc(1, sizeof(*d));
 	struct eventlog_opts lopts = {};
 	struct probes_opts popts = {};
-	struct tracker_hooks hooks = { .ctx = d, .orch_child = on_orch_child, .event = on_event };
+	struct jobs_opts jopts = {};
+	struct jobs_hooks hooks = {};
 	struct http_opts hopts = {};
 	struct sigaction sa = { .sa_handler = on_stop };
 	char addr[128];
@@ -1219,9 +1093,16 @@ int daemon__run(const struct config *cfg)
 	d->tracker = tracker__new(d->probes);
 	if (!d->tracker)
 		goto cleanup;
-	tracker__set_hooks(d->tracker, &hooks);
-	if (start_alerts(d) || resume__start(d))
+	orchs__hooks(d, &hooks);
+	hooks.event = on_event;
+	jopts.env_labels = d->cfg.env_labels;
+	jopts.slow_threshold_ns = d->cfg.slow_syscall_ms * 1000000ULL;
+	d->jobs = jobs__new(d->tracker, d->probes, &jopts, &hooks);
+	d->metric_labels = metric_labels__new(d->cfg.metric_labels, (int)d->cfg.metric_label_values);
+	/* the rules first: events queued while no daemon ran name them */
+	if (!d->jobs || start_alerts(d) || watches__load(d) || resume__start(d))
 		goto cleanup;
+	jobs__adopt(d->jobs, 0);
 	if (d->cfg.detach_all) {
 		/* take up what the kernel still tracks, then end it all as detached */
 		err = 0;

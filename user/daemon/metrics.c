@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include "alerts/alerts.h"
 #include "daemon/agent_totals.h"
+#include "daemon/metric_labels.h"
 #include "daemon/metrics.h"
 #include "daemon/prom.h"
 #include "daemon/status.h"
@@ -106,8 +107,11 @@ static void running_series(struct prom_buf *b, const struct daemon_status *st)
 		for (int i = 0; i < live.n; i++) {
 			const struct execution *e = live.e[i];
 			char id[24];
-			const char *labels[] = { "execution", id, "session", e->session, "agent", e->agent, NULL };
+			const char *labels[7 + 2 * METRIC_LABELS_MAX] = { "execution", id, "session", e->session,
+									   "agent", e->agent };
 
+			/* the allowlisted execution labels, if any (--metric-labels) */
+			labels[6 + metric_labels__pairs(st->metric_labels, e->labels, labels + 6)] = NULL;
 			snprintf(id, sizeof(id), "%llu", (unsigned long long)e->db_id);
 			prom__sample(b, d->prom_name, labels, exec_metric__value(e, m) / d->prom_div);
 		}
@@ -123,7 +127,7 @@ static void observer_series(struct prom_buf *b, const struct daemon_status *st)
 		[WW_CNT_LIFECYCLE_LOST] = "lifecycle_ring_full", [WW_CNT_ANOMALY_LOST] = "slow_syscall_ring_full",
 		[WW_CNT_PROC_MAP_FULL] = "process_map_full", [WW_CNT_SYSCALL_MAP_FULL] = "syscall_map_full",
 		[WW_CNT_SOCK_MAP_FULL] = "socket_map_full", [WW_CNT_STORAGE_FAIL] = "task_storage_failed",
-		[WW_CNT_EXEC_MAP_FULL] = "execution_map_full",
+		[WW_CNT_EXEC_MAP_FULL] = "execution_map_full", [WW_CNT_ORCH_MAP_FULL] = "orchestrator_map_full",
 	};
 	__u64 cnt[WW_CNT_MAX] = {}, attach_errors = 0;
 	enum probes_state state;
@@ -158,6 +162,17 @@ static void observer_series(struct prom_buf *b, const struct daemon_status *st)
 	prom__sample(b, "workerwatch_history_write_errors_total", NULL, (double)st->db_errors);
 }
 
+struct alert_walk {
+	struct prom_buf *b;
+	struct metric_labels *allowed;
+};
+
+/* An execution's label on an alert's series only if /metrics allows its name. */
+static bool allowed_label(void *ctx, const char *name)
+{
+	return metric_labels__allows(((struct alert_walk *)ctx)->allowed, name);
+}
+
 static void alert_sample(void *ctx, const struct labelset *ls, const char *state)
 {
 	const char *labels[2 * (LABELS_MAX + 1) + 1];
@@ -171,12 +186,13 @@ static void alert_sample(void *ctx, const struct labelset *ls, const char *state
 		labels[n++] = ls->l[i].value;
 	}
 	labels[n] = NULL;
-	prom__sample(ctx, "workerwatch_alert", labels, 1);
+	prom__sample(((struct alert_walk *)ctx)->b, "workerwatch_alert", labels, 1);
 }
 
 /* Alerts as Prometheus's ALERTS series (under our own name, so it cannot clash with a scraper's), and delivery. */
-static void alert_series(struct prom_buf *b, struct alerts *alerts)
+static void alert_series(struct prom_buf *b, struct alerts *alerts, struct metric_labels *allowed)
 {
+	struct alert_walk walk = { b, allowed };
 	static const char *const results[] = { "sent", "retry", "dead" };
 	struct receiver_stats st[RECEIVERS_MAX];
 	struct alert_counts c;
@@ -186,7 +202,7 @@ static void alert_series(struct prom_buf *b, struct alerts *alerts)
 	alerts__counts(alerts, &c);
 	prom__family(b, "workerwatch_alert", "gauge",
 		     "1 for each pending, firing or resolving alert, with its labels (like Prometheus's ALERTS).");
-	alerts__foreach_active(alerts, alert_sample, b);
+	alerts__foreach_active(alerts, alert_sample, allowed_label, &walk);
 	prom__family(b, "workerwatch_alerts", "gauge", "Alerts by state.");
 	for (int i = 0; i < 4; i++) {
 		const char *labels[] = { "state", states[i], NULL };
@@ -306,11 +322,12 @@ char *metrics__render(const struct daemon_status *st)
 	build_series(b);
 	running_series(b, st);
 	agent_totals__render(st->agents, b);
+	metric_labels__render(st->metric_labels, b);
 	observer_series(b, st);
 	bpf_series(b, st->probes);
 	process_series(b);
 	if (st->alerts)
-		alert_series(b, st->alerts);
+		alert_series(b, st->alerts, st->metric_labels);
 	text = prom__take(b);
 	prom__free(b);
 	return text;

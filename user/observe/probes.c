@@ -30,6 +30,8 @@ struct probes {
 	struct workerwatch_bpf *skel;
 	struct bpf_link *attach_iter;	/* iterators live as long as the probes */
 	struct bpf_link *tasks_iter;
+	struct bpf_link *watch_iter;
+	struct bpf_link *retag_iter;
 	struct bpf_link *links[MAX_LINKS];	/* the tracepoint programs' links, by program order */
 	bool attached;
 	bool attach_failed;	/* the last attach failed, nothing is attached */
@@ -61,6 +63,7 @@ static const struct {
 	{ "ww_retransmit", "network.tcp_retransmits" },
 	{ "ww_sys_enter", "syscalls" },
 	{ "ww_sys_exit", "syscalls" },
+	{ "ww_watch_cgroup", "watch.cgroup_joins" },
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -397,7 +400,9 @@ struct probes *probes__load(const struct probes_opts *opts)
 	}
 	p->attach_iter = bpf_program__attach_iter(p->skel->progs.ww_attach_iter, NULL);
 	p->tasks_iter = bpf_program__attach_iter(p->skel->progs.ww_tasks_iter, NULL);
-	if (!p->attach_iter || !p->tasks_iter) {
+	p->watch_iter = bpf_program__attach_iter(p->skel->progs.ww_watch_iter, NULL);
+	p->retag_iter = bpf_program__attach_iter(p->skel->progs.ww_retag_iter, NULL);
+	if (!p->attach_iter || !p->tasks_iter || !p->watch_iter || !p->retag_iter) {
 		err = -errno;
 		ww_err("cannot create task iterators: %s", strerror(-err));
 		goto cleanup;
@@ -465,6 +470,8 @@ void probes__free(struct probes *p)
 		bpf_link__destroy(p->links[i]);
 	bpf_link__destroy(p->attach_iter);
 	bpf_link__destroy(p->tasks_iter);
+	bpf_link__destroy(p->watch_iter);
+	bpf_link__destroy(p->retag_iter);
 	workerwatch_bpf__destroy(p->skel);
 	if (p->stats_fd >= 0)
 		close(p->stats_fd);
@@ -687,6 +694,99 @@ int probes__tasks(struct probes *p, struct ww_task_info *out, int max)
 {
 	size_t len;
 	int err = run_iter(p->tasks_iter, out, max * sizeof(*out), &len);
+
+	return err ? err : (int)(len / sizeof(*out));
+}
+
+int probes__set_watch_rules(struct probes *p, const struct ww_watch_rule *rules, int n)
+{
+	int fd = bpf_map__fd(p->skel->maps.watch_rules);
+	__u32 *count = &p->skel->bss->watch_rules_n;
+
+	if (n < 0 || n > WW_WATCH_RULES_MAX)
+		return -E2BIG;
+	/* never let the kernel read a slot in the middle of its rewrite as a live rule */
+	if ((__u32)n < *count)
+		__atomic_store_n(count, n, __ATOMIC_SEQ_CST);
+	for (__u32 i = 0; i < (__u32)n; i++)
+		if (bpf_map_update_elem(fd, &i, &rules[i], BPF_ANY))
+			return -errno;
+	__atomic_store_n(count, n, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int probes__set_orch(struct probes *p, __u64 orch_id, const struct ww_orch *o)
+{
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.orchs), &orch_id, o, BPF_ANY))
+		return errno == E2BIG ? -ENOSPC : -errno;
+	return 0;
+}
+
+void probes__delete_orch(struct probes *p, __u64 orch_id)
+{
+	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.orchs), &orch_id);
+}
+
+__u64 probes__new_orch_id(struct probes *p)
+{
+	return __atomic_add_fetch(&p->skel->bss->next_orch_id, 1, __ATOMIC_SEQ_CST);
+}
+
+void probes__reserve_orch_ids(struct probes *p, __u64 id)
+{
+	__u64 cur = __atomic_load_n(&p->skel->bss->next_orch_id, __ATOMIC_SEQ_CST);
+
+	while (cur < id && !__atomic_compare_exchange_n(&p->skel->bss->next_orch_id, &cur, id, false,
+							 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
+}
+
+void probes__job_decided(struct probes *p, __u64 exec_id)
+{
+	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.provisional), &exec_id);
+}
+
+__u64 probes__path_hash(const char *path)
+{
+	__u64 h = 14695981039346656037ULL;
+
+	for (int i = 0; i < WW_FILENAME_LEN && path[i]; i++) {
+		h ^= (unsigned char)path[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+int probes__set_verdict(struct probes *p, __u32 jobs_id, __u64 hash, unsigned int verdict)
+{
+	struct ww_verdict_key key = { .hash = hash, .jobs_id = jobs_id };
+	__u32 val = verdict;
+
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.job_verdicts), &key, &val, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int probes__retag(struct probes *p, __u64 from_exec, __u64 from_orch, __u64 to_exec, __u64 to_orch,
+		  struct ww_task_info *out, int max)
+{
+	struct workerwatch_bpf__bss *bss = p->skel->bss;
+	size_t len = 0;
+	int err;
+
+	bss->retag_from_exec = from_exec;
+	bss->retag_from_orch = from_orch;
+	bss->retag_to_exec = to_exec;
+	bss->retag_to_orch = to_orch;
+	bss->retag_tasks = 0;
+	err = run_iter(p->retag_iter, out, out ? max * sizeof(*out) : 0, &len);
+	return err ? err : (int)bss->retag_tasks;
+}
+
+int probes__watch_scan(struct probes *p, struct ww_watch_match *out, int max)
+{
+	size_t len;
+	int err = run_iter(p->watch_iter, out, max * sizeof(*out), &len);
 
 	return err ? err : (int)(len / sizeof(*out));
 }

@@ -100,4 +100,35 @@ struct ww_task_info;
 /* Every tracked task (up to max) with the syscall it is in; returns how many or -errno. */
 int probes__tasks(struct probes *p, struct ww_task_info *out, int max);
 
+/* --- watch rules and job boundaries (watch.bpf.c) --- */
+struct ww_watch_rule;
+struct ww_watch_match;
+struct ww_orch;
+
+/* Replaces the kernel's watch rules with rules[0..n) (n <= WW_WATCH_RULES_MAX). */
+int probes__set_watch_rules(struct probes *p, const struct ww_watch_rule *rules, int n);
+/* Creates or replaces an orchestrator's job boundary; -ENOSPC when the map is full. */
+int probes__set_orch(struct probes *p, __u64 orch_id, const struct ww_orch *o);
+void probes__delete_orch(struct probes *p, __u64 orch_id);
+/* A new orchestrator id; the kernel allocates from the same counter for watch rules' orchestrators. */
+__u64 probes__new_orch_id(struct probes *p);
+/* Makes the next ids larger than id (ids kept in history outlive a fresh kernel state). */
+void probes__reserve_orch_ids(struct probes *p, __u64 id);
+/* Remembers a job pattern's verdict (enum ww_verdict) on the program whose path hashes to hash. */
+int probes__set_verdict(struct probes *p, __u32 jobs_id, __u64 hash, unsigned int verdict);
+/* Userspace decided on a provisional job: its descendants' execs no longer start jobs of their own. */
+void probes__job_decided(struct probes *p, __u64 exec_id);
+/* The verdict key of a path (FNV-1a, as the kernel computes it). */
+__u64 probes__path_hash(const char *path);
+/*
+ * Moves tasks (ww_retag_iter): those of execution from_exec, or with 0 the
+ * own tasks of orchestrator from_orch, into execution to_exec, or with 0 to
+ * orchestrator to_orch's own tasks, or with both 0 out of tracking. The
+ * tasks moved go to out[max]; returns how many were moved, or -errno.
+ */
+int probes__retag(struct probes *p, __u64 from_exec, __u64 from_orch, __u64 to_exec, __u64 to_orch,
+		  struct ww_task_info *out, int max);
+/* The untracked processes the watch rules select now (up to max); returns how many or -errno. */
+int probes__watch_scan(struct probes *p, struct ww_watch_match *out, int max);
+
 #endif
