@@ -171,6 +171,7 @@ KERNEL_TEST(make_j2_jobs_are_the_compiler_runs)
 	static const char *const want[] = { "alpha.c", "beta.c", "gamma.c", "delta.c", "epsilon.c", "zeta.c",
 					    "main.c", "prog", NULL };
 	char path[400], src[2048], tasks[16][64];
+	const char *orch_text;
 	const char *dir = harness__tmpdir();
 	struct cmd_result r;
 	cJSON *j, *e;
@@ -204,6 +205,18 @@ KERNEL_TEST(make_j2_jobs_are_the_compiler_runs)
 			 (char *[]){ "make", "-j2", NULL }, dir, &r);
 	CHECK(r.exit_code == 0, "make failed (%d): %s", r.exit_code, r.err);
 	CHECK(strstr(r.err, "started 8 executions"), "run did not say how many jobs it saw: %s", r.err);
+	/* after its exit, the daemon still answers for it: its final state */
+	orch_text = r.err ? strstr(r.err, "as orchestrator ") : NULL;
+	if (CHECK(orch_text, "run did not name its orchestrator: %s", r.err)) {
+		cJSON *o = NULL;
+
+		snprintf(path, sizeof(path), "/api/v1/orchestrators/%lld", strtoll(orch_text + 16, NULL, 10));
+		CHECK(api(&d, "GET", path, NULL, &o) == 200, "GET %s after the orchestrator ended", path);
+		CHECK_STR(harness__str(o, "state"), "ended");
+		CHECK_STR(harness__str(o, "reason"), "exited");
+		CHECK_EQ(harness__num(o, "executions_started"), 8);
+		cJSON_Delete(o);
+	}
 	harness__free_result(&r);
 	snprintf(path, sizeof(path), "%s/prog", dir);
 	CHECK(access(path, X_OK) == 0, "make built no program");

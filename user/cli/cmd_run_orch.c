@@ -33,7 +33,7 @@
 #define DAEMON_POLL_MS		500
 /* after CMD exited: until the daemon has seen it (and forgets it), its counts are read this often */
 #define DAEMON_FINAL_POLL_MS	20
-#define DAEMON_FINAL_WAIT_MS	3000
+#define DAEMON_FINAL_WAIT_MS	30000	/* only while the daemon has not yet ended it */
 
 static void on_signal(int sig)
 {
@@ -132,6 +132,13 @@ static double num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+static bool ended(const cJSON *orch)
+{
+	const cJSON *state = cJSON_GetObjectItemCaseSensitive(orch, "state");
+
+	return cJSON_IsString(state) && !strcmp(state->valuestring, "ended");
+}
+
 static int with_daemon(const struct run_opts *o, long long id, pid_t pid, int pidfd)
 {
 	cJSON *last = NULL;
@@ -149,12 +156,12 @@ static int with_daemon(const struct run_opts *o, long long id, pid_t pid, int pi
 			break;
 	}
 	/*
-	 * Its last children: the daemon forgets the orchestrator once it has
-	 * seen it exit and handled the events before, so the last answer
-	 * before that has them (a loaded daemon may lag behind CMD).
+	 * Its last children: the daemon ends the orchestrator once it has seen
+	 * it exit and handled the events before, and then answers with its
+	 * final state ("ended"); a loaded daemon may lag behind CMD.
 	 */
 	for (int waited = 0; waited < DAEMON_FINAL_WAIT_MS; waited += DAEMON_FINAL_POLL_MS) {
-		if (poll_daemon(o, id, &last) != 200)
+		if (poll_daemon(o, id, &last) != 200 || ended(last))
 			break;
 		poll(NULL, 0, DAEMON_FINAL_POLL_MS);
 	}

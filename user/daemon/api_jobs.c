@@ -50,8 +50,7 @@ void api_jobs__orchestrator(void *ctx, const struct http_request *req, struct ht
 	if (!path_id(req, "an orchestrator", &id, resp))
 		return;
 	o = jobs__find_orch(daemon__jobs(d), id);
-	if (o)
-		out = orchs__json(o);
+	out = o ? orchs__json(o) : orchs__ended_json(id);
 	if (out)
 		api__reply(resp, 200, out);
 	else

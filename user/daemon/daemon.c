@@ -917,6 +917,7 @@ static void shutdown_all(struct daemon *d, bool detach_all)
 	health__free(d->health);
 	agent_totals__free(d->agent_totals);
 	jobs__free(d->jobs);
+	orchs__forget_ended();
 	d->jobs = NULL;
 	metric_labels__free(d->metric_labels);
 	tracker__free(d->tracker);

@@ -15,6 +15,19 @@
 #include "lib/clock.h"
 #include "observe/tracker.h"
 
+/*
+ * The last state of the orchestrators that ended lately, for GET
+ * /api/v1/orchestrators/{id}: whoever started one reads its final counts
+ * after it exits, and a busy daemon sees that exit later than they do.
+ */
+#define ENDED_KEPT	32
+
+static struct {
+	__u64 id;
+	cJSON *last;
+} ended[ENDED_KEPT];
+static unsigned int ended_next;
+
 static cJSON *totals_json(const struct orch_totals *t)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -70,7 +83,24 @@ cJSON *orchs__json(const struct orch *o)
 	cJSON_AddStringToObject(j, "registered_at", ts);
 	cJSON_AddNumberToObject(j, "executions_started", (double)o->jobs);
 	cJSON_AddItemToObject(j, "own", totals_json(&o->own));
+	cJSON_AddStringToObject(j, "state", "watched");
 	return j;
+}
+
+cJSON *orchs__ended_json(__u64 id)
+{
+	for (int i = 0; i < ENDED_KEPT; i++)
+		if (ended[i].last && ended[i].id == id)
+			return cJSON_Duplicate(ended[i].last, true);
+	return NULL;
+}
+
+void orchs__forget_ended(void)
+{
+	for (int i = 0; i < ENDED_KEPT; i++) {
+		cJSON_Delete(ended[i].last);
+		ended[i].last = NULL;
+	}
 }
 
 /* Kept in history: what resume needs to watch it again with the same boundary and names. */
@@ -202,9 +232,13 @@ static void on_orch_ended(void *ctx, const struct orch *o, bool exited)
 	cJSON *ev = orchs__json(o);
 
 	store__forget_orchestrator(daemon__store(d), o->id);
+	cJSON_ReplaceItemInObjectCaseSensitive(ev, "state", cJSON_CreateString("ended"));
 	cJSON_AddStringToObject(ev, "reason", exited ? "exited" : "removed");
 	daemon__publish(d, "ORCHESTRATOR_END", NULL, ev);
-	cJSON_Delete(ev);
+	cJSON_Delete(ended[ended_next].last);
+	ended[ended_next].id = o->id;
+	ended[ended_next].last = ev;
+	ended_next = (ended_next + 1) % ENDED_KEPT;
 }
 
 void orchs__hooks(struct daemon *d, struct jobs_hooks *h)

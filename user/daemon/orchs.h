@@ -26,8 +26,12 @@ void orchs__hooks(struct daemon *d, struct jobs_hooks *h);
 int orchs__add(struct daemon *d, pid_t pid, int pidfd, const struct job_spec *spec, __u64 *id);
 /* Watches a registration from history again if its process still runs; 1 when it does. tagged: the kernel has it. */
 int orchs__resume(struct daemon *d, const struct orch_registration *reg, bool tagged);
-/* An orchestrator as the API shows it. */
+/* An orchestrator as the API shows it; "state" is "watched". */
 struct cJSON *orchs__json(const struct orch *o);
+/* The last state of one of the 32 that ended last ("state": "ended", "reason"), or NULL. */
+struct cJSON *orchs__ended_json(__u64 id);
+/* Frees what orchs__ended_json reads, when the daemon stops. */
+void orchs__forget_ended(void);
 
 /*
  * The watch rules: those of the config file's "watches" array (by name) and
