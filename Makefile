@@ -6,7 +6,15 @@ CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 prefix ?= /usr/local
+bindir ?= $(prefix)/bin
+mandir ?= $(prefix)/share/man
+datadir ?= $(prefix)/share
+# The unit runs the daemon with $(sysconfdir)/workerwatch/config.json; state and logs under $(localstatedir).
+sysconfdir ?= /etc
+localstatedir ?= /var
+unitdir ?= $(prefix)/lib/systemd/system
 DESTDIR ?=
+VERSION := $(shell sed -n 's/^#define WORKERWATCH_VERSION "\(.*\)"/\1/p' user/lib/version.h)
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
@@ -44,11 +52,11 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps check unit test-kernel run bench vmlinux install clean check-asan fuzz fuzz-build
+.PHONY: all deps check unit test-kernel run bench vmlinux install deb clean check-asan fuzz fuzz-build
 
 all: $(OUTPUT)/workerwatch $(OUTPUT)/wwload
 
-# tools/setup.sh installs what a set (build, test, bench) lacks. It runs again
+# tools/setup.sh installs what a set (build, deb, test, bench) lacks. It runs again
 # only when its package lists change (the stamp is older than the script) or
 # the stamp is removed, not on every make; whatever needs a tool waits for it.
 SETUP_STAMP = $(OUTPUT)/.setup-$(1)
@@ -108,7 +116,7 @@ $(ASSETS_OBJ): $(OUTPUT)/assets_data.c
 
 $(OUTPUT)/workerwatch: $(USER_OBJS) $(ASSETS_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDFLAGS) $(LIBS) -o $@
 
 # The workload is the tests' ground truth, not the product: never sanitized, as
 # ASan's shadow memory and exit-time leak check would be measured with it.
@@ -118,7 +126,7 @@ $(OUTPUT)/wwload: tools/wwload.c | $(OUTPUT) $(call SETUP_STAMP,build)
 
 $(OUTPUT)/ww_test: $(TEST_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDFLAGS) $(LIBS) -o $@
 
 # The main job: a built-in demo worker, tracked, and its report.
 run: all
@@ -146,9 +154,38 @@ bench: all $(OUTPUT)/wwfloor $(OUTPUT)/wwswarm $(OUTPUT)/wwalertlat $(call SETUP
 vmlinux:
 	$(Q)tools/gen-vmlinux.sh $(ARCH)
 
-install: all
-	install -D -m 0755 $(OUTPUT)/workerwatch $(DESTDIR)$(prefix)/bin/workerwatch
-	install -D -m 0644 docs/workerwatch.8 $(DESTDIR)$(prefix)/share/man/man8/workerwatch.8
+# Installs what `make` built and builds nothing, so it never runs the set-up (apt).
+install:
+	$(Q)test -x $(OUTPUT)/workerwatch || { echo "install: no $(OUTPUT)/workerwatch: run make first" >&2; exit 1; }
+	install -D -m 0755 $(OUTPUT)/workerwatch $(DESTDIR)$(bindir)/workerwatch
+	install -D -m 0644 docs/workerwatch.8 $(DESTDIR)$(mandir)/man8/workerwatch.8
+	install -d -m 0755 $(DESTDIR)$(unitdir)
+	sed -e 's|@bindir@|$(bindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g' tools/workerwatch.service \
+		> $(DESTDIR)$(unitdir)/workerwatch.service
+	chmod 0644 $(DESTDIR)$(unitdir)/workerwatch.service
+	@# the config belongs to the operator once installed: never overwrite it
+	if [ ! -e $(DESTDIR)$(sysconfdir)/workerwatch/config.json ]; then \
+		install -D -m 0644 tools/config.json $(DESTDIR)$(sysconfdir)/workerwatch/config.json; fi
+	install -d -m 0755 $(DESTDIR)$(localstatedir)/lib/workerwatch $(DESTDIR)$(localstatedir)/log/workerwatch
+	@# the fleet's dashboard and rules, for the Grafana and Prometheus hosts (docs/FLEET.md)
+	install -D -m 0644 -t $(DESTDIR)$(datadir)/workerwatch/mixin tools/mixin/dashboard.json \
+		tools/mixin/rules.yml tools/mixin/rules_test.yml
+
+# The Debian package, built from tools/debian/ in a staging directory with its own hardened objects.
+DEB_STAGE := $(OUTPUT)/deb/workerwatch-$(VERSION)
+DEB_FILE := $(OUTPUT)/deb/workerwatch_$(VERSION)_amd64.deb
+deb: $(VENDOR_FILES) $(call SETUP_STAMP,deb)
+	$(Q)v=$$(dpkg-parsechangelog -l tools/debian/changelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+		{ echo "deb: tools/debian/changelog is at $$v, user/lib/version.h at $(VERSION)" >&2; exit 1; }
+	$(Q)rm -rf $(DEB_STAGE) $(OUTPUT)/deb/*.deb $(OUTPUT)/deb/*.changes $(OUTPUT)/deb/*.buildinfo
+	$(Q)mkdir -p $(DEB_STAGE) $(OUTPUT)/deb/obj/vendor
+	$(Q)cp -r tools/debian $(DEB_STAGE)/debian
+	$(Q)cp -p $(VENDOR_FILES) $(OUTPUT)/deb/obj/vendor/
+	$(call msg,DEB,$(DEB_FILE))
+	$(Q)cd $(DEB_STAGE) && WW_SRC=$(CURDIR) dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -30 ../build.log >&2; echo "deb: dpkg-buildpackage failed: $(OUTPUT)/deb/build.log" >&2; exit 1; }
+	$(call msg,LINTIAN,$(DEB_FILE))
+	$(Q)lintian --fail-on error,warning,info,pedantic --display-info --pedantic $(DEB_FILE)
 
 clean:
 	rm -rf $(OUTPUT)

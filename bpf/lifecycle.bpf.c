@@ -5,6 +5,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "maps.bpf.h"
+#include "jobs.bpf.h"
 
 #define SIGNAL_GROUP_EXIT	0x00000004	/* include/linux/sched/signal.h */
 #define TRACE_SIGNAL_IGNORED	1
@@ -42,8 +43,10 @@ static __always_inline int start_orch_child(struct ww_task *pt, struct task_stru
 		return 0;
 	}
 	shared = bpf_map_lookup_elem(&exec_shared, &id);
-	if (shared)
+	if (shared) {
 		shared->orch_id = pt->orch_id;
+		mark_orch_child(shared, tgid);
+	}
 	ct = bpf_task_storage_get(&tracked, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!ct) {
 		count_event(WW_CNT_STORAGE_FAIL);
@@ -79,7 +82,8 @@ int BPF_PROG(ww_fork, struct task_struct *parent, struct task_struct *child)
 	pt = task_state(parent);
 	if (!pt)
 		return 0;
-	if (!pt->exec_id && pt->orch_id && child->pid == child->tgid)
+	/* an orchestrator whose jobs begin at an exec: the child is one of its own tasks until then */
+	if (!pt->exec_id && pt->orch_id && child->pid == child->tgid && orch_forks_jobs(pt->orch_id))
 		return start_orch_child(pt, child);
 	stats = exec_stats_of(pt, parent);
 	if (!stats && pt->exec_id)

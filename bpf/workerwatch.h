@@ -16,6 +16,13 @@
 #define WW_LIFECYCLE_RB_SIZE	(4 << 20)
 #define WW_ANOMALY_RB_SIZE	(256 << 10)
 #define WW_SYSCALL_BITS		512	/* syscall numbers an execution's "seen" bitmap covers */
+#define WW_MAX_ORCHS		256	/* orchestrators at once (registered or found by watch rules) */
+#define WW_WATCH_RULES_MAX	32	/* watch rules the kernel matches at exec */
+#define WW_WATCH_PATH_LEN	128	/* an executable path a watch rule names */
+#define WW_MAX_VERDICTS		4096	/* remembered job-pattern verdicts per program */
+#define WW_JOB_ARGS_MAX		1024	/* bytes of argv a job event carries */
+#define WW_JOB_ENV_MAX		3072	/* bytes of environ a job event carries */
+#define WW_CGROUP_V2		0xffffffffu	/* a watch rule's cgroup is in the unified (v2) hierarchy */
 
 /*
  * Log-linear histogram: 2^WW_HIST_SUB_BITS linear sub-buckets per power of
@@ -46,6 +53,7 @@ enum ww_counter {
 	WW_CNT_STORAGE_FAIL,	/* task storage could not be created at fork */
 	WW_CNT_ORPHAN_TASK,	/* task of an execution already finalized */
 	WW_CNT_EXEC_MAP_FULL,	/* an orchestrator's child could not become an execution */
+	WW_CNT_ORCH_MAP_FULL,	/* a watch rule's process could not become an orchestrator */
 	WW_CNT_MAX,
 };
 
@@ -124,6 +132,72 @@ struct ww_exec_shared {
 	__u64 syscalls_seen[WW_SYSCALL_BITS / 64];
 	__u64 syscalls_overflow;
 	__u64 orch_id;			/* the orchestrator that spawned it, 0 when none */
+	__u32 job_flags;		/* WW_EXEC_*: what the exec hook still has to do for it */
+	__u32 root_tgid;		/* its root process, for a job started in the kernel */
+};
+
+/* ww_exec_shared.job_flags (the kernel's alone: userspace never writes an entry the kernel updates) */
+#define WW_EXEC_NAME_AT_EXEC	(1u << 0)	/* an orchestrator's child: its root's first exec names it */
+
+/* How an orchestrator's descendants become jobs. */
+enum ww_jobs_mode {
+	WW_JOBS_CHILDREN,	/* each process it forks (the default) */
+	WW_JOBS_EXEC,		/* a descendant at any depth that executes a program the job pattern accepts */
+};
+
+/* An orchestrator, keyed by its id: created by userspace, or by a watch rule at exec. */
+struct ww_orch {
+	__u32 jobs;			/* enum ww_jobs_mode */
+	__u32 jobs_id;			/* whose verdicts (job_verdicts) apply */
+	__u32 rule;			/* the watch rule that made it, 0: none */
+	__u32 tgid;			/* the orchestrator's own process: never a job itself */
+};
+
+/* A job pattern's verdict on one program (by the FNV-1a hash of the path it was executed by). */
+struct ww_verdict_key {
+	__u64 hash;
+	__u32 jobs_id;
+	__u32 pad;
+};
+
+enum ww_verdict {
+	WW_VERDICT_REJECT = 1,
+	WW_VERDICT_ACCEPT,
+};
+
+/* ww_watch_rule.flags: the selectors a rule has (all must match) and what it does. */
+#define WW_WATCH_EXE		(1u << 0)	/* the executed file (inode) or the path it was run by */
+#define WW_WATCH_COMM		(1u << 1)
+#define WW_WATCH_UID		(1u << 2)
+#define WW_WATCH_CGROUP		(1u << 3)	/* in the cgroup or below it */
+#define WW_WATCH_PARENT		(1u << 4)	/* the parent process matches rule parent_slot's selectors */
+#define WW_WATCH_ARGV		(1u << 5)	/* an argv regex too: userspace decides */
+#define WW_WATCH_ORCH		(1u << 6)	/* action: an orchestrator rather than one execution */
+#define WW_WATCH_NONE		(1u << 7)	/* action: none, only a parent selector for other rules */
+
+/* What a watch rule selects, in the kernel's terms (userspace resolves paths to these). */
+struct ww_watch_sel {
+	__u64 exe_ino;
+	__u64 cgroup_id;		/* kernfs id of the cgroup directory */
+	__u32 exe_dev;			/* kernel dev_t (MAJOR << 20 | MINOR) */
+	__u32 uid;			/* real uid */
+	__u32 cgroup_ssid;		/* v1: the controller's subsystem id; WW_CGROUP_V2: unified */
+	__u32 cgroup_hierarchy;		/* its hierarchy id (0: unified), for cgroup joins */
+	__u32 cgroup_level;		/* depth of the cgroup below its root */
+	__u32 pad;
+	char comm[WW_COMM_LEN];
+	char exe[WW_WATCH_PATH_LEN];	/* an absolute path, matched as given to execve (scripts) */
+};
+
+/* One watch rule in the kernel's array; slots [0, watch_rules_n) are used. */
+struct ww_watch_rule {
+	struct ww_watch_sel sel;
+	__u32 id;			/* userspace's rule id */
+	__u32 flags;			/* WW_WATCH_* */
+	__u32 parent_slot;		/* with WW_WATCH_PARENT */
+	__u32 jobs;			/* with WW_WATCH_ORCH: enum ww_jobs_mode */
+	__u32 jobs_id;
+	__u32 pad;
 };
 
 /* One tracked process (keyed by tgid). */
@@ -175,7 +249,20 @@ enum ww_event_type {
 	WW_EV_SLOW_SYSCALL,
 	WW_EV_ORCH_CHILD,	/* an orchestrator spawned a process: a new execution */
 	WW_EV_PROC_DONE,	/* a process's last thread switched out for good: its final figures */
+	WW_EV_JOB,		/* a process became a job at exec, or needs userspace to decide (ww_job_event) */
 };
+
+enum ww_job_kind {
+	WW_JOB_WATCH = 1,	/* a watch rule matched a process at exec: a new execution */
+	WW_JOB_WATCH_ORCH,	/* a watch rule matched a process at exec: a new orchestrator */
+	WW_JOB_EXEC,		/* an orchestrator's descendant executed a program: a new execution */
+	WW_JOB_NAMED,		/* the root of an orchestrator's child executed its first program */
+	WW_JOB_CGROUP,		/* an untracked process joined a watched cgroup: userspace attaches it */
+};
+
+/* ww_job_event.flags */
+#define WW_JOB_PROVISIONAL	(1u << 0)	/* userspace decides whether it stays tracked */
+#define WW_JOB_ENV_TRUNCATED	(1u << 1)	/* environ was longer than WW_JOB_ENV_MAX */
 
 struct ww_event_hdr {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
@@ -237,6 +324,32 @@ struct ww_orch_child_event {
 	__u64 orch_id;
 };
 
+/*
+ * A process became a job (or needs a decision), with what names are made
+ * of: argv and environ at exec. Variable length: only the header and the
+ * args_len + env_len bytes of data used are submitted.
+ */
+struct ww_job_event {
+	struct ww_event_hdr hdr;	/* exec_id: the execution; 0 for WATCH_ORCH and CGROUP */
+	__u64 orch_id;			/* its orchestrator (the new one for WATCH_ORCH), 0: none */
+	__u64 parent_exec;		/* the provisional execution it left at this exec, 0: none */
+	__u64 cgroup_id;		/* its cgroup in the unified hierarchy */
+	__u32 kind;			/* enum ww_job_kind */
+	__u32 flags;			/* WW_JOB_* */
+	__u32 rule;			/* the watch rule that matched, 0: none */
+	__u32 uid;
+	__u32 args_len;			/* data[0, args_len): argv, NUL-separated */
+	__u32 env_len;			/* data[args_len, +env_len): environ, NUL-separated */
+	char filename[WW_FILENAME_LEN];	/* the path it was executed by */
+	char data[WW_JOB_ARGS_MAX + WW_JOB_ENV_MAX];
+};
+
+/* A process a watch rule selects now, as the adoption iterator reports it. */
+struct ww_watch_match {
+	__u32 pid;
+	__u32 rule;
+};
+
 /* One tracked task, as the task iterator reports it (for "blocked in a syscall now"). */
 struct ww_task_info {
 	__u64 exec_id;
@@ -272,6 +385,9 @@ _Static_assert(sizeof(struct ww_proc) == 104, "process record layout");
 _Static_assert(sizeof(struct ww_slow_syscall_event) == 72, "slow syscall event layout");
 _Static_assert(sizeof(struct ww_orch_child_event) == 56, "orchestrator child event layout");
 _Static_assert(sizeof(struct ww_task_info) == 72, "task info layout");
+_Static_assert(sizeof(struct ww_job_event) == 352 + WW_JOB_ARGS_MAX + WW_JOB_ENV_MAX, "job event layout");
+_Static_assert(sizeof(struct ww_watch_rule) == 208, "watch rule layout");
+_Static_assert(sizeof(struct ww_orch) == 16, "orchestrator layout");
 
 /* The histogram bucket of value v (both sides must agree). */
 static inline __u32 ww_hist_bucket(__u64 v)

@@ -17,7 +17,7 @@
 
 static struct test *tests, **tests_tail = &tests;
 static int current_failures;
-static const char *current_skip;
+static char skip_reason[256];	/* set by harness__skip: the current test did not run */
 static const char *bin_dir = "build";
 static char tmp_dir[256];
 
@@ -62,9 +62,13 @@ int harness__slowdown(void)
 	return harness__sanitized() ? 3 : 1;
 }
 
-void harness__skip(const char *why)
+void harness__skip(const char *fmt, ...)
 {
-	current_skip = why;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(skip_reason, sizeof(skip_reason), fmt, ap);
+	va_end(ap);
 }
 
 bool harness__near(double got, double want, double pct)
@@ -305,8 +309,29 @@ void harness__on_test_end(void (*fn)(void))
 		cleanups[nr_cleanups++] = fn;
 }
 
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A test's time when it is long enough to matter to the suite's, which must stay well under 30 minutes. */
+static const char *took(double start)
+{
+	static char buf[32];
+	double s = wall_s() - start;
+
+	if (s < 5)
+		return "";
+	snprintf(buf, sizeof(buf), "  [%.0f s]", s);
+	return buf;
+}
+
 int main(int argc, char **argv)
 {
+	double suite_start, test_start;
 	int passed = 0, failed = 0, skipped = 0;
 	const char *filter = NULL;
 	bool root = geteuid() == 0, unit = true, kernel = true;
@@ -323,6 +348,7 @@ int main(int argc, char **argv)
 			filter = argv[i];
 	}
 	signal(SIGPIPE, SIG_IGN);
+	suite_start = wall_s();
 	for (struct test *t = tests; t; t = t->next) {
 		if (filter && !strstr(t->name, filter))
 			continue;
@@ -339,25 +365,26 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		current_failures = 0;
-		current_skip = NULL;
+		skip_reason[0] = 0;
 		fflush(stdout);
+		test_start = wall_s();
 		t->fn();
 		for (int i = 0; i < nr_cleanups; i++)
 			cleanups[i]();
-		if (current_skip && !current_failures) {
-			printf("skip %s (%s)\n", t->name, current_skip);
+		if (skip_reason[0] && !current_failures) {
+			printf("skip %s (%s)%s\n", t->name, skip_reason, took(test_start));
 			skipped++;
 			rm_tree(tmp_dir);
 		} else if (current_failures) {
-			printf("FAIL %s (files kept in %s)\n", t->name, tmp_dir);
+			printf("FAIL %s (files kept in %s)%s\n", t->name, tmp_dir, took(test_start));
 			failed++;
 		} else {
-			printf("ok   %s\n", t->name);
+			printf("ok   %s%s\n", t->name, took(test_start));
 			passed++;
 			rm_tree(tmp_dir);
 		}
 		fflush(stdout);
 	}
-	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	printf("%d passed, %d failed, %d skipped in %.0f s\n", passed, failed, skipped, wall_s() - suite_start);
 	return failed ? 1 : 0;
 }

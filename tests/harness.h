@@ -34,10 +34,13 @@ void harness__register(struct test *t);
 bool harness__sanitized(void);
 /* Timeouts, never assertions, are multiplied by this: 1, or 3 in a sanitized build. */
 int harness__slowdown(void);
-/* Marks the current test skipped with the reason printed beside it; the test should return. */
-void harness__skip(const char *why);
+/*
+ * Marks the current test skipped with the reason (printf-style) printed beside it; the test
+ * returns next. Only for a tool that is truly absent or a sanitized build, never for a failure.
+ */
+void harness__skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* For what the sanitizers themselves distort (say what): the test is skipped in make check-asan only. */
-#define SKIP_IF_SANITIZED(why) do { if (harness__sanitized()) { harness__skip(why); return; } } while (0)
+#define SKIP_IF_SANITIZED(why) do { if (harness__sanitized()) { harness__skip("%s", why); return; } } while (0)
 
 /* Registers fn to run after each test, passed or failed (what a failed test may leave behind). */
 void harness__on_test_end(void (*fn)(void));

@@ -75,7 +75,6 @@ TEST(cli_usage_errors_name_the_missing_flag)
 	usage_error("attach: missing PID", "attach", "--session", "s", NULL);
 	usage_error("attach: missing --session", "attach", "42", "--agent", "a");
 	usage_error("attach: missing --agent", "attach", "42", "--session", "s");
-	usage_error("attach: missing --session", "attach", "--orchestrator", "42", NULL);
 	usage_error("attach: option --agent needs a value", "attach", "42", "--agent", NULL);
 	usage_error("detach: missing ID", "detach", NULL, NULL, NULL);
 	usage_error("ack: missing ID", "ack", NULL, NULL, NULL);

@@ -272,7 +272,7 @@ KERNEL_TEST(top_once_shows_a_busy_worker_near_100_percent_cpu)
 	      "no pressure line:\n%s", r.out);
 	CHECK(r.out && strstr(r.out, "\nExecutions 1 running, 0 completed, 0 failed"), "no counts:\n%s", r.out);
 	CHECK(find_line(r.out, "SESSION", header, sizeof(header)) &&
-	      !strcmp(squeeze(header), "ID SESSION AGENT TASK STATUS DURATION CPU% MEM SYSCALLS/s NET/s PIDS"),
+	      !strcmp(squeeze(header), "ID SESSION AGENT TASK STATUS DURATION CPU% MEM SYSCALLS/s NET/s PIDS COMMAND"),
 	      "no table header:\n%s", r.out);
 	if (!CHECK(top_row_of(r.out, "topburner", &row), "no row for the worker:\n%s", r.out))
 		goto cleanup;

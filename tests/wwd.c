@@ -44,8 +44,8 @@ char *wwd_read_file(const char *path)
 	return text;
 }
 
-/* Starts the daemon with extra arguments; its output goes to out. */
-static bool start(struct wwd *d, char *const *extra, const char *out)
+/* Starts the daemon with its files in dir and extra arguments; its output goes to out. */
+static bool start_in(struct wwd *d, const char *dir, char *const *extra, const char *out)
 {
 	static const char *const marker = "listening on http://127.0.0.1:";
 	char db[300], logdir[300];
@@ -57,8 +57,17 @@ static bool start(struct wwd *d, char *const *extra, const char *out)
 	for (; extra && *extra && n < 25; extra++)
 		argv[n++] = *extra;
 	argv[n] = NULL;
-	snprintf(d->dir, sizeof(d->dir), "%s", harness__tmpdir());
+	snprintf(d->dir, sizeof(d->dir), "%s", dir);
+	mkdir(d->dir, 0700);
 	wwd_pin_dir(d->pin_dir, sizeof(d->pin_dir));
+	/* a daemon with its own directory pins apart from the test's other daemons, under the test's pins */
+	if (strcmp(dir, harness__tmpdir())) {
+		const char *base = strrchr(dir, '/');
+
+		mkdir(d->pin_dir, 0700);
+		snprintf(d->pin_dir + strlen(d->pin_dir), sizeof(d->pin_dir) - strlen(d->pin_dir), "/%s",
+			 base ? base + 1 : "d");
+	}
 	snprintf(db, sizeof(db), "%s/history.db", d->dir);
 	snprintf(logdir, sizeof(logdir), "%s/log", d->dir);
 	snprintf(d->token, sizeof(d->token), "%s/token", d->dir);
@@ -78,6 +87,21 @@ static bool start(struct wwd *d, char *const *extra, const char *out)
 		wwd_sleep_ms(20);
 	}
 	return CHECK(false, "the daemon did not start: see %s", out);
+}
+
+static bool start(struct wwd *d, char *const *extra, const char *out)
+{
+	return start_in(d, harness__tmpdir(), extra, out);
+}
+
+bool wwd_start_in(struct wwd *d, const char *dir, const char *config_path)
+{
+	char *extra[] = { "--config", (char *)config_path, NULL };
+	char out[300];
+
+	snprintf(out, sizeof(out), "%s/daemon.log", dir);
+	mkdir(dir, 0700);
+	return start_in(d, dir, config_path ? extra : NULL, out);
 }
 
 bool wwd_start(struct wwd *d)

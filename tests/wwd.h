@@ -31,6 +31,8 @@ bool wwd_start(struct wwd *d);
  * test's temp dir, so a restart (after a kill -9 too) reuses history.db.
  */
 bool wwd_start_opts(struct wwd *d, const char *config_path);
+/* The same with its files (history.db, log/, token, daemon.log) in dir, for several daemons in one test. */
+bool wwd_start_in(struct wwd *d, const char *dir, const char *config_path);
 /*
  * Stops it with sig. After SIGTERM it must exit 0, and then `workerwatch
  * daemon --detach-all` must leave no pinned state behind (the end of a test);

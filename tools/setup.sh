@@ -5,18 +5,23 @@ set -euo pipefail
 
 build_pkgs=(make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libcjson-dev libsqlite3-dev
 	libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libncurses-dev pkg-config)
+deb_pkgs=(dpkg-dev debhelper lintian)
 # clang's sanitizer and libFuzzer runtimes, for make check-asan and make fuzz
 sanitizer_pkgs=(clang libclang-rt-dev)
-test_pkgs=(iproute2 procps time prometheus prometheus-alertmanager sqlite3 curl tmux chromium "${sanitizer_pkgs[@]}")
+# util-linux and systemd: the package test's namespaces, setpriv and systemd-analyze verify;
+# parallel, python3 and findutils (xargs): the real orchestrators of the job tests
+test_pkgs=("${deb_pkgs[@]}" util-linux systemd iproute2 procps time prometheus prometheus-alertmanager sqlite3 curl
+	tmux chromium parallel python3 findutils "${sanitizer_pkgs[@]}")
 bench_pkgs=(bpftrace wrk)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
 	build) ;;
+	deb) want+=("${deb_pkgs[@]}") ;;
 	test) want+=("${test_pkgs[@]}") ;;
 	sanitizers) want+=("${sanitizer_pkgs[@]}") ;;
 	bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-	*) echo "usage: $0 [build|test|sanitizers|bench]" >&2; exit 2 ;;
+	*) echo "usage: $0 [build|deb|test|sanitizers|bench]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -4,10 +4,11 @@
  * fuzzed without touching this file) with any query string and any body, as
  * the HTTP layer hands them over: "METHOD /path?query" on the first line, the
  * body after it. The handlers run on a real history and a real alert engine;
- * only the daemon's live side (the tracker and the kernel) is absent: it
- * tracks nothing, and attaching answers that the pid exited.
+ * only the daemon's live side (the tracker, the jobs module and the kernel)
+ * is absent: it tracks nothing, attaching answers that the pid exited, and
+ * watch rules are converted to the kernel's form and kept here.
  *
- * What must hold: a JSON answer parses, an error is a 4xx with a reason
+ * What must hold: a JSON answer parses (204 has none), an error is a 4xx with a reason
  * (5xx only for the daemon's own failures, never for what the request said),
  * and nothing crashes, leaks or reads out of bounds.
  */
@@ -21,7 +22,10 @@
 #include "daemon/api.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "workerwatch.h"
 #include "history/record.h"
+#include "observe/jobs.h"
+#include "observe/watch.h"
 #include "history/store.h"
 
 /* The daemon the handlers see: the history and the alert engine, nothing live. */
@@ -30,6 +34,14 @@ struct daemon {
 	struct store *store;
 	struct alerts *alerts;
 };
+
+/* The jobs module without the kernel: its watch rules, no orchestrators. */
+struct jobs {
+	struct watch_rule rules[WW_WATCH_RULES_MAX];
+	int nr_rules;
+};
+
+static struct jobs fake_jobs;
 
 static struct daemon fake;
 static char dir[64];
@@ -52,6 +64,20 @@ struct store *daemon__store(struct daemon *d) { return d->store; }
 struct tracker *daemon__tracker(struct daemon *d) { (void)d; return NULL; }
 struct probes *daemon__probes(struct daemon *d) { (void)d; return NULL; }
 struct alerts *daemon__alerts(struct daemon *d) { return d->alerts; }
+struct jobs *daemon__jobs(struct daemon *d) { (void)d; return &fake_jobs; }
+int daemon__ensure_attached(struct daemon *d) { (void)d; return 0; }
+void daemon__detach_if_idle(struct daemon *d) { (void)d; }
+void daemon__publish(struct daemon *d, const char *kind, const char *stream_event, const struct cJSON *obj)
+{
+	(void)d, (void)kind, (void)stream_event, (void)obj;
+}
+void daemon__announce(struct daemon *d, struct execution *e) { (void)d, (void)e; }
+void daemon__renamed(struct daemon *d, struct execution *e) { (void)d, (void)e; }
+void daemon__root_ended(struct daemon *d, struct execution *e, __u64 ts_ns, int exit_status)
+{
+	(void)d, (void)e, (void)ts_ns, (void)exit_status;
+}
+__u64 daemon__start_ticks(pid_t pid) { (void)pid; return 0; }
 struct execution *daemon__find_live(struct daemon *d, __u64 db_id) { (void)d, (void)db_id; return NULL; }
 void daemon__finalize(struct daemon *d, struct execution *e) { (void)d, (void)e; }
 int daemon__save(struct daemon *d, struct execution *e) { (void)d, (void)e; return 0; }
@@ -81,6 +107,56 @@ struct cJSON *daemon__health(struct daemon *d, bool *healthy)
 	(void)d;
 	*healthy = true;
 	return cJSON_CreateObject();
+}
+
+int jobs__add_orch(struct jobs *j, const struct orch_reg *reg, const struct job_spec *spec, int pidfd, bool tag,
+		   const struct orch **out)
+{
+	(void)j, (void)reg, (void)spec, (void)pidfd, (void)tag, (void)out;
+	return -ESRCH;
+}
+
+int jobs__remove_orch(struct jobs *j, __u64 id) { (void)j, (void)id; return -ENOENT; }
+const struct orch *jobs__find_orch(struct jobs *j, __u64 id) { (void)j, (void)id; return NULL; }
+int jobs__adopt(struct jobs *j, __u32 rule_id) { (void)j, (void)rule_id; return 0; }
+void jobs__name(struct jobs *j, struct execution *e, const struct job_spec *spec) { (void)j, (void)e, (void)spec; }
+
+int jobs__foreach_orch(struct jobs *j, int (*fn)(const struct orch *o, void *ctx), void *ctx)
+{
+	(void)j, (void)fn, (void)ctx;
+	return 0;
+}
+
+const struct watch_rule *jobs__rules(const struct jobs *j, int *n)
+{
+	*n = j->nr_rules;
+	return j->rules;
+}
+
+/* As the real one: the kernel's form first (parents resolved), then copies kept. */
+int jobs__set_rules(struct jobs *j, const struct watch_rule *rules, int n, char *err, size_t errlen)
+{
+	struct ww_watch_rule k[WW_WATCH_RULES_MAX];
+	int ret;
+
+	if (n > WW_WATCH_RULES_MAX) {
+		snprintf(err, errlen, "more than %d watch rules", WW_WATCH_RULES_MAX);
+		return -E2BIG;
+	}
+	ret = watch_rules__to_kernel(rules, n, k, err, errlen);
+	if (ret) {
+		FUZZ_ASSERT(err[0], "watch rules refused by the kernel conversion without a reason");
+		return ret;
+	}
+	for (int i = 0; i < j->nr_rules; i++)
+		watch_rule__release(&j->rules[i]);
+	j->nr_rules = 0;
+	for (int i = 0; i < n; i++) {
+		ret = watch_rule__copy(&j->rules[i], &rules[i]);
+		FUZZ_ASSERT(!ret, "watch_rule__copy: %d", ret);
+		j->nr_rules++;
+	}
+	return 0;
 }
 
 static int hexval(int c)
@@ -186,6 +262,8 @@ __attribute__((destructor)) static void clean_up(void)
 {
 	char cmd[128];
 
+	for (int i = 0; i < fake_jobs.nr_rules; i++)
+		watch_rule__release(&fake_jobs.rules[i]);
 	alerts__free(fake.alerts);
 	store__close(fake.store);
 	fake.alerts = NULL;
@@ -232,6 +310,10 @@ static void check_answer(const char *method, const char *path, const struct http
 		    resp->body ?: "");
 	if (resp->content_type)
 		return;
+	if (resp->status == 204) {
+		FUZZ_ASSERT(!resp->body || !resp->body[0], "%s %s answered 204 with a body", method, path);
+		return;
+	}
 	FUZZ_ASSERT(resp->body, "%s %s answered %d without a body", method, path, resp->status);
 	j = cJSON_Parse(resp->body);
 	FUZZ_ASSERT(j, "%s %s answered %d with a body that is not JSON: %.200s", method, path, resp->status,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "alerts/alerts_int.h"
+#include "lib/json.h"
 #include "lib/log.h"
 
 int routes__select(const struct alert_config *c, const struct labelset *ls, int *out, int max)
@@ -482,13 +483,6 @@ char *group__to_json_text(const struct agroup *g)
 	return text;
 }
 
-static __u64 u64_of(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (__u64)v->valuedouble : 0;
-}
-
 struct agroup *group__from_json(const cJSON *o)
 {
 	const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "key"), *m;
@@ -501,13 +495,13 @@ struct agroup *group__from_json(const cJSON *o)
 	if (!g)
 		return NULL;
 	snprintf(g->key, sizeof(g->key), "%s", key->valuestring);
-	g->route = (int)u64_of(o, "route");
+	g->route = (int)json__u64(o, "route");
 	labels__from_json(cJSON_GetObjectItemCaseSensitive(o, "labels"), &g->labels, err, sizeof(err));
-	g->created = u64_of(o, "created");
-	g->next_flush = u64_of(o, "next_flush");
-	g->last_flush = u64_of(o, "last_flush");
-	g->last_notify = u64_of(o, "last_notify");
-	g->seq = u64_of(o, "seq");
+	g->created = json__u64(o, "created");
+	g->next_flush = json__u64(o, "next_flush");
+	g->last_flush = json__u64(o, "last_flush");
+	g->last_notify = json__u64(o, "last_notify");
+	g->seq = json__u64(o, "seq");
 	g->flushed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "flushed"));
 	g->pd_acked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "pd_acked"));
 	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(o, "members")) {

@@ -369,6 +369,21 @@ static void expand_annotations(struct alert *x, const struct alert_rule *r, doub
 		labels__set(&x->annotations, "value", val);
 }
 
+/* An execution's own labels: each valid one that does not name an identity label already set. */
+static void execution_labels(struct labelset *ls, const char *json)
+{
+	cJSON *obj, *l;
+
+	if (!json[0] || !strcmp(json, "{}"))
+		return;
+	obj = cJSON_Parse(json);
+	cJSON_ArrayForEach(l, obj)
+		if (cJSON_IsString(l) && labels__valid_name(l->string) && !labels__get(ls, l->string)[0] &&
+		    strcmp(l->string, "alertname") && strcmp(l->string, "rule_id") && strcmp(l->string, "severity"))
+			labels__set(ls, l->string, l->valuestring);
+	cJSON_Delete(obj);
+}
+
 /* The identity labels of a series for a rule. */
 static void series_labels(const struct alerts *a, const struct alert_point *p, struct labelset *ls)
 {
@@ -384,6 +399,7 @@ static void series_labels(const struct alerts *a, const struct alert_point *p, s
 		labels__set(ls, "task", p->task);
 		snprintf(id, sizeof(id), "%llu", (unsigned long long)p->execution_id);
 		labels__set(ls, "execution_id", id);
+		execution_labels(ls, p->labels);
 	}
 }
 

@@ -77,6 +77,12 @@ struct alert_point {
 	char task[128];
 	__u64 execution_id;		/* 0 above execution level */
 	double value;
+	/*
+	 * The execution's own labels (a JSON object of strings: from its
+	 * environment, its watch rule or orchestrator, the API), added to the
+	 * alert's labels under those above, so routes and silences can use them.
+	 */
+	char labels[1024];
 };
 
 /* Where values come from; both return a malloc'd array (or NULL and 0). */
@@ -159,10 +165,12 @@ struct alert_counts {
 void alerts__counts(struct alerts *a, struct alert_counts *c);
 /*
  * Calls fn for each pending, firing or resolving alert (for the ALERTS series of
- * /metrics): its labels and state name.
+ * /metrics): its labels and state name. Labels that came from an execution's
+ * own labels are left out unless keep (when given) says otherwise, so that
+ * /metrics shows only the names it allows.
  */
 void alerts__foreach_active(struct alerts *a, void (*fn)(void *ctx, const struct labelset *ls, const char *state),
-			    void *ctx);
+			    bool (*keep)(void *ctx, const char *name), void *ctx);
 /* Per-receiver delivery statistics of the sender thread; returns the count. */
 int alerts__receiver_stats(struct alerts *a, struct receiver_stats *out, int max);
 

@@ -201,13 +201,40 @@ void alerts__counts(struct alerts *a, struct alert_counts *c)
 	c->notifications_queued = a->queued;
 }
 
-void alerts__foreach_active(struct alerts *a, void (*fn)(void *ctx, const struct labelset *ls, const char *state),
-			    void *ctx)
+/* Whether a label of alert x is its own (identity, rule, parameter) rather than one of its execution's. */
+static bool own_label(const struct alert *x, const char *name)
 {
+	static const char *const fixed[] = { "host", "session", "agent", "task", "execution_id", "alertname",
+					     "rule_id", "severity", NULL };
+
+	for (const char *const *f = fixed; *f; f++)
+		if (!strcmp(*f, name))
+			return true;
+	if (!x->rule)
+		return false;
+	if (x->rule->metric->param && !strcmp(x->rule->metric->param, name))
+		return true;
+	return labels__get(&x->rule->labels, name)[0] != 0;
+}
+
+void alerts__foreach_active(struct alerts *a, void (*fn)(void *ctx, const struct labelset *ls, const char *state),
+			    bool (*keep)(void *ctx, const char *name), void *ctx)
+{
+	struct labelset *ls = malloc(sizeof(*ls));
+
+	if (!ls)
+		return;
 	for (int b = 0; b < ALERT_BUCKETS; b++)
-		for (struct alert *x = a->tab[b]; x; x = x->next)
-			if (alert__active(x))
-				fn(ctx, &x->labels, alert__state_name(x->state));
+		for (struct alert *x = a->tab[b]; x; x = x->next) {
+			if (!alert__active(x))
+				continue;
+			ls->n = 0;
+			for (int i = 0; i < x->labels.n; i++)
+				if (own_label(x, x->labels.l[i].name) || (keep && keep(ctx, x->labels.l[i].name)))
+					ls->l[ls->n++] = x->labels.l[i];
+			fn(ctx, ls, alert__state_name(x->state));
+		}
+	free(ls);
 }
 
 int alerts__receiver_stats(struct alerts *a, struct receiver_stats *out, int max)

@@ -68,8 +68,8 @@ static __u64 time_of(const cJSON *v, __u64 fallback)
 {
 	__u64 ms;
 
-	if (cJSON_IsNumber(v) && v->valuedouble > 0)
-		return (__u64)v->valuedouble;
+	if (cJSON_IsNumber(v))
+		return json__u64_of(v);
 	if (!cJSON_IsString(v))
 		return fallback;
 	return clock__parse_rfc3339(v->valuestring, &ms) ? ms : 0;

@@ -15,6 +15,20 @@ struct buffer {
 	size_t len;
 };
 
+const char *client__server(void)
+{
+	const char *v = getenv(CLIENT_ENV_SERVER);
+
+	return v && v[0] ? v : CLIENT_DEFAULT_SERVER;
+}
+
+const char *client__token_file(void)
+{
+	const char *v = getenv(CLIENT_ENV_TOKEN);
+
+	return v && v[0] ? v : CLIENT_DEFAULT_TOKEN;
+}
+
 static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
 {
 	struct buffer *b = ctx;
@@ -31,26 +45,6 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
 	b->len += n;
 	b->data[b->len] = 0;
 	return n;
-}
-
-/* A flag's value, else the environment's (when set and not empty), else the default. */
-static const char *setting(const char *flag, const char *env, const char *def)
-{
-	const char *v = getenv(env);
-
-	if (flag)
-		return flag;
-	return v && v[0] ? v : def;
-}
-
-const char *client__server(const char *flag)
-{
-	return setting(flag, CLIENT_ENV_SERVER, CLIENT_DEFAULT_SERVER);
-}
-
-const char *client__token_file(const char *flag)
-{
-	return setting(flag, CLIENT_ENV_TOKEN, CLIENT_DEFAULT_TOKEN);
 }
 
 static void read_token(const char *path, char *token, size_t size)

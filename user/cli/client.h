@@ -5,14 +5,14 @@
 
 #define CLIENT_DEFAULT_SERVER	"http://127.0.0.1:9470"
 #define CLIENT_DEFAULT_TOKEN	"/var/lib/workerwatch/token"
-/* What a client command uses when --server / --token-file are not given. */
+/* The environment's choice, which --server and --token-file override. */
 #define CLIENT_ENV_SERVER	"WORKERWATCH_URL"
 #define CLIENT_ENV_TOKEN	"WORKERWATCH_TOKEN_FILE"
 
-/* The daemon's URL: the --server value when given, else $WORKERWATCH_URL when set, else the default. */
-const char *client__server(const char *flag);
-/* Its token file: --token-file when given, else $WORKERWATCH_TOKEN_FILE when set, else the default. */
-const char *client__token_file(const char *flag);
+/* The daemon to talk to: $WORKERWATCH_URL, else CLIENT_DEFAULT_SERVER. */
+const char *client__server(void);
+/* Its token: $WORKERWATCH_TOKEN_FILE, else CLIENT_DEFAULT_TOKEN. */
+const char *client__token_file(void);
 /* The lines of --help about --server and --token-file, with their environment variables. */
 #define CLIENT_OPTIONS_HELP										\
 	"  --server URL         the daemon (default $" CLIENT_ENV_SERVER ", else " CLIENT_DEFAULT_SERVER ")\n"	\

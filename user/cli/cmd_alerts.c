@@ -249,7 +249,7 @@ int cmd_alerts(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	static const char *const states[] = { "pending", "firing", "resolving", "resolved", "active" };
-	struct alert_opts o = {};
+	struct alert_opts o = { .server = client__server(), .token_file = client__token_file() };
 	const char *cmd = argv[0];
 	bool state_ok = false;
 	int ch, npos;
@@ -271,8 +271,6 @@ int cmd_alerts(int argc, char **argv)
 		default: ww_err("%s: unknown option '%s' (see workerwatch %s --help)", cmd, argv[optind - 1], cmd); return 2;
 		}
 	}
-	o.server = client__server(o.server);
-	o.token_file = client__token_file(o.token_file);
 	npos = argc - optind;
 	for (size_t i = 0; o.state && i < sizeof(states) / sizeof(states[0]); i++)
 		state_ok |= !strcmp(o.state, states[i]);

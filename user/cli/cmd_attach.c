@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include "cli/client.h"
 #include "cli/cmd.h"
+#include "cli/jobopts.h"
 #include "lib/log.h"
 #include "lib/num.h"
 
@@ -47,8 +48,11 @@ static void print_human(const char *method, const char *path, const cJSON *a)
 		printf("Detached execution %.0f (pid %.0f, session %s, agent %s): %s, tracking stopped\n",
 		       num(a, "id"), num(a, "pid"), str(a, "session"), str(a, "agent"), str(a, "status"));
 	else if (strstr(path, "orchestrators"))
-		printf("Watching orchestrator %.0f (pid %.0f, session %s): each child it starts becomes an execution\n",
+		printf("Watching orchestrator %.0f (pid %.0f, session %s): each job it starts becomes an execution\n",
 		       num(a, "id"), num(a, "pid"), str(a, "session"));
+	else if (strstr(path, "watches"))
+		printf("Watching cgroup %s as rule %.0f: every process in it, and every one that joins, is tracked\n",
+		       str(a, "cgroup"), num(a, "id"));
 	else
 		printf("Tracking execution %.0f (pid %.0f, session %s, agent %s%s%s): workerwatch show %s\n",
 		       num(a, "id"), num(a, "pid"), str(a, "session"), str(a, "agent"), str(a, "task")[0] ? ", task " : "",
@@ -82,24 +86,25 @@ static int call(const struct client_opts *c, const char *method, const char *pat
 	return 0;
 }
 
-static void usage_attach(FILE *out)
+static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: workerwatch attach PID --session S --agent A [--task T] [--label K=V]... [--json]\n"
-		"       workerwatch attach --orchestrator PID --session S [--json]\n"
-		"Asks the daemon to track the running process PID and all its descendants as one\n"
-		"execution, or (--orchestrator) to make each child that PID starts an execution of its own.\n\n"
-		"  --session S          the orchestration (pipeline run, agent session) it belongs to\n"
-		"  --agent A            the worker's name: executions are grouped and alerted on by it\n"
-		"  --task T             what this run does (optional)\n"
-		"  --label K=V          a label for alerts, metrics and exports (repeatable)\n"
-		"  --orchestrator PID   watch PID's children instead of tracking PID itself\n"
+		"Usage: workerwatch attach PID --session S --agent A [--task T] [--label K=V]...\n"
+		"       workerwatch attach --orchestrator PID [--session S] [--agent A] [--task T] [--label K=V]...\n"
+		"                          [--jobs children|exec:REGEX] [--ignore REGEX]... [--min-duration D]\n"
+		"                          [--stopped-is-failure]\n"
+		"       workerwatch attach --cgroup PATH [--name N] [--session S] [--agent A] [--task T] [--label K=V]...\n"
+		"\nattach PID tracks a running process tree; --orchestrator PID makes its jobs executions;\n"
+		"--cgroup PATH tracks every process in a cgroup (v1 or v2) and every one that joins it later\n"
+		"(a watch rule: `workerwatch watches` lists it).\n\n"
+		JOBOPTS_HELP
 		"  --json               print the daemon's JSON answer instead of a sentence\n"
 		CLIENT_OPTIONS_HELP
 		"  -h, --help           this help\n\n"
 		"Examples:\n"
 		"  workerwatch attach 4242 --session nightly-17 --agent builder --task compile --label team=ci\n"
-		"  workerwatch attach --orchestrator $(pgrep -o gitlab-runner) --session runner-1\n"
+		"  workerwatch attach --orchestrator $(pgrep -o gitlab-runner) --session runner-1 --jobs children\n"
+		"  workerwatch attach --cgroup /sys/fs/cgroup/unified/ci.slice --name ci --agent ci-job\n"
 		"  WORKERWATCH_URL=http://127.0.0.1:9470 workerwatch attach 4242 --session s --agent a --json\n\n"
 		"Exit status: 0 tracked, 1 the daemon refused or cannot be reached, 2 usage error.\n");
 }
@@ -123,84 +128,86 @@ static void usage_detach(FILE *out)
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "session", required_argument, NULL, 's' }, { "agent", required_argument, NULL, 'a' },
-		{ "task", required_argument, NULL, 't' }, { "label", required_argument, NULL, 'l' },
-		{ "orchestrator", required_argument, NULL, 'o' }, { "server", required_argument, NULL, 'S' },
+		JOBOPTS_LONGOPTS,
+		{ "orchestrator", required_argument, NULL, 'o' }, { "cgroup", required_argument, NULL, 'g' },
+		{ "name", required_argument, NULL, 'n' }, { "server", required_argument, NULL, 'S' },
 		{ "token-file", required_argument, NULL, 'T' }, { "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
-	struct client_opts c = {};
-	const char *session = NULL, *agent = NULL, *task = NULL, *orch = NULL, *pid_s = NULL;
-	cJSON *body = cJSON_CreateObject(), *labels = cJSON_CreateObject();
-	unsigned long long pid;
+	struct client_opts c = { client__server(), client__token_file(), false };
+	const char *orch = NULL, *pid_s = NULL, *cgroup = NULL, *name = NULL, *path;
+	struct jobopts jo;
+	unsigned long long pid = 0;
 	char *text = NULL;
 	int ch, ret = 2;
 
+	jobopts__init(&jo);
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 's': session = optarg; break;
-		case 'a': agent = optarg; break;
-		case 't': task = optarg; break;
 		case 'o': orch = optarg; break;
+		case 'g': cgroup = optarg; break;
+		case 'n': name = optarg; break;
 		case 'S': c.server = optarg; break;
 		case 'T': c.token_file = optarg; break;
 		case 'j': c.json = true; break;
-		case 'l': {
-			char *eq = strchr(optarg, '=');
-
-			if (!eq || eq == optarg) {
-				ww_err("--label wants KEY=VALUE, not '%s'", optarg);
-				goto cleanup;
-			}
-			*eq = 0;
-			cJSON_AddStringToObject(labels, optarg, eq + 1);
-			break;
-		}
-		case 'h': usage_attach(stdout); ret = 0; goto cleanup;
+		case 'h': usage(stdout); ret = 0; goto cleanup;
 		case ':': ww_err("attach: option %s needs a value", argv[optind - 1]); goto cleanup;
-		default: ww_err("attach: unknown option '%s' (see workerwatch attach --help)", argv[optind - 1]); goto cleanup;
+		case '?': ww_err("attach: unknown option '%s' (see workerwatch attach --help)", argv[optind - 1]); goto cleanup;
+		default:
+			if (jobopts__take(&jo, ch, optarg))
+				goto cleanup;
 		}
 	}
-	c.server = client__server(c.server);
-	c.token_file = client__token_file(c.token_file);
-	pid_s = orch ? orch : optind < argc ? argv[optind++] : NULL;
-	/* name what is missing, the first thing first */
-	if (!pid_s) {
-		ww_err("attach: missing PID, the process to track (see workerwatch attach --help)");
-		goto cleanup;
-	}
+	pid_s = orch ? orch : !cgroup && optind < argc ? argv[optind++] : NULL;
 	if (optind < argc) {
-		ww_err("attach: unexpected argument '%s'%s (see workerwatch attach --help)", argv[optind],
-		       orch ? ": --orchestrator takes the PID" : "");
+		ww_err("unexpected argument '%s' (see workerwatch attach --help)", argv[optind]);
 		goto cleanup;
 	}
-	if (!session) {
-		ww_err("attach: missing --session S, the orchestration it belongs to");
+	if (orch && cgroup) {
+		ww_err("--orchestrator and --cgroup are two ways to attach: give one");
 		goto cleanup;
 	}
-	if (!orch && !agent) {
-		ww_err("attach: missing --agent A, the worker's name");
+	/* no option is accepted and then ignored */
+	if (jo.boundary && !orch) {
+		ww_err("--jobs, --ignore, --min-duration and --stopped-is-failure are for --orchestrator PID");
 		goto cleanup;
 	}
-	if (parse_id(pid_s, "PID", 4194304, &pid))
+	if (name && !cgroup) {
+		ww_err("--name names the watch rule of --cgroup");
 		goto cleanup;
-	cJSON_AddNumberToObject(body, "pid", (double)pid);
-	cJSON_AddStringToObject(body, "session", session);
-	if (!orch) {
-		cJSON_AddStringToObject(body, "agent", agent);
-		if (task)
-			cJSON_AddStringToObject(body, "task", task);
-		cJSON_AddItemToObject(body, "labels", labels);
-		labels = NULL;
 	}
-	text = cJSON_PrintUnformatted(body);
-	ret = call(&c, "POST", orch ? "/api/v1/orchestrators" : "/api/v1/executions", text);
+	if (cgroup) {
+		cJSON_AddStringToObject(jo.body, "cgroup", cgroup);
+		if (name)
+			cJSON_AddStringToObject(jo.body, "name", name);
+		path = "/api/v1/watches";
+	} else {
+		/* name what is missing, the first thing first */
+		if (!pid_s) {
+			ww_err("attach: missing PID, the process to track, or --orchestrator PID or --cgroup PATH "
+			       "(see workerwatch attach --help)");
+			goto cleanup;
+		}
+		if (!orch && !cJSON_GetObjectItemCaseSensitive(jo.body, "session")) {
+			ww_err("attach: missing --session S, the orchestration it belongs to");
+			goto cleanup;
+		}
+		if (!orch && !cJSON_GetObjectItemCaseSensitive(jo.body, "agent")) {
+			ww_err("attach: missing --agent A, the worker's name");
+			goto cleanup;
+		}
+		if (parse_id(pid_s, "PID", 4194304, &pid))
+			goto cleanup;
+		cJSON_AddNumberToObject(jo.body, "pid", (double)pid);
+		path = orch ? "/api/v1/orchestrators" : "/api/v1/executions";
+	}
+	text = cJSON_PrintUnformatted(jo.body);
+	ret = call(&c, "POST", path, text);
 cleanup:
 	free(text);
-	cJSON_Delete(body);
-	cJSON_Delete(labels);
+	jobopts__free(&jo);
 	return ret;
 }
 
@@ -210,7 +217,7 @@ int cmd_detach(int argc, char **argv)
 		{ "server", required_argument, NULL, 'S' }, { "token-file", required_argument, NULL, 'T' },
 		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, {},
 	};
-	struct client_opts c = {};
+	struct client_opts c = { client__server(), client__token_file(), false };
 	unsigned long long id;
 	char path[64];
 	int ch;
@@ -235,8 +242,6 @@ int cmd_detach(int argc, char **argv)
 			return 2;
 		}
 	}
-	c.server = client__server(c.server);
-	c.token_file = client__token_file(c.token_file);
 	if (optind == argc) {
 		ww_err("detach: missing ID, the execution to stop tracking (see workerwatch detach --help)");
 		return 2;

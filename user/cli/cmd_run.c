@@ -16,6 +16,8 @@
 #include <cjson/cJSON.h>
 #include "cli/client.h"
 #include "cli/cmd.h"
+#include "cli/run.h"
+#include "lib/name_template.h"
 #include "lib/log.h"
 #include "lib/num.h"
 #include "observe/probes.h"
@@ -28,34 +30,34 @@
 
 #define KILL_GRACE_NS	(5 * 1000000000ULL)
 
-struct run_opts {
-	const char *session;
-	const char *agent;
-	const char *task;
-	const char *json_path;
-	const char *server;
-	const char *token_file;
-	bool no_daemon;
-	__u64 slow_syscall_ns;
-	__u64 timeout_ns;
-	char **argv;
-};
-
-static volatile sig_atomic_t pending_signal;
+volatile sig_atomic_t run_pending_signal;
 
 static void on_signal(int sig)
 {
-	pending_signal = sig;
+	run_pending_signal = sig;
 }
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: workerwatch run [OPTIONS] -- CMD [ARGS...]\n"
-		"Runs CMD tracked with all its descendants and reports CPU, memory, syscalls and network.\n\n"
+		"       workerwatch run --orchestrator [--jobs children|exec:REGEX] [OPTIONS] -- CMD [ARGS...]\n"
+		"Runs CMD tracked with all its descendants and reports CPU, memory, syscalls and network.\n"
+		"With --orchestrator, each of CMD's jobs is an execution of its own: with a daemon\n"
+		"running they are registered there, else this report lists every one.\n\n"
 		"  --session S         orchestration session name (default: \"default\")\n"
 		"  --agent A           agent name (default: the command's base name)\n"
 		"  --task T            task name (default: empty)\n"
+		"                      (templates: {{env.NAME}}, {{argv.N}}, {{comm}}, {{program}},\n"
+		"                      alternatives {{env.AGENT_NAME|comm}})\n"
+		"  --orchestrator      CMD is an orchestrator; these shape its jobs:\n"
+		"  --label K=V         a label of each job (V may be a template); repeatable\n"
+		"  --jobs children|exec:REGEX\n"
+		"                      each child (default), or each descendant that executes a\n"
+		"                      program whose path matches REGEX\n"
+		"  --ignore REGEX      programs that are never jobs; repeatable\n"
+		"  --min-duration D    shorter children count in the orchestrator's own totals\n"
+		"  --stopped-is-failure  a job the orchestrator ends is failed, not stopped_by_orchestrator\n"
 		"  --json FILE         also write the JSON report (schema 1) to FILE\n"
 		"  --slow-syscall MS   report each syscall slower than MS milliseconds (default 1000)\n"
 		"  --timeout SECONDS   send SIGTERM after SECONDS, SIGKILL 5 s later\n"
@@ -98,13 +100,35 @@ static int check_name(const char *what, const char *s)
 	return 0;
 }
 
+/* Names that are templates are rendered for CMD as it will start: this environment, its argv. */
+static void render_names(struct run_opts *o)
+{
+	static char rendered[3][EXEC_NAME_LEN];
+	const char **names[3] = { &o->session, &o->agent, &o->task };
+	const char *slash = strrchr(o->argv[0], '/');
+	char comm[WW_COMM_LEN];
+	struct name_source src = { .argv = (const char *const *)o->argv, .env = (const char *const *)environ,
+				   .comm = comm, .cgroup = "", .exe = o->argv[0] };
+
+	snprintf(comm, sizeof(comm), "%s", slash ? slash + 1 : o->argv[0]);
+	while (o->argv[src.argc])
+		src.argc++;
+	while (environ && environ[src.envc])
+		src.envc++;
+	for (int i = 0; i < 3; i++) {
+		if (!name_template__has_placeholders(*names[i]))
+			continue;
+		name_template__render(*names[i], &src, rendered[i], sizeof(rendered[i]));
+		*names[i] = rendered[i];
+	}
+}
+
 /* Returns 0, or an exit status for a usage error (2) or --help (-1 to exit 0). */
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "session", required_argument, NULL, 's' },
-		{ "agent", required_argument, NULL, 'a' },
-		{ "task", required_argument, NULL, 't' },
+		JOBOPTS_LONGOPTS,
+		{ "orchestrator", no_argument, NULL, 'O' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "slow-syscall", required_argument, NULL, 'S' },
 		{ "timeout", required_argument, NULL, 'T' },
@@ -120,14 +144,15 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 
 	o->session = "default";
 	o->task = "";
+	o->server = client__server();
+	o->token_file = client__token_file();
+	jobopts__init(&o->names);
 	o->slow_syscall_ns = 1000000000ULL;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:vh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': o->session = optarg; break;
-		case 'a': o->agent = optarg; break;
-		case 't': o->task = optarg; break;
+		case 'O': o->orchestrator = true; break;
 		case 'j': o->json_path = optarg; break;
 		case 'S':
 			if (parse_ms(optarg, 3600000, &o->slow_syscall_ns)) {
@@ -150,24 +175,43 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case ':':
 			ww_err("option %s needs a value", argv[optind - 1]);
 			return 2;
-		default:
+		case '?':
 			ww_err("unknown option '%s' (see workerwatch run --help)", argv[optind - 1]);
 			return 2;
+		default:
+			if (c == JOBOPT_SESSION)
+				o->session = optarg;
+			else if (c == JOBOPT_AGENT)
+				o->agent = optarg;
+			else if (c == JOBOPT_TASK)
+				o->task = optarg;
+			if (jobopts__take(&o->names, c, optarg))
+				return 2;
 		}
 	}
-	o->server = client__server(o->server);
-	o->token_file = client__token_file(o->token_file);
+	/* no option is accepted and then ignored */
+	if (!o->orchestrator && (o->names.boundary || cJSON_GetObjectItemCaseSensitive(o->names.body, "labels"))) {
+		ww_err("--label, --jobs, --ignore, --min-duration and --stopped-is-failure are for --orchestrator");
+		return 2;
+	}
+	if (o->orchestrator && o->timeout_ns) {
+		ww_err("--timeout is for a single command, not --orchestrator");
+		return 2;
+	}
 	if (optind >= argc || strcmp(argv[optind - 1], "--")) {
 		ww_err(optind >= argc ? "no command given: workerwatch run [OPTIONS] -- CMD [ARGS...]"
 				      : "missing '--' before the command: workerwatch run [OPTIONS] -- CMD [ARGS...]");
 		return 2;
 	}
 	o->argv = &argv[optind];
+	if (o->orchestrator)
+		return 0;	/* names are the jobs' own, rendered for each of them */
 	if (!o->agent) {
 		const char *slash = strrchr(o->argv[0], '/');
 
 		o->agent = slash ? slash + 1 : o->argv[0];
 	}
+	render_names(o);
 	if (check_name("session", o->session) || check_name("agent", o->agent) ||
 	    check_name("task", o->task))
 		return 2;
@@ -194,11 +238,7 @@ static char **copy_argv(char **argv)
 	return copy;
 }
 
-/*
- * Forks the child, which waits on go_fd before exec so that it is tracked
- * from its first instruction; an exec failure comes back through err_fd.
- */
-static pid_t spawn_held(char **argv, int *go_fd, int *err_fd)
+pid_t run__spawn_held(char **argv, int *go_fd, int *err_fd)
 {
 	int go[2], errp[2];
 	pid_t pid;
@@ -270,7 +310,7 @@ static unsigned long long register_with_daemon(const struct run_opts *o, const s
 	return exec_id;
 }
 
-static int status_of(const siginfo_t *si)
+int run__status_of(const siginfo_t *si)
 {
 	switch (si->si_code) {
 	case CLD_EXITED:
@@ -293,9 +333,9 @@ static int wait_root(struct tracker *tr, struct execution *e, int pidfd, const s
 	siginfo_t si;
 
 	for (;;) {
-		if (pending_signal) {
-			kill(e->pid, pending_signal);
-			pending_signal = 0;
+		if (run_pending_signal) {
+			kill(e->pid, run_pending_signal);
+			run_pending_signal = 0;
 		}
 		if (o->timeout_ns) {
 			__u64 now = tracker__now_mono();
@@ -322,7 +362,7 @@ static int wait_root(struct tracker *tr, struct execution *e, int pidfd, const s
 	}
 	e->end_ns = tracker__now_mono();
 	e->end_realtime_ns = tracker__realtime(e->end_ns);
-	e->exit_status = status_of(&si);
+	e->exit_status = run__status_of(&si);
 	e->ended = true;
 	return 0;
 }
@@ -350,6 +390,12 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	err = parse_args(argc, argv, &o);
+	if (!err && o.orchestrator) {
+		ret = run__orchestrator(&o);
+		jobopts__free(&o.names);
+		return ret;
+	}
+	jobopts__free(&o.names);
 	if (err)
 		return err < 0 ? 0 : err;
 	if (geteuid() != 0) {
@@ -389,7 +435,7 @@ int cmd_run(int argc, char **argv)
 	 * Fork before loading anything: the kernel's maxrss of a process keeps
 	 * its pre-exec image, which should be a small fork, not a loaded observer.
 	 */
-	e->pid = spawn_held(e->argv, &go_fd, &err_fd);
+	e->pid = run__spawn_held(e->argv, &go_fd, &err_fd);
 	if (e->pid < 0) {
 		ww_err("cannot fork: %s", strerror(errno));
 		goto cleanup;

@@ -38,7 +38,7 @@
 #define TOP_MIN_RATE_GAP_S	0.05
 
 #define NAME_LEN	128
-#define STATUS_LEN	16
+#define STATUS_LEN	32	/* "stopped_by_orchestrator" */
 #define FILTER_LEN	64
 #define CELL_LEN	(NAME_LEN + 8)
 #define LINE_LEN	2048
@@ -70,6 +70,7 @@ struct row {
 	long pids;
 	bool running;
 	char session[NAME_LEN], agent[NAME_LEN], task[NAME_LEN], status[STATUS_LEN];
+	char command[CELL_LEN];	/* its argv, joined by spaces */
 };
 
 struct frame {
@@ -91,7 +92,7 @@ struct top {
 
 enum col {
 	COL_ID, COL_SESSION, COL_AGENT, COL_TASK, COL_STATUS, COL_DURATION,
-	COL_CPU, COL_RSS, COL_SYSCALLS, COL_NET, COL_PIDS, NR_COLS,
+	COL_CPU, COL_RSS, COL_SYSCALLS, COL_NET, COL_PIDS, COL_COMMAND, NR_COLS,
 };
 
 static const struct column {
@@ -109,6 +110,7 @@ static const struct column {
 	[COL_SYSCALLS] = { "SYSCALLS/s", false, false },
 	[COL_NET] = { "NET/s", false, false },
 	[COL_PIDS] = { "PIDS", false, false },
+	[COL_COMMAND] = { "COMMAND", true, true },
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -280,6 +282,18 @@ static void parse_metrics(const cJSON *e, struct row *r)
 	}
 }
 
+/* The command line of an execution's JSON "command" array. */
+static void join_command(const cJSON *argv, char *out, size_t size)
+{
+	const cJSON *w;
+	size_t n = 0;
+
+	out[0] = 0;
+	cJSON_ArrayForEach(w, argv)
+		if (cJSON_IsString(w) && n + 1 < size)
+			n += snprintf(out + n, size - n, "%s%s", n ? " " : "", w->valuestring);
+}
+
 static void add_row(struct frame *f, const cJSON *e)
 {
 	struct row *r = &f->rows[f->n++];
@@ -289,6 +303,7 @@ static void add_row(struct frame *f, const cJSON *e)
 	jstr(e, "session", r->session, sizeof(r->session));
 	jstr(e, "agent", r->agent, sizeof(r->agent));
 	jstr(e, "task", r->task, sizeof(r->task));
+	join_command(jget(e, "command"), r->command, sizeof(r->command));
 	parse_metrics(e, r);
 	r->cpu_pct = r->syscall_rate = r->net_rate = -1;
 }
@@ -451,7 +466,7 @@ static int compare_rows(const void *pa, const void *pb, void *arg)
 static bool matches(const struct top *t, const struct row *r)
 {
 	return !t->filter[0] || strcasestr(r->session, t->filter) || strcasestr(r->agent, t->filter) ||
-	       strcasestr(r->task, t->filter);
+	       strcasestr(r->task, t->filter) || strcasestr(r->command, t->filter);
 }
 
 /* Indices of the rows to show: running ones sorted by the key, then the finished ones, newest first. */
@@ -529,6 +544,7 @@ static void row_cells(const struct row *r, char cells[NR_COLS][CELL_LEN])
 	else
 		strcpy(cells[COL_NET], "-");
 	snprintf(cells[COL_PIDS], CELL_LEN, "%ld", r->pids);
+	copy_name(cells[COL_COMMAND], CELL_LEN, r->command[0] ? r->command : "-");
 }
 
 static void title_cells(char cells[NR_COLS][CELL_LEN])
@@ -537,7 +553,11 @@ static void title_cells(char cells[NR_COLS][CELL_LEN])
 		snprintf(cells[c], CELL_LEN, "%s", columns[c].title);
 }
 
-/* Column widths that fit the content, then narrower names until the line fits avail (0: any). */
+/*
+ * Column widths that fit the content, then narrower names until the line
+ * fits avail (0: any). COMMAND, the last, gets what is left over, as in
+ * top(1), and is left out when that is too little.
+ */
 static void layout(const struct frame *f, const int *idx, int n, int avail, int w[NR_COLS])
 {
 	char cells[NR_COLS][CELL_LEN];
@@ -551,7 +571,7 @@ static void layout(const struct frame *f, const int *idx, int n, int avail, int 
 			if ((int)strlen(cells[c]) > w[c])
 				w[c] = (int)strlen(cells[c]);
 	}
-	for (int c = 0; c < NR_COLS; c++) {
+	for (int c = 0; c < COL_COMMAND; c++) {
 		if (columns[c].elastic && w[c] > ELASTIC_MAX)
 			w[c] = ELASTIC_MAX;
 		total += w[c] + (c ? COL_GAP : 0);
@@ -559,7 +579,7 @@ static void layout(const struct frame *f, const int *idx, int n, int avail, int 
 	while (avail > 0 && total > avail) {
 		int widest = -1;
 
-		for (int c = 0; c < NR_COLS; c++)
+		for (int c = 0; c < COL_COMMAND; c++)
 			if (columns[c].elastic && w[c] > ELASTIC_MIN && (widest < 0 || w[c] > w[widest]))
 				widest = c;
 		if (widest < 0)
@@ -567,6 +587,10 @@ static void layout(const struct frame *f, const int *idx, int n, int avail, int 
 		w[widest]--;
 		total--;
 	}
+	if (avail > 0 && w[COL_COMMAND] > avail - total - COL_GAP)
+		w[COL_COMMAND] = avail - total - COL_GAP;
+	if (w[COL_COMMAND] < (int)strlen(columns[COL_COMMAND].title))
+		w[COL_COMMAND] = 0;	/* no room: not shown */
 }
 
 /* One table line; *status_at is where the STATUS cell starts. */
@@ -577,6 +601,8 @@ static void format_line(char cells[NR_COLS][CELL_LEN], const int w[NR_COLS], cha
 	for (int c = 0; c < NR_COLS && len < LINE_LEN - 1; c++) {
 		int cl = (int)strlen(cells[c]), shown = cl < w[c] ? cl : w[c], pad = w[c] - shown;
 
+		if (!w[c])
+			continue;	/* a column left out for want of room */
 		if (c == COL_STATUS && status_at)
 			*status_at = len + (c ? COL_GAP : 0);
 		len += snprintf(out + len, LINE_LEN - len, "%*s%*s%.*s%*s", c ? COL_GAP : 0, "",
@@ -634,7 +660,7 @@ static void header_lines(const struct top *t, const struct frame *f, char lines[
 	snprintf(lines[2], LINE_LEN, "PSI some avg10: cpu %s  memory %s  io %s  Lost events %s", psi[0], psi[1],
 		 psi[2], lost);
 	if (f->other)
-		snprintf(other, sizeof(other), ", %d detached", f->other);
+		snprintf(other, sizeof(other), ", %d detached or stopped", f->other);
 	snprintf(lines[3], LINE_LEN, "Executions %d running, %d completed, %d failed%s (recent)  Sort: %s%s%s%s%s",
 		 f->running, f->completed, f->failed, other, sort_names[t->sort], t->reverse ? " (reversed)" : "",
 		 t->filter[0] ? "  Filter: '" : "", t->filter, t->filter[0] ? "'" : "");
@@ -888,7 +914,7 @@ static void usage(FILE *out)
 		CLIENT_OPTIONS_HELP
 		"  -h, --help           this help\n\n"
 		"Keys: c sort by CPU, m by memory, d by duration, n by name, r reverse, / filter on\n"
-		"session, agent or task (Enter applies, Esc clears), ? help, q or Ctrl-C quit.\n\n"
+		"session, agent, task or command (Enter applies, Esc clears), ? help, q or Ctrl-C quit.\n\n"
 		"Examples:\n"
 		"  workerwatch top\n"
 		"  workerwatch top --once | grep builder\n"
@@ -917,6 +943,7 @@ int cmd_top(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	struct top t = {
+		.server = client__server(), .token_file = client__token_file(),
 		.interval_s = TOP_DEFAULT_INTERVAL, .sort = SORT_CPU,
 	};
 	bool once = false;
@@ -938,8 +965,6 @@ int cmd_top(int argc, char **argv)
 		default: ww_err("unknown option '%s' (see workerwatch top --help)", argv[optind - 1]); return 2;
 		}
 	}
-	t.server = client__server(t.server);
-	t.token_file = client__token_file(t.token_file);
 	if (optind < argc) {
 		ww_err("top takes no arguments, not '%s' (see workerwatch top --help)", argv[optind]);
 		return 2;

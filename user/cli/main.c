@@ -21,10 +21,14 @@ static const struct cmd {
 	const char *summary;
 } cmds[] = {
 	{ "run", cmd_run, "[OPTIONS] -- CMD [ARGS...]", "run CMD tracked and report on it" },
+	{ "run", NULL, "--orchestrator [--jobs exec:REGEX] -- CMD", "run CMD as an orchestrator: each job an execution" },
 	{ "daemon", cmd_daemon, "[OPTIONS]", "serve the HTTP API and keep history" },
 	{ "attach", cmd_attach, "PID --session S --agent A", "track a running process tree (via the daemon)" },
-	{ "attach", NULL, "--orchestrator PID --session S", "make each child of PID an execution" },
+	{ "attach", NULL, "--orchestrator PID [--jobs exec:REGEX]", "make the jobs of PID executions, named from the job" },
+	{ "attach", NULL, "--cgroup PATH", "track every process in a cgroup and every one joining it" },
 	{ "detach", cmd_detach, "ID", "stop tracking an execution" },
+	{ "orchestrators", cmd_orchs, "[remove ID]", "the daemon's orchestrators and their own totals" },
+	{ "watches", cmd_orchs, "[add RULE | remove ID]", "watch rules: what becomes an execution at exec" },
 	{ "top", cmd_top, "[--once] [--interval S]", "live view of the daemon's executions (htop-like)" },
 	/* alerting, answered by the daemon (cmd_alerts.c) */
 	{ "alerts", cmd_alerts, "[--state S]", "the daemon's alerts, firing first" },
@@ -42,6 +46,8 @@ static const struct cmd {
 	{ "failures", cmd_query, "[LIMIT]", "the newest failed executions (default 20)" },
 	{ "export", cmd_query, "[SESSION]", "the history as JSON" },
 	{ "cleanup", cmd_query, "DAYS", "delete orchestrations idle for DAYS days" },
+	/* before installing: what this host gives workerwatch (cmd_check.c) */
+	{ "check", cmd_check, "[--json]", "can this host run the daemon? exit 0 ready, 1 degraded, 3 unusable" },
 	{ "version", cmd_version, "", "print the version" },
 	{ "help", cmd_help, "[COMMAND]", "this help, or COMMAND's with examples" },
 };

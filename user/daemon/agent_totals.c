@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Per-agent totals of the executions that finished since the daemon started, for /metrics. */
+/* Per-agent totals of the executions that finished (and of OOM kills) since the daemon started, for /metrics. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +32,17 @@ struct hist {
 	double sum;
 };
 
+/* Outcomes: FAILURE_NONE (completed), each failure category, then these. */
+#define OUTCOME_DETACHED	FAILURE_MAX
+#define OUTCOME_STOPPED		(FAILURE_MAX + 1)	/* stopped_by_orchestrator: neither success nor failure */
+#define NR_OUTCOMES		(FAILURE_MAX + 2)
+
 struct agent_stats {
 	char agent[EXEC_NAME_LEN];
-	__u64 by_outcome[FAILURE_MAX + 1];	/* completed, then each failure category, then detached */
+	__u64 by_outcome[NR_OUTCOMES];
 	struct hist hist[NR_HISTS];
 	__u64 count;
+	__u64 oom_kills;			/* running executions' too: an agent may have no finished one yet */
 };
 
 struct agent_totals {
@@ -77,7 +83,8 @@ void agent_totals__add(struct agent_totals *t, const struct execution *e, const 
 	struct failure f;
 
 	execution__classify(e, &f);
-	a->by_outcome[e->detached ? FAILURE_MAX : f.category]++;
+	a->by_outcome[e->detached ? OUTCOME_DETACHED : execution__stopped_by_orchestrator(e) ? OUTCOME_STOPPED :
+		      f.category]++;
 	a->count++;
 	for (int h = 0; h < NR_HISTS; h++) {
 		for (int i = 0; i < HIST_BOUNDS; i++)
@@ -87,15 +94,20 @@ void agent_totals__add(struct agent_totals *t, const struct execution *e, const 
 	}
 }
 
-/* by_outcome's slots: completed, each failure category, detached */
+void agent_totals__oom_kill(struct agent_totals *t, const char *agent)
+{
+	stats_of(t, agent)->oom_kills++;
+}
+
 static const char *outcome_status(int o)
 {
-	return o == FAILURE_NONE ? "completed" : o == FAILURE_MAX ? "detached" : "failed";
+	return o == FAILURE_NONE ? "completed" : o == OUTCOME_DETACHED ? "detached" :
+	       o == OUTCOME_STOPPED ? "stopped_by_orchestrator" : "failed";
 }
 
 static const char *outcome_category(int o)
 {
-	return o == FAILURE_MAX ? "none" : failure__category_name(o);
+	return o >= FAILURE_MAX ? "none" : failure__category_name(o);
 }
 
 /* The i-th agent with series, "other" last. */
@@ -106,21 +118,29 @@ static const struct agent_stats *agent_at(const struct agent_totals *t, int i)
 
 void agent_totals__render(const struct agent_totals *t, struct prom_buf *b)
 {
-	/* "other" shows once an agent beyond the limit finished */
-	int n = t->nr_agents + (t->agents[AGENT_TOTALS_MAX].count ? 1 : 0);
+	/* "other" shows once an agent beyond the limit finished or had an OOM kill */
+	const struct agent_stats *other = &t->agents[AGENT_TOTALS_MAX];
+	int n = t->nr_agents + (other->count || other->oom_kills ? 1 : 0);
 
 	prom__family(b, "workerwatch_executions_finished_total", "counter",
 		     "Executions that ended since the daemon started, by agent, status and failure category.");
 	for (int i = 0; i < n; i++) {
 		const struct agent_stats *a = agent_at(t, i);
 
-		for (int o = 0; o <= FAILURE_MAX; o++) {
+		for (int o = 0; o < NR_OUTCOMES; o++) {
 			const char *labels[] = { "agent", a->agent, "status", outcome_status(o),
 						 "category", outcome_category(o), NULL };
 
 			if (a->by_outcome[o])
 				prom__sample(b, "workerwatch_executions_finished_total", labels, (double)a->by_outcome[o]);
 		}
+	}
+	prom__family(b, "workerwatch_oom_kills_total", "counter",
+		     "Processes of executions the kernel's OOM killer chose, by agent (the oom-kill rule's events).");
+	for (int i = 0; i < n; i++) {
+		const char *labels[] = { "agent", agent_at(t, i)->agent, NULL };
+
+		prom__sample(b, "workerwatch_oom_kills_total", labels, (double)agent_at(t, i)->oom_kills);
 	}
 	for (int h = 0; h < NR_HISTS; h++) {
 		prom__family(b, hists[h].name, "histogram", hists[h].help);

@@ -85,6 +85,7 @@ static void point(struct alert_point **pts, int *n, int *cap, const char *metric
 		snprintf(p->agent, sizeof(p->agent), "%s", e->agent);
 		snprintf(p->task, sizeof(p->task), "%s", e->task);
 		p->execution_id = e->db_id;
+		snprintf(p->labels, sizeof(p->labels), "%s", e->labels);
 	}
 }
 
@@ -116,67 +117,6 @@ static struct prev *prev_of(struct alertsrc *s, __u64 id)
 		free_slot->exec_id = id;
 	}
 	return free_slot;
-}
-
-static __u64 read_u64_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char buf[64] = "";
-	unsigned long long v;
-
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	if (sscanf(buf, "%llu", &v) != 1)
-		return 0;	/* "max" of cgroup v2: no limit */
-	return v;
-}
-
-/* The memory limit of pid's cgroup and its ancestors (v1 memory controller or v2), else the host's memory. */
-static __u64 memory_limit(pid_t pid)
-{
-	char path[64], line[512], file[PATH_MAX + 64];
-	__u64 limit, avail;
-	FILE *f;
-
-	if (host__memory(&limit, &avail))
-		limit = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return limit;
-	while (fgets(line, sizeof(line), f)) {
-		char *ctrl = strchr(line, ':'), *cg = ctrl ? strchr(ctrl + 1, ':') : NULL;
-		bool v1;
-
-		if (!cg)
-			continue;
-		*cg++ = 0;
-		cg[strcspn(cg, "\n")] = 0;
-		v1 = strstr(ctrl + 1, "memory") != NULL;
-		if (!v1 && ctrl[1])
-			continue;
-		/* the effective limit is the smallest on the way up */
-		for (;;) {
-			__u64 v;
-
-			snprintf(file, sizeof(file), v1 ? "/sys/fs/cgroup/memory%s/memory.limit_in_bytes" :
-				 "/sys/fs/cgroup%s/memory.max", strcmp(cg, "/") ? cg : "");
-			v = read_u64_file(file);
-			if (v && v < limit)
-				limit = v;
-			if (!strcmp(cg, "/") || !cg[0] || !strrchr(cg, '/'))
-				break;
-			*strrchr(cg, '/') = 0;
-			if (!cg[0])
-				break;
-		}
-	}
-	fclose(f);
-	return limit;
 }
 
 /* Points of the syscalls rules name one by one: latency p99 and error ratio since the last evaluation. */
@@ -272,7 +212,7 @@ static void exec_points(struct alertsrc *s, struct execution *e, const struct ww
 	      (now_ms - (e->progress_at_ms ? e->progress_at_ms : e->start_realtime_ns / 1000000)) / 1e3);
 	if (p && wants(rules, nr, "memory_headroom_bytes")) {
 		if (!p->mem_limit)
-			p->mem_limit = memory_limit(e->pid);
+			p->mem_limit = host__memory_limit(e->pid);
 		point(pts, n, cap, "memory_headroom_bytes", NULL, e,
 		      (double)p->mem_limit - (double)execution__rss_bytes(e));
 	}
@@ -636,6 +576,7 @@ static void event_point(struct alert_point *p, const char *metric, const char *p
 	snprintf(p->agent, sizeof(p->agent), "%s", e->agent);
 	snprintf(p->task, sizeof(p->task), "%s", e->task);
 	p->execution_id = e->db_id;
+	snprintf(p->labels, sizeof(p->labels), "%s", e->labels);
 	p->value = 1;
 }
 

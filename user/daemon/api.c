@@ -24,6 +24,10 @@
 #include "observe/report.h"
 #include "observe/syscalls.h"
 #include "observe/tracker.h"
+#include "daemon/orchs.h"
+#include "lib/labels.h"
+#include "observe/jobs.h"
+#include "observe/jobspec.h"
 
 #define MAX_PID		4194304	/* PID_MAX_LIMIT */
 #define MAX_LIMIT	1000
@@ -107,8 +111,9 @@ static bool int_field(const cJSON *obj, const char *name, bool required, long mi
 			http__error(resp, 400, "'%s' is required", name);
 		return !required;
 	}
-	if (!cJSON_IsNumber(item) || item->valuedouble != (double)(long)item->valuedouble ||
-	    item->valuedouble < min || item->valuedouble > max) {
+	/* the range first: converting a double out of long's range is undefined */
+	if (!cJSON_IsNumber(item) || !(item->valuedouble >= min && item->valuedouble <= max) ||
+	    item->valuedouble != (double)(long)item->valuedouble) {
 		http__error(resp, 400, "'%s' must be a whole number from %ld to %ld", name, min, max);
 		return false;
 	}
@@ -216,11 +221,29 @@ static cJSON *live_view(struct daemon *d, struct execution *e, struct ww_task_in
 	return views__exec(&r);
 }
 
+/*
+ * The names of an execution or an orchestrator: session, agent and task
+ * are templates over the process (lib/name_template.h), labels too. Fails
+ * with a 400 after which the body is freed.
+ */
+static bool spec_field(const cJSON *body, bool orchestrator, struct job_spec *spec, struct http_response *resp)
+{
+	static const char *const own[] = { "pid", NULL };
+	char err[256];
+
+	if (job_spec__from_json(spec, body, orchestrator, own, err, sizeof(err))) {
+		http__error(resp, 400, "%s", err);
+		return false;
+	}
+	return true;
+}
+
 static void post_execution(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	static const char *const allowed[] = { "pid", "session", "agent", "task", "labels", NULL };
 	struct daemon *d = ctx;
 	struct execution *e = calloc(1, sizeof(*e));
+	struct job_spec spec = {};
 	cJSON *body;
 	long pid = 0;
 	int pidfd = -1, err;
@@ -229,8 +252,7 @@ static void post_execution(void *ctx, const struct http_request *req, struct htt
 	if (!e || !body || !int_field(body, "pid", true, 1, MAX_PID, &pid, resp) ||
 	    !string_field(body, "session", true, e->session, sizeof(e->session), resp) ||
 	    !string_field(body, "agent", true, e->agent, sizeof(e->agent), resp) ||
-	    !string_field(body, "task", false, e->task, sizeof(e->task), resp) ||
-	    !labels_field(body, e->labels, sizeof(e->labels), resp))
+	    !spec_field(body, false, &spec, resp))
 		goto cleanup;
 	pidfd = open_target(pid, resp);
 	if (pidfd < 0)
@@ -238,6 +260,9 @@ static void post_execution(void *ctx, const struct http_request *req, struct htt
 	e->pid = (pid_t)pid;
 	e->completed_steps = e->total_steps = -1;
 	e->argv = daemon__cmdline((pid_t)pid);
+	snprintf(e->labels, sizeof(e->labels), "{}");
+	/* names are templates over the process as it is now: {{env.AGENT_NAME|comm}} */
+	jobs__name(daemon__jobs(d), e, &spec);
 	err = daemon__start_execution(d, e, pidfd);
 	if (err) {
 		http__error(resp, errno_status(err), err == -EBUSY ? "pid %ld is already tracked" :
@@ -251,44 +276,45 @@ static void post_execution(void *ctx, const struct http_request *req, struct htt
 cleanup:
 	if (pidfd >= 0)
 		close(pidfd);
+	job_spec__release(&spec);
 	execution__free(e);
 	cJSON_Delete(body);
 }
 
 static void post_orchestrator(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	static const char *const allowed[] = { "pid", "session", NULL };
+	static const char *const allowed[] = { "pid", "session", "agent", "task", "labels", "jobs", NULL };
 	struct daemon *d = ctx;
-	char session[EXEC_NAME_LEN];
-	cJSON *body, *out;
+	struct job_spec spec = {};
+	const struct orch *o;
+	cJSON *body, *out = NULL;
 	long pid = 0;
 	__u64 id;
 	int pidfd = -1, err;
 
 	body = body_object(req, resp, allowed);
-	if (!body || !int_field(body, "pid", true, 1, MAX_PID, &pid, resp) ||
-	    !string_field(body, "session", true, session, sizeof(session), resp))
+	if (!body || !int_field(body, "pid", true, 1, MAX_PID, &pid, resp) || !spec_field(body, true, &spec, resp))
 		goto cleanup;
 	pidfd = open_target(pid, resp);
 	if (pidfd < 0)
 		goto cleanup;
-	err = daemon__add_orchestrator(d, (pid_t)pid, pidfd, session, &id);
+	err = orchs__add(d, (pid_t)pid, pidfd, &spec, &id);
+	if (!err && (o = jobs__find_orch(daemon__jobs(d), id)))
+		out = orchs__json(o);
 	if (err) {
 		http__error(resp, errno_status(err), "cannot watch pid %ld: %s", pid,
 			    err == -EBUSY ? "it is already tracked" :
 			    err == -ECHILD ? "it has already exited (a zombie its parent has not reaped)" :
+			    err == -ENOSPC ? "there are as many orchestrators as the kernel keeps" :
 			    strerror(-err));
 		goto cleanup;
 	}
 	pidfd = -1;	/* the daemon keeps it to see the orchestrator exit */
-	out = cJSON_CreateObject();
-	cJSON_AddNumberToObject(out, "id", (double)id);
-	cJSON_AddNumberToObject(out, "pid", pid);
-	cJSON_AddStringToObject(out, "session", session);
 	reply(resp, 201, out);
 cleanup:
 	if (pidfd >= 0)
 		close(pidfd);
+	job_spec__release(&spec);
 	cJSON_Delete(body);
 }
 
@@ -355,14 +381,15 @@ static void list_executions(void *ctx, const struct http_request *req, struct ht
 	struct exec_record *rows = NULL;
 	int n = 0, err;
 
-	static const char *const statuses[] = { "running", "completed", "failed", "detached", NULL };
+	static const char *const statuses[] = { "running", "completed", "failed", "detached", "stopped_by_orchestrator",
+						NULL };
 	const char *status = http_request__query(req, "status");
 	bool known = !status || !status[0];
 
 	for (int i = 0; !known && statuses[i]; i++)
 		known = !strcmp(status, statuses[i]);
 	if (!known) {
-		http__error(resp, 400, "'status' must be one of running, completed, failed, detached");
+		http__error(resp, 400, "'status' must be one of running, completed, failed, detached, stopped_by_orchestrator");
 		return;
 	}
 	if (!copy_param(req, "status", f.status, sizeof(f.status), resp) ||
@@ -493,16 +520,62 @@ static void delete_execution(void *ctx, const struct http_request *req, struct h
 		reply(resp, 200, views__exec(&r));
 }
 
+/* What a PATCH renames: each field is copied only when the body has it. */
+struct rename {
+	char session[EXEC_NAME_LEN];
+	char agent[EXEC_NAME_LEN];
+	char task[EXEC_NAME_LEN];
+	char labels[1024];
+	bool has_session, has_agent, has_task, has_labels;
+};
+
+static bool rename_fields(const cJSON *body, struct rename *rn, struct http_response *resp)
+{
+	rn->has_session = cJSON_GetObjectItemCaseSensitive(body, "session") != NULL;
+	rn->has_agent = cJSON_GetObjectItemCaseSensitive(body, "agent") != NULL;
+	rn->has_task = cJSON_GetObjectItemCaseSensitive(body, "task") != NULL;
+	rn->has_labels = cJSON_GetObjectItemCaseSensitive(body, "labels") != NULL;
+	if (!string_field(body, "session", rn->has_session, rn->session, sizeof(rn->session), resp) ||
+	    !string_field(body, "agent", rn->has_agent, rn->agent, sizeof(rn->agent), resp) ||
+	    !string_field(body, "task", false, rn->task, sizeof(rn->task), resp))
+		return false;
+	if (rn->has_labels) {
+		const cJSON *l;
+
+		if (!labels_field(body, rn->labels, sizeof(rn->labels), resp))
+			return false;
+		cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(body, "labels"))
+			if (!labels__valid_name(l->string)) {
+				http__error(resp, 400, "label name '%.64s' must be [a-zA-Z_][a-zA-Z0-9_]*", l->string);
+				return false;
+			}
+	}
+	return true;
+}
+
+#define RENAME(dst, rn)									\
+	do {										\
+		if ((rn)->has_session)							\
+			snprintf((dst)->session, sizeof((dst)->session), "%s", (rn)->session);	\
+		if ((rn)->has_agent)							\
+			snprintf((dst)->agent, sizeof((dst)->agent), "%s", (rn)->agent);	\
+		if ((rn)->has_task)							\
+			snprintf((dst)->task, sizeof((dst)->task), "%s", (rn)->task);	\
+		if ((rn)->has_labels)							\
+			snprintf((dst)->labels, sizeof((dst)->labels), "%s", (rn)->labels);	\
+	} while (0)
+
 static void patch_execution(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	static const char *const allowed[] = { "completed_steps", "total_steps", "current_step",
-					       "status", NULL };
+					       "status", "session", "agent", "task", "labels", NULL };
 	struct daemon *d = ctx;
 	char status[16] = "", step[EXEC_NAME_LEN] = "";
 	long done = -2, total = -2;
+	struct rename rn = {};
 	struct exec_record r;
 	struct execution *e;
-	cJSON *body, *out = NULL;
+	cJSON *body, *out = NULL, *ev;
 	__u64 id;
 
 	if (!id_param(req, &id, resp))
@@ -511,7 +584,8 @@ static void patch_execution(void *ctx, const struct http_request *req, struct ht
 	if (!body || !int_field(body, "completed_steps", false, 0, 1 << 30, &done, resp) ||
 	    !int_field(body, "total_steps", false, 0, 1 << 30, &total, resp) ||
 	    !string_field(body, "current_step", false, step, sizeof(step), resp) ||
-	    !string_field(body, "status", false, status, sizeof(status), resp))
+	    !string_field(body, "status", false, status, sizeof(status), resp) ||
+	    !rename_fields(body, &rn, resp))
 		goto cleanup;
 	if (status[0] && strcmp(status, "completed") && strcmp(status, "failed")) {
 		http__error(resp, 400, "'status' must be \"completed\" or \"failed\"");
@@ -529,6 +603,10 @@ static void patch_execution(void *ctx, const struct http_request *req, struct ht
 			snprintf(e->status_override, sizeof(e->status_override), "%s", status);
 		if (done != -2 || total != -2 || cJSON_GetObjectItemCaseSensitive(body, "current_step"))
 			e->progress_at_ms = clock__now_ms();
+		RENAME(e, &rn);
+		/* a job named by hand keeps that name: its exec no longer renames it */
+		if (rn.has_session || rn.has_agent || rn.has_task)
+			e->named_by_exec = false;
 		daemon__save(d, e);
 		out = live_view(d, e, NULL, 0, NULL);
 	} else if (!store__get_execution(daemon__store(d), id, &r)) {
@@ -540,8 +618,19 @@ static void patch_execution(void *ctx, const struct http_request *req, struct ht
 			snprintf(r.current_step, sizeof(r.current_step), "%s", step);
 		if (status[0] && strcmp(r.status, "running"))
 			snprintf(r.status, sizeof(r.status), "%s", status);
+		RENAME(&r, &rn);
 		if (!store__upsert_execution(daemon__store(d), &r, NULL, 0))
 			out = views__exec(&r);
+	}
+	if (out && (rn.has_session || rn.has_agent || rn.has_task || rn.has_labels)) {
+		ev = cJSON_CreateObject();
+		cJSON_AddNumberToObject(ev, "execution", (double)id);
+		cJSON_AddItemToObject(ev, "session", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(out, "session"), 1));
+		cJSON_AddItemToObject(ev, "agent", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(out, "agent"), 1));
+		cJSON_AddItemToObject(ev, "task", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(out, "task"), 1));
+		cJSON_AddItemToObject(ev, "labels", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(out, "labels"), 1));
+		daemon__publish(d, "RENAMED", NULL, ev);
+		cJSON_Delete(ev);
 	}
 	if (out)
 		reply(resp, 200, out);
@@ -709,9 +798,17 @@ const struct http_route api_routes[] = {
 	{ "GET", "/api/v1/performance", get_performance, false, false },
 	{ "GET", "/api/v1/failures", get_failures, false, true },
 	API_ALERT_ROUTES
+	API_JOB_ROUTES
 };
 
 const int api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
+
+/* The --metrics-listen listener: /metrics and nothing else, for a remote Prometheus. */
+const struct http_route api_metrics_routes[] = {
+	{ "GET", "/metrics", get_metrics, false, false },
+};
+
+const int api_metrics_nroutes = sizeof(api_metrics_routes) / sizeof(api_metrics_routes[0]);
 
 /* For the other API modules. */
 void api__reply(struct http_response *resp, int status, cJSON *obj)

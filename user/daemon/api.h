@@ -15,6 +15,9 @@ struct cJSON;
  */
 extern const struct http_route api_routes[];
 extern const int api_nroutes;
+/* The routes of the --metrics-listen listener: GET /metrics alone, same handler and lock. */
+extern const struct http_route api_metrics_routes[];
+extern const int api_metrics_nroutes;
 
 /* Replies with obj (freed) as JSON. */
 void api__reply(struct http_response *resp, int status, struct cJSON *obj);
@@ -56,5 +59,21 @@ void api_alerts__notifications(void *ctx, const struct http_request *req, struct
 	{ "GET", "/api/v1/receivers", api_alerts__receivers, false, true },			\
 	{ "POST", "/api/v1/receivers/{name}/test", api_alerts__test_receiver, true, false },	\
 	{ "GET", "/api/v1/notifications", api_alerts__notifications, false, true },
+
+/* Orchestrators and watch rules (api_jobs.c). */
+void api_jobs__orchestrators(void *ctx, const struct http_request *req, struct http_response *resp);
+void api_jobs__orchestrator(void *ctx, const struct http_request *req, struct http_response *resp);
+void api_jobs__delete_orchestrator(void *ctx, const struct http_request *req, struct http_response *resp);
+void api_jobs__watches(void *ctx, const struct http_request *req, struct http_response *resp);
+void api_jobs__add_watch(void *ctx, const struct http_request *req, struct http_response *resp);
+void api_jobs__delete_watch(void *ctx, const struct http_request *req, struct http_response *resp);
+
+#define API_JOB_ROUTES									\
+	{ "GET", "/api/v1/orchestrators", api_jobs__orchestrators, false, true },		\
+	{ "GET", "/api/v1/orchestrators/{id}", api_jobs__orchestrator, false, true },		\
+	{ "DELETE", "/api/v1/orchestrators/{id}", api_jobs__delete_orchestrator, true, false },	\
+	{ "GET", "/api/v1/watches", api_jobs__watches, false, true },				\
+	{ "POST", "/api/v1/watches", api_jobs__add_watch, true, false },			\
+	{ "DELETE", "/api/v1/watches/{id}", api_jobs__delete_watch, true, false },
 
 #endif

@@ -32,6 +32,8 @@ static const struct option_desc options[] = {
 	STR(db, "/var/lib/workerwatch/workerwatch.db", "history database (SQLite)"),
 	STR(log_dir, "/var/log/workerwatch", "event log directory (JSON Lines)"),
 	STR(token_file, "/var/lib/workerwatch/token", "API token, created on first start"),
+	STR(metrics_listen, "", "also serve GET /metrics, alone, on ADDR:PORT for a remote Prometheus"),
+	STR(metrics_token_file, "", "file with the bearer token that listener requires (one for the fleet); none: open"),
 	STR(env_labels, "GITHUB_RUN_ID,GITHUB_JOB,GITHUB_WORKFLOW,CI_JOB_ID,CI_PIPELINE_ID,BUILD_ID,BUILDKITE_BUILD_ID,JOB_NAME",
 	    "environment variables of a worker that become labels"),
 	U64(sample_interval_s, 1, 60, "5", "seconds between samples of running executions"),
@@ -44,7 +46,10 @@ static const struct option_desc options[] = {
 	STR(read_access, "private", "which reads need the token: private (command lines, labels, payloads; the "
 	    "default), loopback (none from loopback), token (all), open (none)"),
 	STR(allowed_hosts, "", "Host names requests may carry besides localhost and address literals (comma-separated)"),
+	STR(metric_labels, "", "execution labels (comma-separated names) that /metrics shows; none unless named"),
+	U64(metric_label_values, 1, 1000, "20", "distinct values of each --metric-labels name before the rest show as other"),
 	STR(pin_dir, "/sys/fs/bpf/workerwatch", "bpffs directory where the kernel state is pinned, so tracking outlives a restart"),
+	U64(bpf_stats, 0, 1, "1", "have the kernel time the BPF programs, for their cost in /metrics"),
 	U64(log_process_events, 0, 1, "1", "write FORK, EXEC and EXIT lines of every process to the event log (0: only the root's EXIT)"),
 	STR(log_format, "text", "the daemon's own log on stderr: text, or json (one object per line)"),
 };
@@ -209,7 +214,12 @@ int config__parse(struct config *c, int argc, char **argv)
 
 int config__listen_addr(const struct config *c, char *addr, size_t size, int *port)
 {
-	const char *colon = strrchr(c->listen, ':'), *host = c->listen;
+	return config__split_addr(c->listen, addr, size, port);
+}
+
+int config__split_addr(const char *text, char *addr, size_t size, int *port)
+{
+	const char *colon = strrchr(text, ':'), *host = text;
 	size_t hlen;
 	__u64 p;
 
@@ -240,7 +250,8 @@ void config__usage(FILE *out)
 		     "  --config FILE                   JSON settings file\n");
 	for (size_t i = 0; i < NOPTS; i++) {
 		flag_name(&options[i], name, sizeof(name));
-		fprintf(out, "  --%-30s %s (default %s)\n", name, options[i].help, options[i].def);
+		fprintf(out, "  --%-30s %s (default %s)\n", name, options[i].help,
+			*options[i].def ? options[i].def : "none");
 	}
 	fprintf(out, "  --detach-all                    stop the daemon using these settings (if one runs) and\n"
 		     "                                  everything it tracks: no BPF program, link or pin is left\n"

@@ -19,6 +19,9 @@
 #include <cjson/cJSON.h>
 #include "daemon/agent_totals.h"
 #include "alerts/alerts.h"
+#include "daemon/orchs.h"
+#include "observe/jobs.h"
+#include "daemon/metric_labels.h"
 #include "daemon/alertsrc.h"
 #include "daemon/api.h"
 #include "daemon/config.h"
@@ -48,8 +51,6 @@
 #define GONE_CHECK_MS	1000	/* how often roots are checked for an exit no event told of */
 #define GONE_TASKS_MAX	65536
 
-#define MAX_ORCHS	64
-
 struct daemon {
 	struct config cfg;
 	pthread_mutex_t lock;		/* everything below; HTTP handlers run on their own threads */
@@ -58,6 +59,7 @@ struct daemon {
 	struct store *store;
 	struct eventlog *log;
 	struct http_server *http;
+	struct http_server *metrics_http;	/* --metrics-listen; NULL without it */
 	struct alertsrc *alertsrc;	/* rules, alert states and notifications */
 	struct health *health;
 	struct agent_totals *agent_totals;
@@ -66,9 +68,8 @@ struct daemon {
 	char env_names[CONFIG_MAX_ENV_LABELS][64];
 	int nr_env_names;
 
-	struct orchestrator orchs[MAX_ORCHS];
-	int nr_orchs;
-	__u64 next_orch_id;
+	struct jobs *jobs;		/* orchestrators, watch rules, how processes become jobs */
+	struct metric_labels *metric_labels;	/* the execution labels /metrics shows, NULL: none */
 
 	__u64 executions_started;
 	__u64 db_errors;
@@ -126,24 +127,6 @@ static int foreach_live(void *daemon, int (*fn)(struct execution *e, void *ctx),
 	return daemon__foreach_live(daemon, fn, ctx);
 }
 
-const struct orchestrator *daemon__find_orchestrator(struct daemon *d, __u64 id)
-{
-	for (int i = 0; i < d->nr_orchs; i++)
-		if (d->orchs[i].id == id)
-			return &d->orchs[i];
-	return NULL;
-}
-
-void daemon__drop_orchestrators(struct daemon *d, bool forget)
-{
-	for (int i = 0; i < d->nr_orchs; i++) {
-		close(d->orchs[i].pidfd);
-		if (forget)
-			store__forget_orchestrator(d->store, d->orchs[i].id);
-	}
-	d->nr_orchs = 0;
-}
-
 struct find_ctx {
 	__u64 db_id;
 	struct execution *found;
@@ -176,8 +159,9 @@ static void status_of(struct daemon *d, struct daemon_status *st)
 		.store = d->store,
 		.alerts = alertsrc__alerts(d->alertsrc),
 		.agents = d->agent_totals,
+		.metric_labels = d->metric_labels,
 		.db_path = d->cfg.db,
-		.orchestrators = d->nr_orchs,
+		.orchestrators = jobs__nr_orchs(d->jobs),
 		.executions_started = d->executions_started,
 		.db_errors = d->db_errors,
 		.db_ok = d->db_ok,
@@ -214,6 +198,11 @@ static void publish(void *daemon, const char *kind, const char *stream_event, co
 	if (d->http && stream_event)
 		http__broadcast(d->http, stream_event, text);
 	free(text);
+}
+
+void daemon__publish(struct daemon *d, const char *kind, const char *stream_event, const cJSON *obj)
+{
+	publish(d, kind, stream_event, obj);
 }
 
 int daemon__save(struct daemon *d, struct execution *e)
@@ -261,11 +250,16 @@ static cJSON *exec_ref(const struct daemon *d, const struct execution *e)
 	cJSON_AddStringToObject(o, "agent", e->agent);
 	cJSON_AddStringToObject(o, "task", e->task);
 	cJSON_AddNumberToObject(o, "pid", e->pid);
+	/* always an object, {} for none, so that a shipper's schema has it on every line */
 	if (!cJSON_IsObject(labels)) {
 		cJSON_Delete(labels);
 		labels = cJSON_CreateObject();
 	}
 	cJSON_AddItemToObject(o, "labels", labels);
+	if (e->orch_id)
+		cJSON_AddNumberToObject(o, "orchestrator", (double)e->orch_id);
+	if (e->rule)
+		cJSON_AddNumberToObject(o, "watch_rule", e->rule);
 	return o;
 }
 
@@ -319,43 +313,45 @@ static void set_labels(struct daemon *d, struct execution *e)
 	cJSON_Delete(labels);
 }
 
-static int ensure_attached(struct daemon *d)
+int daemon__ensure_attached(struct daemon *d)
 {
 	return probes__attach(d->probes);
 }
 
+static int ensure_attached(struct daemon *d)
+{
+	return daemon__ensure_attached(d);
+}
+
 void daemon__detach_if_idle(struct daemon *d)
 {
-	if (!tracker__count(d->tracker) && !d->nr_orchs)
+	if (!tracker__count(d->tracker) && !jobs__busy(d->jobs))
 		probes__detach(d->probes);
 }
 
-/* STARTED, with the execution's names as they are now. */
-static void tell_start(struct daemon *d, struct execution *e)
+struct jobs *daemon__jobs(struct daemon *d)
 {
-	cJSON *ev = exec_ref(d, e), *cmd = cJSON_AddArrayToObject(ev, "command");
-
-	for (char **a = e->argv; a && *a; a++)
-		cJSON_AddItemToArray(cmd, cJSON_CreateString(*a));
-	publish(d, "STARTED", "execution_start", ev);
-	cJSON_Delete(ev);
-	e->start_deferred = false;
+	return d->jobs;
 }
 
 /* Common start of every execution: history row, labels, retries, events. */
 void daemon__announce(struct daemon *d, struct execution *e)
 {
+	cJSON *ev, *cmd;
+
 	set_labels(d, e);
 	e->retry_count = store__count_failed(d->store, e->session, e->agent, e->task);
 	if (e->retry_count < 0)
 		e->retry_count = 0;
 	daemon__save(d, e);
 	d->executions_started++;
-	/* an orchestrator's child is told of once its exec names it, so STARTED and its end agree */
-	if (e->named_by_exec)
-		e->start_deferred = true;
-	else
-		tell_start(d, e);
+	/* a job is announced once named (observe/jobs.c), so STARTED and its end carry the same names */
+	ev = exec_ref(d, e);
+	cmd = cJSON_AddArrayToObject(ev, "command");
+	for (char **a = e->argv; a && *a; a++)
+		cJSON_AddItemToArray(cmd, cJSON_CreateString(*a));
+	publish(d, "STARTED", "execution_start", ev);
+	cJSON_Delete(ev);
 }
 
 int daemon__start_execution(struct daemon *d, struct execution *e, int pidfd)
@@ -399,48 +395,6 @@ __u64 daemon__start_ticks(pid_t pid)
 	return ticks;
 }
 
-int daemon__watch_orchestrator(struct daemon *d, const struct orch_registration *reg, int pidfd, bool tag)
-{
-	struct orchestrator *o;
-	int err;
-
-	if (d->nr_orchs == MAX_ORCHS)
-		return -ENOSPC;
-	err = ensure_attached(d);
-	if (err)
-		return err;
-	err = tag ? tracker__watch_orchestrator(d->tracker, reg->id, reg->pid, pidfd) : 0;
-	if (err) {
-		daemon__detach_if_idle(d);
-		return err;
-	}
-	o = &d->orchs[d->nr_orchs++];
-	o->id = reg->id;
-	o->pid = reg->pid;
-	o->pidfd = pidfd;
-	snprintf(o->session, sizeof(o->session), "%s", reg->session);
-	if (reg->id > d->next_orch_id)
-		d->next_orch_id = reg->id;
-	return 0;
-}
-
-int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char *session, __u64 *id)
-{
-	struct orch_registration reg = { .id = d->next_orch_id + 1, .pid = pid, .registered_ms = clock__now_ms() };
-	int err;
-
-	reg.start_ticks = daemon__start_ticks(pid);
-	snprintf(reg.session, sizeof(reg.session), "%s", session);
-	err = daemon__watch_orchestrator(d, &reg, pidfd, true);
-	if (err)
-		return err;
-	/* kept in history, so that its later children are executions after a restart too */
-	if (store__put_orchestrator(d->store, &reg))
-		ww_warn("orchestrator %d will not be watched after a restart: %s", pid, store__errmsg(d->store));
-	*id = reg.id;
-	return 0;
-}
-
 char **daemon__cmdline(pid_t pid)
 {
 	char path[64], buf[4096];
@@ -466,87 +420,13 @@ char **daemon__cmdline(pid_t pid)
 	return argv;
 }
 
-static char **single_argv(const char *word)
+void daemon__renamed(struct daemon *d, struct execution *e)
 {
-	char **argv = calloc(2, sizeof(*argv));
-
-	if (argv)
-		argv[0] = strdup(word);
-	return argv;
-}
-
-/* An orchestrator forked a process that the kernel already tracks as exec_id. */
-static void on_orch_child(void *ctx, __u64 exec_id, __u64 orch_id, const struct ww_event_hdr *h)
-{
-	struct daemon *d = ctx;
-	struct orchestrator *o = NULL;
-	struct execution *e;
-
-	for (int i = 0; i < d->nr_orchs; i++)
-		if (d->orchs[i].id == orch_id)
-			o = &d->orchs[i];
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return;
-	e->id = exec_id;
-	if (!o) {
-		/* not ours (any more): drop what the kernel started for it */
-		tracker__finish(d->tracker, e);
-		free(e);
-		return;
-	}
-	e->id = exec_id;
-	e->pid = h->pid;
-	e->completed_steps = e->total_steps = -1;
-	snprintf(e->session, sizeof(e->session), "%s", o->session);
-	snprintf(e->agent, sizeof(e->agent), "%.*s", WW_COMM_LEN, h->comm);
-	e->argv = single_argv(e->agent);
-	e->named_by_exec = true;
-	e->start_ns = h->ts_ns;
-	e->start_realtime_ns = tracker__realtime(h->ts_ns);
-	e->slow_threshold_ns = d->cfg.slow_syscall_ms * 1000000ULL;
-	if (tracker__adopt(d->tracker, e)) {
-		execution__free(e);
-		return;
-	}
-	execution__add_proc(e, h->pid, h->ppid);
-	daemon__announce(d, e);
-}
-
-/* An orchestrator's child is named after the command it executes. */
-static void rename_after_exec(struct daemon *d, struct execution *e, const struct ww_exec_event *ev)
-{
-	char **argv;
-	const char *slash = strrchr(ev->filename, '/');
-	const char *name = slash ? slash + 1 : ev->filename;
-
-	e->named_by_exec = false;
-	if (!name[0])
-		return;
-	snprintf(e->agent, sizeof(e->agent), "%.*s", (int)sizeof(e->agent) - 1, name);
-	/* the whole command line tells apart runs of the same program; gone already if it was short */
-	argv = daemon__cmdline(e->pid);
-	if (argv && argv[0] && strncmp(argv[0], "pid ", 4)) {
-		for (char **a = e->argv; a && *a; a++)
-			free(*a);
-		free(e->argv);
-		e->argv = argv;
-	} else {
-		for (char **a = argv; a && *a; a++)
-			free(*a);
-		free(argv);
-		if (e->argv) {
-			free(e->argv[0]);
-			e->argv[0] = strdup(ev->filename);
-		}
-	}
 	e->retry_count = store__count_failed(d->store, e->session, e->agent, e->task);
 	if (e->retry_count < 0)
 		e->retry_count = 0;
 	set_labels(d, e);
 	daemon__save(d, e);
-	if (e->start_deferred)
-		tell_start(d, e);
 }
 
 /*
@@ -577,22 +457,20 @@ static void on_event(void *ctx, struct execution *e, const struct ww_event_hdr *
 	char buf[32];
 	cJSON *ev;
 
-	if (h->type == WW_EV_EXEC && h->pid == (__u32)e->pid) {
-		if (e->named_by_exec) {
-			rename_after_exec(d, e, data);
-		} else {
-			/* a wrapper (env, a shell) may have set the variables only now */
-			set_labels(d, e);
-			daemon__save(d, e);
-		}
+	if (h->type == WW_EV_EXEC && h->pid == (__u32)e->pid && !e->orch_id && !e->rule) {
+		/* a wrapper (env, a shell) may have set the variables only now; jobs are named from their exec */
+		set_labels(d, e);
+		daemon__save(d, e);
 	}
 	if (h->type == WW_EV_EXIT && h->pid == (__u32)e->pid && !e->root_exited) {
 		const struct ww_exit_event *x = data;
 
 		daemon__root_ended(d, e, h->ts_ns, x->exit_status);
 	}
-	if (h->type == WW_EV_OOM)
+	if (h->type == WW_EV_OOM) {
+		agent_totals__oom_kill(d->agent_totals, e->agent);
 		alertsrc__oom(d->alertsrc, e);
+	}
 	if (h->type >= sizeof(event_kinds) / sizeof(event_kinds[0]) || !event_kinds[h->type])
 		return;
 	/* without per-process lines the root's EXIT stays: a start after a crash finishes it from that line */
@@ -669,10 +547,8 @@ void daemon__finalize(struct daemon *d, struct execution *e)
 	exports__ended(alertsrc__alerts(d->alertsrc), e, &r);
 	save_extras(d, e);
 	agent_totals__add(d->agent_totals, e, &r);
+	metric_labels__finished(d->metric_labels, e->agent, r.status, e->labels);
 
-	/* a child that never executed anything is named after its fork, now that nothing will rename it */
-	if (e->start_deferred)
-		tell_start(d, e);
 	ev = exec_ref(d, e);
 	cJSON_AddStringToObject(ev, "status", r.status);
 	if (r.has_exit_code)
@@ -743,28 +619,6 @@ static void sample_all(struct daemon *d, __u64 now_ms)
 		d->db_ok = false;
 	}
 	free(x.rows);
-}
-
-/* Orchestrators that exited stop spawning executions. */
-static void reap_orchestrators(struct daemon *d)
-{
-	bool drained = false;
-
-	for (int i = 0; i < d->nr_orchs; i++) {
-		struct pollfd p = { .fd = d->orchs[i].pidfd, .events = POLLIN };
-
-		if (poll(&p, 1, 0) == 1) {
-			/* its last children forked before it exited: take their events first */
-			if (!drained) {
-				tracker__poll(d->tracker, 0);
-				drained = true;
-			}
-			close(d->orchs[i].pidfd);
-			store__forget_orchestrator(d->store, d->orchs[i].id);
-			d->orchs[i--] = d->orchs[--d->nr_orchs];
-		}
-	}
-	daemon__detach_if_idle(d);
 }
 
 struct settling {
@@ -852,6 +706,7 @@ static int tick(struct daemon *d)
 {
 	__u64 now_ms = clock__now_ms();
 	struct settling x = { .d = d, .now = tracker__now_mono(), .wait_ns = 200 * 1000000ULL };
+	int wait_ms;
 
 	tracker__poll(d->tracker, 0);
 	d->last_poll_ms = now_ms;
@@ -872,9 +727,10 @@ static int tick(struct daemon *d)
 		d->last_sweep_ms = now_ms;
 		tracker__sweep(d->tracker);
 	}
-	reap_orchestrators(d);
+	wait_ms = jobs__tick(d->jobs, (int)((x.wait_ns + 999999) / 1000000));
+	daemon__detach_if_idle(d);
 	alertsrc__tick(d->alertsrc);
-	return (int)((x.wait_ns + 999999) / 1000000);
+	return wait_ms;
 }
 
 /* Reads the API token, or creates a random one readable by root only. */
@@ -914,6 +770,69 @@ static int load_token(struct daemon *d)
 	close(fd);
 	ww_info("created API token in %s", d->cfg.token_file);
 	return 0;
+}
+
+/*
+ * Reads the fleet's metrics token, which config management puts there: it is
+ * never created here. 0, or -EINVAL after a one-line error.
+ */
+static int load_metrics_token(const char *path, char *token, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	int ok;
+
+	if (!f) {
+		ww_err("cannot read --metrics-token-file %s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	ok = fscanf(f, "%127s", token) == 1 && strlen(token) >= 16 && strlen(token) < size;
+	fclose(f);
+	if (!ok) {
+		ww_err("--metrics-token-file %s holds no token of 16 to 127 characters", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The /metrics listener of --metrics-listen: open, or behind the fleet's token; 0 or the exit status. */
+static int start_metrics_listener(struct daemon *d)
+{
+	struct http_opts o = {};
+	char addr[128], token[128] = "";
+	int port, err = 0;
+
+	if (!d->cfg.metrics_listen[0])
+		return 0;
+	if (config__split_addr(d->cfg.metrics_listen, addr, sizeof(addr), &port)) {
+		ww_err("--metrics-listen wants ADDR:PORT, not '%s'", d->cfg.metrics_listen);
+		return 2;
+	}
+	if (d->cfg.metrics_token_file[0] && load_metrics_token(d->cfg.metrics_token_file, token, sizeof(token)))
+		return 2;
+	o.addr = addr;
+	o.port = port;
+	o.token = token;
+	/* the routes mutate nothing: the token, when there is one, is asked of every request */
+	o.read_auth = token[0] ? HTTP_READ_AUTH_ALWAYS : HTTP_READ_AUTH_NEVER;
+	o.routes = api_metrics_routes;
+	o.nroutes = api_metrics_nroutes;
+	o.ctx = d;
+	o.lock = &d->lock;
+	o.no_stream = true;
+	/*
+	 * Prometheus scrapes by whatever name its target list holds. A page that
+	 * rebinds a name to this listener reads what it serves anyway: /metrics,
+	 * open by the operator's choice, or a 401 without the fleet's token.
+	 */
+	o.allowed_hosts = "*";
+	d->metrics_http = http__start(&o);
+	if (!d->metrics_http)
+		err = 1;
+	else
+		ww_info("serving /metrics on http://%s:%d (%s)", addr, http__port(d->metrics_http),
+		       token[0] ? "bearer token required" : "open");
+	explicit_bzero(token, sizeof(token));
+	return err;
 }
 
 static void parse_env_names(struct daemon *d)
@@ -1007,15 +926,21 @@ out:
 
 static void shutdown_all(struct daemon *d, bool detach_all)
 {
+	http__stop(d->metrics_http);
+	d->metrics_http = NULL;
 	http__stop(d->http);
 	d->http = NULL;
 	pthread_mutex_lock(&d->lock);
-	if (d->tracker)
+	if (d->tracker && d->jobs)
 		resume__stop(d, detach_all);
 	alertsrc__stop(d->alertsrc);
 	d->alertsrc = NULL;
 	health__free(d->health);
 	agent_totals__free(d->agent_totals);
+	jobs__free(d->jobs);
+	orchs__forget_ended();
+	d->jobs = NULL;
+	metric_labels__free(d->metric_labels);
 	tracker__free(d->tracker);
 	probes__free(d->probes);
 	if (d->log)
@@ -1136,7 +1061,8 @@ int daemon__run(const struct config *cfg)
 	struct daemon *d = calloc(1, sizeof(*d));
 	struct eventlog_opts lopts = {};
 	struct probes_opts popts = {};
-	struct tracker_hooks hooks = { .ctx = d, .orch_child = on_orch_child, .event = on_event };
+	struct jobs_opts jopts = {};
+	struct jobs_hooks hooks = {};
 	struct http_opts hopts = {};
 	struct sigaction sa = { .sa_handler = on_stop };
 	char addr[128];
@@ -1190,16 +1116,26 @@ int daemon__run(const struct config *cfg)
 	d->probes = probes__load(&popts);
 	if (!d->probes)
 		goto cleanup;
+	/* the kernel times our programs for as long as we hold this; it goes back off when we exit */
+	if (d->cfg.bpf_stats && probes__enable_stats(d->probes))
+		ww_warn("cannot enable BPF run-time statistics (CAP_SYS_ADMIN): the programs' cost reads 0");
 	d->tracker = tracker__new(d->probes);
 	if (!d->tracker)
 		goto cleanup;
-	tracker__set_hooks(d->tracker, &hooks);
-	if (start_alerts(d))
+	orchs__hooks(d, &hooks);
+	hooks.event = on_event;
+	jopts.env_labels = d->cfg.env_labels;
+	jopts.slow_threshold_ns = d->cfg.slow_syscall_ms * 1000000ULL;
+	d->jobs = jobs__new(d->tracker, d->probes, &jopts, &hooks);
+	d->metric_labels = metric_labels__new(d->cfg.metric_labels, (int)d->cfg.metric_label_values);
+	if (!d->jobs || start_alerts(d))
 		goto cleanup;
 	/* the alerts' host names the events too, and the executions' span ids */
 	snprintf(d->host, sizeof(d->host), "%s", alerts__host(alertsrc__alerts(d->alertsrc)));
-	if (eventlog__set_host(d->log, d->host) || resume__start(d))
+	/* the rules first: events queued while no daemon ran name them */
+	if (eventlog__set_host(d->log, d->host) || watches__load(d) || resume__start(d))
 		goto cleanup;
+	jobs__adopt(d->jobs, 0);
 	if (d->cfg.detach_all) {
 		/* take up what the kernel still tracks, then end it all as detached */
 		err = 0;
@@ -1220,6 +1156,10 @@ int daemon__run(const struct config *cfg)
 	d->http = http__start(&hopts);
 	if (!d->http)
 		goto cleanup;
+	err = start_metrics_listener(d);
+	if (err)
+		goto cleanup;
+	err = 1;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);

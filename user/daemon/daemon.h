@@ -12,17 +12,10 @@ struct alerts;
 struct cJSON;
 struct config;
 struct daemon;
+struct jobs;
 struct probes;
 struct store;
 struct tracker;
-
-/* An orchestrator the daemon watches: each process it forks becomes an execution of session. */
-struct orchestrator {
-	__u64 id;
-	pid_t pid;
-	int pidfd;
-	char session[EXEC_NAME_LEN];
-};
 
 /*
  * Runs the daemon with cfg in the foreground until SIGTERM or SIGINT (its
@@ -42,26 +35,22 @@ struct tracker *daemon__tracker(struct daemon *d);
 struct probes *daemon__probes(struct daemon *d);
 /* The alert engine, NULL when alerting is not running. */
 struct alerts *daemon__alerts(struct daemon *d);
+/* Orchestrators, watch rules, how processes become jobs (observe/jobs.h). */
+struct jobs *daemon__jobs(struct daemon *d);
 /* Calls fn for each live execution; fn may start, adopt and finish executions (tracker__foreach). */
 int daemon__foreach_live(struct daemon *d, int (*fn)(struct execution *e, void *ctx), void *ctx);
 /* The live execution with this history id, or NULL. */
 struct execution *daemon__find_live(struct daemon *d, __u64 db_id);
 /* Starts tracking e (filled in by the caller, its root behind pidfd); the tracker owns e on success. */
 int daemon__start_execution(struct daemon *d, struct execution *e, int pidfd);
-/* Makes each child of pid an execution of session; its id in *id; the daemon keeps pidfd on success. */
-int daemon__add_orchestrator(struct daemon *d, pid_t pid, int pidfd, const char *session, __u64 *id);
-/* The watched orchestrator with this id, or NULL. */
-const struct orchestrator *daemon__find_orchestrator(struct daemon *d, __u64 id);
-/* Stops watching every orchestrator (closing their pidfds); forget: and drops them from history. */
-void daemon__drop_orchestrators(struct daemon *d, bool forget);
-struct orch_registration;
-/*
- * Watches the orchestrator reg describes (its id kept) through pidfd; tag:
- * mark its tasks in the kernel (false when pinned state still has them).
- */
-int daemon__watch_orchestrator(struct daemon *d, const struct orch_registration *reg, int pidfd, bool tag);
+/* Attaches the BPF programs if they are not (something is to be tracked); 0 or -errno. */
+int daemon__ensure_attached(struct daemon *d);
+/* An announced job's names or labels changed (its root executed its program): history has them now. */
+void daemon__renamed(struct daemon *d, struct execution *e);
 /* /proc/PID/stat's starttime (clock ticks since boot): with the pid, a process's identity; 0 when gone. */
 __u64 daemon__start_ticks(pid_t pid);
+/* Broadcasts obj to stream clients (stream_event, NULL: none) and writes it to the event log as kind. */
+void daemon__publish(struct daemon *d, const char *kind, const char *stream_event, const struct cJSON *obj);
 /* Writes e's first history row and publishes its start. */
 void daemon__announce(struct daemon *d, struct execution *e);
 /* e's root ended (at ts_ns, with a wait(2) status): its outcome goes to history now. */

@@ -160,7 +160,8 @@ cJSON *health__report(struct health *h, const struct daemon_status *st, bool *he
 	cJSON_AddNumberToObject(c, "lifecycle_ring_full", (double)cnt[WW_CNT_LIFECYCLE_LOST]);
 	cJSON_AddNumberToObject(c, "slow_syscall_ring_full", (double)cnt[WW_CNT_ANOMALY_LOST]);
 	cJSON_AddNumberToObject(c, "maps_full", (double)(cnt[WW_CNT_PROC_MAP_FULL] + cnt[WW_CNT_SYSCALL_MAP_FULL] +
-							 cnt[WW_CNT_SOCK_MAP_FULL] + cnt[WW_CNT_EXEC_MAP_FULL]));
+							 cnt[WW_CNT_SOCK_MAP_FULL] + cnt[WW_CNT_EXEC_MAP_FULL] +
+							 cnt[WW_CNT_ORCH_MAP_FULL]));
 
 	c = check(checks, "map_capacity", running < WW_MAX_EXECS * CAPACITY_LIMIT, healthy);
 	cJSON_AddNumberToObject(c, "executions", running);

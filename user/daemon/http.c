@@ -77,6 +77,7 @@ struct http_server {
 	void *ctx;
 	pthread_mutex_t *handler_lock;	/* the caller's, held around each handler */
 	int max_stream_clients;
+	bool no_stream;			/* HTTP_STREAM_PATH is not served here */
 	int keepalive_ms;
 
 	pthread_mutex_t lock;	/* the stream clients and their queues */
@@ -399,7 +400,7 @@ static void classify(struct http_server *s, struct MHD_Connection *conn, const c
 		return;
 	}
 
-	if (route_match(HTTP_STREAM_PATH, url, NULL)) {
+	if (!s->no_stream && route_match(HTTP_STREAM_PATH, url, NULL)) {
 		known_path = true;
 		add_allowed(rq->allow, sizeof(rq->allow), "GET");
 		rq->stream = !strcmp(method, "GET");
@@ -1086,6 +1087,7 @@ struct http_server *http__start(const struct http_opts *o)
 	s->ctx = o->ctx;
 	s->handler_lock = o->lock;
 	s->max_stream_clients = o->max_stream_clients > 0 ? o->max_stream_clients : DEFAULT_STREAM_CLIENTS;
+	s->no_stream = o->no_stream;
 	s->keepalive_ms = o->stream_keepalive_ms > 0 ? o->stream_keepalive_ms : DEFAULT_KEEPALIVE_MS;
 	/* a keepalive must come well within the connection timeout */
 	if (s->keepalive_ms > CONNECTION_TIMEOUT_S * 1000 / 2)

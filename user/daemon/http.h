@@ -99,6 +99,7 @@ struct http_opts {
 	void *ctx;			/* passed to every handler */
 	pthread_mutex_t *lock;		/* NULL, or held around every handler (not the stream) */
 	int max_stream_clients;		/* 0: 64 */
+	bool no_stream;			/* true: no HTTP_STREAM_PATH here (404), only the routes */
 	int stream_keepalive_ms;	/* 0: 15000; the idle comment that keeps proxies and timeouts at bay */
 	/*
 	 * Host names (comma-separated) requests may carry besides localhost,

@@ -13,6 +13,8 @@
 #include "daemon/daemon.h"
 #include "daemon/exports.h"
 #include "daemon/resume.h"
+#include "daemon/orchs.h"
+#include "observe/jobs.h"
 #include "history/store.h"
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -139,31 +141,6 @@ static int collect_orch(const struct orch_registration *o, void *ctx)
 	return 0;
 }
 
-/* Watches a registered orchestrator again if it is the same process still; 1 when it is. */
-static int resume_orchestrator(struct daemon *d, const struct orch_registration *o, bool tagged)
-{
-	__u64 ticks = daemon__start_ticks(o->pid);
-	int pidfd, err;
-
-	if (!ticks || ticks != o->start_ticks) {
-		ww_info("orchestrator %d (session %s) ended while no daemon ran", o->pid, o->session);
-		store__forget_orchestrator(daemon__store(d), o->id);
-		return 0;
-	}
-	pidfd = syscall(SYS_pidfd_open, o->pid, 0);
-	/* the pidfd is of the process we checked only if its start time still matches */
-	err = pidfd < 0 ? -errno : daemon__start_ticks(o->pid) != ticks ? -ESRCH :
-	      daemon__watch_orchestrator(d, o, pidfd, !tagged);
-	if (err) {
-		ww_warn("cannot watch orchestrator %d again: %s", o->pid, strerror(-err));
-		if (pidfd >= 0)
-			close(pidfd);
-		store__forget_orchestrator(daemon__store(d), o->id);
-		return 0;
-	}
-	return 1;
-}
-
 /* The monotonic and realtime start of a live process, from /proc/PID/stat's starttime. */
 static void process_start(pid_t pid, __u64 *mono_ns, __u64 *real_ns)
 {
@@ -189,7 +166,7 @@ static int resume_unknown(__u64 id, __u64 orch_id, void *ctx)
 {
 	struct unknown_walk *w = ctx;
 	struct daemon *d = w->d;
-	const struct orchestrator *o = daemon__find_orchestrator(d, orch_id);
+	const struct orch *o = jobs__find_orch(daemon__jobs(d), orch_id);
 	struct execution *e;
 	struct process *root = NULL;
 
@@ -204,7 +181,10 @@ static int resume_unknown(__u64 id, __u64 orch_id, void *ctx)
 	e->id = id;
 	e->completed_steps = e->total_steps = -1;
 	e->slow_threshold_ns = daemon__config(d)->slow_syscall_ms * 1000000ULL;
-	snprintf(e->session, sizeof(e->session), "%s", o->session);
+	e->orch_id = o->id;
+	e->orch_pid = o->pid;
+	e->stop_is_failure = o->spec.stopped_is_failure;
+	snprintf(e->labels, sizeof(e->labels), "{}");
 	if (tracker__resume(daemon__tracker(d), e)) {
 		execution__free(e);
 		return 0;
@@ -216,10 +196,14 @@ static int resume_unknown(__u64 id, __u64 orch_id, void *ctx)
 		root = &e->procs[0];
 	if (root) {
 		e->pid = root->pid;
-		snprintf(e->agent, sizeof(e->agent), "%.*s", WW_COMM_LEN, root->comm);
-		e->argv = daemon__cmdline(root->pid);
+		e->job_parent = root->ppid;
+		jobs__name(daemon__jobs(d), e, &o->spec);
+		if (!e->argv)
+			e->argv = daemon__cmdline(root->pid);
 		process_start(root->pid, &e->start_ns, &e->start_realtime_ns);
 	} else {
+		snprintf(e->session, sizeof(e->session), "%.*s", (int)sizeof(e->session) - 1,
+			 o->spec.session[0] ? o->spec.session : "default");
 		snprintf(e->agent, sizeof(e->agent), "unknown");
 		e->start_ns = clock__ns(CLOCK_MONOTONIC);
 		e->start_realtime_ns = clock__ns(CLOCK_REALTIME);
@@ -260,7 +244,7 @@ int resume__start(struct daemon *d)
 			store__forget_tracking(daemon__store(d), tracked.rows[i].exec_id);
 	}
 	for (int i = 0; i < orchs.n; i++)
-		watched += resume_orchestrator(d, &orchs.rows[i], adopted);
+		watched += orchs__resume(d, &orchs.rows[i], adopted);
 	/* what happened while no daemon ran: children born, roots that exited */
 	while ((n = tracker__poll(daemon__tracker(d), 0)) > 0)
 		drained += n;
@@ -302,12 +286,23 @@ static int stop_one(struct execution *e, void *ctx)
 	return 0;
 }
 
+static int forget_orch(const struct orch *o, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	store__forget_orchestrator(daemon__store(d), o->id);
+	return 0;
+}
+
 void resume__stop(struct daemon *d, bool detach_all)
 {
 	struct stop_walk w = { .d = d, .detach_all = detach_all };
 
+	/* jobs not announced yet are, so that history and the next start have them */
+	jobs__stop(daemon__jobs(d));
 	daemon__foreach_live(d, stop_one, &w);
-	daemon__drop_orchestrators(d, detach_all);
+	if (detach_all)
+		jobs__foreach_orch(daemon__jobs(d), forget_orch, d);
 	if (detach_all && probes__unpin_all(daemon__probes(d)))
 		ww_warn("some pinned state could not be removed");
 }

@@ -8,6 +8,7 @@
 
 struct agent_totals;
 struct alerts;
+struct metric_labels;
 struct probes;
 struct store;
 struct tracker;
@@ -18,6 +19,7 @@ struct daemon_status {
 	struct store *store;
 	struct alerts *alerts;			/* NULL when alerting is not running */
 	const struct agent_totals *agents;	/* finished executions per agent */
+	struct metric_labels *metric_labels;	/* the execution labels /metrics shows, NULL: none */
 	const char *db_path;
 	int orchestrators;
 	__u64 executions_started;

@@ -45,7 +45,9 @@
 	  RULE(rss_bytes, GAUGE, 1, "bytes", "Resident memory of the worker tree"))		\
 	X(peak_memory_bytes, RECORD, BYTES, execution__peak_memory_bytes(e), CLI("PEAK MEM"), NO_PROM, \
 	  NO_RULE)										\
-	X(peak_rss_bytes, RECORD, BYTES, execution__peak_rss_bytes(e), CLI("PEAK RSS"), NO_PROM,	\
+	X(peak_rss_bytes, RECORD, BYTES, execution__peak_rss_bytes(e), CLI("PEAK RSS"),		\
+	  PROM("workerwatch_running_execution_peak_rss_bytes", "gauge", 1,			\
+	       "The highest resident memory a running execution's tree reached."),		\
 	  RULE(peak_rss_bytes, GAUGE, 1, "bytes", "Highest resident memory the tree has reached")) \
 	X(minor_faults, RECORD, COUNT, e->totals.minflt, CLI("FAULTS"), NO_PROM, NO_RULE)	\
 	X(major_faults, RECORD, COUNT, e->totals.majflt, CLI_ADD, NO_PROM,			\

@@ -19,7 +19,7 @@ struct exec_record {
 	char command[REC_TEXT_LEN];	/* JSON array of strings */
 	char labels[REC_TEXT_LEN];	/* JSON object of string values, "{}" when none */
 	int pid;
-	char status[16];		/* "running", "completed", "failed", "detached" */
+	char status[32];		/* "running", "completed", "failed", "detached", "stopped_by_orchestrator" */
 	bool has_exit_code;
 	int exit_code;
 	bool has_signal;
@@ -59,7 +59,7 @@ struct sample_row {
 
 /* Filters of a listing; empty strings and zeroes mean "any". */
 struct exec_filter {
-	char status[16];
+	char status[32];
 	char session[REC_NAME_LEN];
 	char agent[REC_NAME_LEN];
 	__u64 since_ms;

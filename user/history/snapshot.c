@@ -47,13 +47,19 @@ void snapshot__record(const struct execution *e, struct exec_record *r)
 
 	if (!e->ended) {
 		snprintf(r->status, sizeof(r->status), "running");
-		r->duration_ms = (tracker__now_mono() - e->start_ns) / 1000000;
+		r->duration_ms = ((e->totals_at_ns ?: tracker__now_mono()) - e->start_ns) / 1000000;
 	} else {
 		execution__classify(e, &f);
 		r->ended_at_ms = e->end_realtime_ns / 1000000;
 		r->duration_ms = (e->end_ns - e->start_ns) / 1000000;
 		if (e->detached) {
 			snprintf(r->status, sizeof(r->status), "detached");
+		} else if (execution__stopped_by_orchestrator(e)) {
+			/* its own orchestrator ended it (a pool at shutdown): an outcome, not a failure */
+			snprintf(r->status, sizeof(r->status), "stopped_by_orchestrator");
+			r->has_signal = true;
+			r->signal = WTERMSIG(e->exit_status);
+			f.category = FAILURE_NONE;
 		} else {
 			snprintf(r->status, sizeof(r->status), "%s",
 				 f.category == FAILURE_NONE ? "completed" : "failed");

@@ -101,12 +101,63 @@ static const char migrate_v4_sql[] = FAILED_INDEX_SQL "PRAGMA user_version = 4;"
 
 static const char migrate_v5_sql[] = TRACKING_SQL "PRAGMA user_version = 5;";
 
+/*
+ * Version 6: watch rules, and stopped_by_orchestrator: a job its own
+ * orchestrator ended, an outcome that is neither success nor failure.
+ * Orchestrations count it with the completed ones.
+ */
+#define WATCHES_SQL								\
+	"CREATE TABLE IF NOT EXISTS watches ("					\
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"				\
+	" name TEXT NOT NULL,"			/* '' when it has none */		\
+	" source TEXT NOT NULL CHECK (source IN ('api', 'config')),"		\
+	" rule TEXT NOT NULL,"			/* JSON object */			\
+	" created_ms INTEGER NOT NULL"						\
+	");"									\
+	"CREATE UNIQUE INDEX IF NOT EXISTS watches_name ON watches (name) WHERE name != '';"
+
+#define STATUS_CHECK	"status IN ('running', 'completed', 'failed', 'detached', 'stopped_by_orchestrator')"
+
+#define ORCHESTRATIONS_VIEW_SQL							\
+	"CREATE VIEW orchestrations AS SELECT"					\
+	" session,"								\
+	" CASE WHEN SUM(status = 'running') > 0 THEN 'running'"			\
+	"  WHEN SUM(status IN ('completed', 'stopped_by_orchestrator')) = COUNT(*) THEN 'completed'"	\
+	"  WHEN SUM(status = 'failed') = COUNT(*) THEN 'failed'"			\
+	"  ELSE 'partial' END AS status,"					\
+	" COUNT(*) AS executions,"						\
+	" SUM(status = 'running') AS running,"					\
+	" SUM(status = 'completed') AS completed,"				\
+	" SUM(status = 'failed') AS failed,"					\
+	" MIN(started_at_ms) AS started_at_ms,"					\
+	" CASE WHEN SUM(status = 'running') > 0 THEN NULL ELSE MAX(ended_at_ms) END AS ended_at_ms,"	\
+	" MAX(started_at_ms) AS last_started_at_ms"				\
+	" FROM executions GROUP BY session;"
+
+/*
+ * A CHECK constraint that accepts more than before changes nothing stored:
+ * SQLite's documented way is to edit the table's text in sqlite_schema
+ * (https://www.sqlite.org/lang_altertable.html#otheralter); init_schema
+ * bumps schema_version after a migration so that the edit is read back.
+ */
+static const char migrate_v6_sql[] = WATCHES_SQL
+	"PRAGMA writable_schema = ON;"
+	"UPDATE sqlite_schema SET sql = replace(sql,"
+	" 'status IN (''running'', ''completed'', ''failed'', ''detached'')',"
+	" 'status IN (''running'', ''completed'', ''failed'', ''detached'', ''stopped_by_orchestrator'')')"
+	" WHERE type = 'table' AND name = 'executions';"
+	"PRAGMA writable_schema = OFF;"
+	"DROP VIEW IF EXISTS orchestrations;"
+	ORCHESTRATIONS_VIEW_SQL
+	"PRAGMA user_version = 6;";
+
 /* migrations[v] upgrades version v to v + 1 */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	[1] = migrate_v2_sql,
 	[2] = migrate_v3_sql,
 	[3] = migrate_v4_sql,
 	[4] = migrate_v5_sql,
+	[5] = migrate_v6_sql,
 };
 
 /* SQL text per metric of the table (history/exec_metrics.h): its column definition, name, placeholder and update. */
@@ -127,7 +178,7 @@ static const char schema_sql[] =
 	" command TEXT NOT NULL,"		/* JSON array */
 	" labels TEXT NOT NULL,"		/* JSON object */
 	" pid INTEGER NOT NULL,"
-	" status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'detached')),"
+	" status TEXT NOT NULL CHECK (" STATUS_CHECK "),"
 	" exit_code INTEGER,"			/* NULL: none */
 	" signal INTEGER,"			/* NULL: none */
 	" failure_category TEXT NOT NULL,"	/* '' when it did not fail */
@@ -170,20 +221,8 @@ static const char schema_sql[] =
 	ALERTS_SQL
 	FAILED_INDEX_SQL
 	TRACKING_SQL
-	"CREATE VIEW orchestrations AS SELECT"
-	" session,"
-	" CASE WHEN SUM(status = 'running') > 0 THEN 'running'"
-	"  WHEN SUM(status = 'completed') = COUNT(*) THEN 'completed'"
-	"  WHEN SUM(status = 'failed') = COUNT(*) THEN 'failed'"
-	"  ELSE 'partial' END AS status,"
-	" COUNT(*) AS executions,"
-	" SUM(status = 'running') AS running,"
-	" SUM(status = 'completed') AS completed,"
-	" SUM(status = 'failed') AS failed,"
-	" MIN(started_at_ms) AS started_at_ms,"
-	" CASE WHEN SUM(status = 'running') > 0 THEN NULL ELSE MAX(ended_at_ms) END AS ended_at_ms,"
-	" MAX(started_at_ms) AS last_started_at_ms"
-	" FROM executions GROUP BY session;"
+	WATCHES_SQL
+	ORCHESTRATIONS_VIEW_SQL
 	"PRAGMA user_version = " STR(STORE_SCHEMA_VERSION) ";";
 
 /* The columns of struct exec_record, in the order bind_exec() and read_exec() use: the metrics last. */
@@ -691,6 +730,16 @@ static int add_metric_columns(struct store *s)
 	return err;
 }
 
+/* After a migration edited sqlite_schema itself: every connection reads the schema again. */
+static int bump_schema_version(struct store *s)
+{
+	char sql[64];
+	int v = 0, err = pragma_int(s, "PRAGMA schema_version", &v);
+
+	snprintf(sql, sizeof(sql), "PRAGMA schema_version = %d", v + 1);
+	return err ?: exec_sql(s, sql, "cannot migrate the schema");
+}
+
 /* Creates the schema in one transaction, so a crash leaves either none or all of it. */
 static int init_schema(struct store *s)
 {
@@ -711,6 +760,8 @@ static int init_schema(struct store *s)
 				 s->path, version + 1);
 			err = exec_sql(s, migrations[version], what);
 		}
+		if (!err)
+			err = bump_schema_version(s);
 	}
 	if (!err && version)
 		err = add_metric_columns(s);
@@ -1816,5 +1867,99 @@ int store__foreach_orchestrator(struct store *s, int (*cb)(const struct orch_reg
 		err = db_fail(s, rc, what);
 	sqlite3_finalize(st);
 	unlock(s);
+	return err;
+}
+
+int store__get_orchestrator(struct store *s, __u64 id, struct orch_registration *out)
+{
+	static const char *const what = "cannot read an orchestrator";
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	lock(s);
+	err = prepare(s, "SELECT id, pid, start_ticks, session, options, registered_ms FROM orchestrators WHERE id = ?1",
+		      &st, what);
+	if (!err) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			memset(out, 0, sizeof(*out));
+			out->id = (__u64)sqlite3_column_int64(st, 0);
+			out->pid = sqlite3_column_int(st, 1);
+			out->start_ticks = (__u64)sqlite3_column_int64(st, 2);
+			snprintf(out->session, sizeof(out->session), "%s", (const char *)sqlite3_column_text(st, 3) ?: "");
+			snprintf(out->options, sizeof(out->options), "%s", (const char *)sqlite3_column_text(st, 4) ?: "{}");
+			out->registered_ms = (__u64)sqlite3_column_int64(st, 5);
+		} else {
+			err = rc == SQLITE_DONE ? -ENOENT : db_fail(s, rc, what);
+		}
+	}
+	sqlite3_finalize(st);
+	unlock(s);
+	return err;
+}
+
+int store__put_watch(struct store *s, struct watch_row *w)
+{
+	static const char *const what = "cannot store a watch rule";
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	lock(s);
+	err = prepare(s, w->id ? "UPDATE watches SET name = ?2, source = ?3, rule = ?4 WHERE id = ?1 RETURNING id"
+			       : "INSERT INTO watches (name, source, rule, created_ms) VALUES (?2, ?3, ?4, ?5) RETURNING id",
+		      &st, what);
+	if (!err) {
+		if (w->id)
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)w->id);
+		sqlite3_bind_text(st, 2, w->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, w->source, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, w->rule, -1, SQLITE_STATIC);
+		if (!w->id)
+			sqlite3_bind_int64(st, 5, (sqlite3_int64)w->created_ms);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			w->id = (__u64)sqlite3_column_int64(st, 0);
+		else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+			set_msg("a watch rule named '%s' exists already", w->name);
+			err = -EEXIST;
+		} else
+			err = db_fail(s, rc == SQLITE_DONE ? SQLITE_NOTFOUND : rc, what);
+	}
+	sqlite3_finalize(st);
+	unlock(s);
+	return err;
+}
+
+int store__forget_watch(struct store *s, __u64 id)
+{
+	return change(s, "DELETE FROM watches WHERE id = ?1", id, "cannot forget a watch rule");
+}
+
+int store__foreach_watch(struct store *s, int (*cb)(const struct watch_row *w, void *ctx), void *ctx)
+{
+	static const char *const what = "cannot read the watch rules";
+	struct watch_row *w = malloc(sizeof(*w));
+	sqlite3_stmt *st = NULL;
+	int err, rc = SQLITE_DONE;
+
+	if (!w)
+		return -ENOMEM;
+	lock(s);
+	err = prepare(s, "SELECT id, name, source, rule, created_ms FROM watches ORDER BY id", &st, what);
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(w, 0, sizeof(*w));
+		w->id = (__u64)sqlite3_column_int64(st, 0);
+		snprintf(w->name, sizeof(w->name), "%s", (const char *)sqlite3_column_text(st, 1) ?: "");
+		snprintf(w->source, sizeof(w->source), "%s", (const char *)sqlite3_column_text(st, 2) ?: "api");
+		snprintf(w->rule, sizeof(w->rule), "%s", (const char *)sqlite3_column_text(st, 3) ?: "{}");
+		w->created_ms = (__u64)sqlite3_column_int64(st, 4);
+		err = cb(w, ctx);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_fail(s, rc, what);
+	sqlite3_finalize(st);
+	unlock(s);
+	free(w);
 	return err;
 }

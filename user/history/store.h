@@ -8,10 +8,11 @@
 #include "history/record.h"
 
 #define STORE_DEFAULT_PATH	"/var/lib/workerwatch/workerwatch.db"
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	6
 /* failure_category and reason given to executions a crashed daemon left running */
 #define STORE_LOST_CATEGORY	"lost"
 #define STORE_LOST_REASON	"the daemon stopped while it ran"
+#define STORE_JSON_LEN		8192	/* a stored rule or registration document */
 
 /*
  * Functions return 0 (or a count) on success and a negative errno on failure
@@ -207,13 +208,32 @@ struct orch_registration {
 	int pid;
 	__u64 start_ticks;		/* /proc/PID/stat starttime, to tell a reused pid */
 	char session[REC_NAME_LEN];
-	char options[REC_TEXT_LEN];	/* JSON object, "{}" when none */
+	char options[STORE_JSON_LEN];	/* JSON object, "{}" when none: names, job boundary, rule, own totals */
 	__u64 registered_ms;
 };
 
 int store__put_orchestrator(struct store *s, const struct orch_registration *o);
+/* The registration of orchestrator id; -ENOENT when there is none. */
+int store__get_orchestrator(struct store *s, __u64 id, struct orch_registration *out);
 int store__forget_orchestrator(struct store *s, __u64 id);
 int store__foreach_orchestrator(struct store *s, int (*cb)(const struct orch_registration *o, void *ctx),
 				void *ctx);
+
+/*
+ * Watch rules (schema 6): the API's and the config file's (source), kept so
+ * that a restart selects the same processes with the same rule ids.
+ */
+struct watch_row {
+	__u64 id;			/* 0: a new rule (store__put_watch sets it) */
+	char name[REC_NAME_LEN];	/* "" when it has none; unique otherwise */
+	char source[8];			/* "api" or "config" */
+	char rule[STORE_JSON_LEN];	/* JSON object */
+	__u64 created_ms;
+};
+
+/* Inserts (w->id 0) or replaces a rule; -EEXIST when another rule has its name. */
+int store__put_watch(struct store *s, struct watch_row *w);
+int store__forget_watch(struct store *s, __u64 id);
+int store__foreach_watch(struct store *s, int (*cb)(const struct watch_row *w, void *ctx), void *ctx);
 
 #endif

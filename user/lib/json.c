@@ -5,11 +5,16 @@
 #include "lib/clock.h"
 #include "lib/json.h"
 
+__u64 json__u64_of(const cJSON *v)
+{
+	/* 2^64 is exact as a double; converting what is not below it is undefined */
+	return cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 18446744073709551616.0 ?
+	       (__u64)v->valuedouble : 0;
+}
+
 __u64 json__u64(const cJSON *o, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (__u64)v->valuedouble : 0;
+	return json__u64_of(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
 void json__str(const cJSON *o, const char *key, char *buf, size_t size)

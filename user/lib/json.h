@@ -11,6 +11,8 @@ struct cJSON;
 
 /* A non-negative number member, 0 when absent or not one. */
 __u64 json__u64(const struct cJSON *o, const char *key);
+/* A number as a __u64: 0 when it is not a number, not above 0 or not below 2^64. */
+__u64 json__u64_of(const struct cJSON *v);
 /* A string member into buf, "" when absent or not one. */
 void json__str(const struct cJSON *o, const char *key, char *buf, size_t size);
 /* Adds a member of ms as RFC 3339 text (2026-11-21T05:39:20.123Z), or null for 0. */

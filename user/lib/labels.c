@@ -402,16 +402,19 @@ static struct re_part re_alt(struct re_scan *r)
 	return sum;
 }
 
-/* Why regcomp must not see re, or NULL when it may. */
-static const char *regex_refusal(const char *re)
+const char *regex__refusal(const char *re)
 {
 	struct re_scan r = { .s = re };
 	double cost = 0;
 
 	while (*r.s) {
 		cost += re_alt(&r).cost;
-		if (*r.s == ')')	/* unmatched: an ordinary character to regcomp */
-			r.s++;
+		/*
+		 * Unmatched: it would close the group that anchors the value,
+		 * ^(a)|(b)$, and what follows would repeat or match outside it.
+		 */
+		if (*r.s == ')')
+			return "has a ')' without its '(' (write \\) for the character)";
 	}
 	if (cost > REGEX_MAX_COST)
 		return "is too complex (nested or stacked repetitions)";
@@ -466,7 +469,7 @@ int matcher__parse(struct matcher *m, const char *text, char *err, size_t errlen
 	if (ret)
 		return ret;
 	if (m->op == MATCH_RE || m->op == MATCH_NRE) {
-		const char *why = regex_refusal(m->value);
+		const char *why = regex__refusal(m->value);
 
 		if (why) {
 			set_err(err, errlen, "regex '%.80s' %s", m->value, why);

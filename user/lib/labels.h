@@ -64,6 +64,13 @@ bool matchers__match(const struct matcher *ms, int n, const struct labelset *ls)
 void matcher__free(struct matcher *m);
 
 /*
+ * Why glibc's regcomp() must not see the extended regex re (it would take
+ * exponential time or memory to compile it, or it has back-references), or
+ * NULL when it may. Every regex from a request or a config goes through it.
+ */
+const char *regex__refusal(const char *re);
+
+/*
  * Durations as in Prometheus: "250ms", "2s", "1m30s", "4h", "1d", "0"; a
  * bare number is seconds. Milliseconds in *ms; -EINVAL when malformed.
  */

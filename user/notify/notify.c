@@ -359,17 +359,22 @@ out:
 	conclude(n, &t, smtp_verdict(&t), false, a);
 }
 
+const double notify_latency_bounds[NOTIFY_LATENCY_BOUNDS] = { 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 600, 3600 };
+
 static void record(struct notifier *n, int idx, enum verdict v, int status, const char *error,
 		   const struct outbox_row *row, __u64 now)
 {
 	struct receiver_stats *s = &n->st[idx].stats;
+	double latency = now > row->created_ms ? (double)(now - row->created_ms) / 1000.0 : 0;
 
 	pthread_mutex_lock(&n->lock);
 	s->last_status = status;
 	if (v == VERDICT_SENT) {
 		s->sent++;
 		s->last_success_ms = now;
-		s->latency_sum_s += now > row->created_ms ? (double)(now - row->created_ms) / 1000.0 : 0;
+		s->latency_sum_s += latency;
+		for (int b = 0; b < NOTIFY_LATENCY_BOUNDS; b++)
+			s->latency_buckets[b] += latency <= notify_latency_bounds[b];
 		s->last_error[0] = '\0';
 	} else {
 		if (v == VERDICT_RETRY)

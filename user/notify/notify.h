@@ -159,6 +159,10 @@ void notify__delivery_id(char out[37]);
 /* PagerDuty dedup_key of a group: "ww-" host "-" first 32 hex digits of sha256(group_key). */
 void notify__dedup_key(const char *host, const char *group_key, char *out, size_t size);
 
+/* Upper bounds (seconds) of the queue-to-delivery histogram; +Inf is 'sent'. */
+#define NOTIFY_LATENCY_BOUNDS 10
+extern const double notify_latency_bounds[NOTIFY_LATENCY_BOUNDS];
+
 struct receiver_stats {
 	char name[RECEIVER_NAME_LEN];
 	const char *type;
@@ -170,6 +174,7 @@ struct receiver_stats {
 	int last_status;		/* HTTP status of the last attempt, 0 = no answer */
 	char last_error[256];
 	double latency_sum_s;		/* queued to delivered, over 'sent' */
+	__u64 latency_buckets[NOTIFY_LATENCY_BOUNDS];	/* cumulative: sent within each bound */
 };
 
 struct notifier;

@@ -130,6 +130,24 @@ struct process *execution__add_proc(struct execution *e, __u32 pid, __u32 ppid)
 	return p;
 }
 
+bool execution__stopped_by_orchestrator(const struct execution *e)
+{
+	int sig = WTERMSIG(e->exit_status);
+
+	if (!e->ended || e->detached || e->stop_is_failure || e->timed_out || e->exec_errno || e->end_unseen ||
+	    !WIFSIGNALED(e->exit_status) || (!e->orch_pid && !e->job_parent))
+		return false;
+	for (int i = 0; i < e->nr_procs; i++) {
+		const struct process *p = &e->procs[i];
+
+		if (p->pid != (__u32)e->pid)
+			continue;
+		return p->fatal_sig == sig && p->sender_pid && !p->oom_victim &&
+		       (p->sender_pid == (__u32)e->orch_pid || p->sender_pid == (__u32)e->job_parent);
+	}
+	return false;
+}
+
 void execution__classify(const struct execution *e, struct failure *f)
 {
 	const struct process *root = NULL;

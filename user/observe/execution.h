@@ -88,6 +88,13 @@ struct execution {
 	int procs_offset;		/* processes it had before a daemon restart that are gone */
 
 	struct ww_exec_stats totals;
+	/*
+	 * CLOCK_MONOTONIC of the live read (tracker__collect_live) totals are
+	 * as of, running tasks' uncharged time included; 0 after a plain read.
+	 * A live view's duration is taken at it, so that a rate between two
+	 * views divides what ran by the time it had, however late the view.
+	 */
+	__u64 totals_at_ns;
 	struct ww_exec_mem mem;
 	struct syscall_summary *syscalls;
 	int nr_syscalls;
@@ -108,8 +115,15 @@ struct execution {
 	char current_step[EXEC_NAME_LEN];
 	__u64 progress_at_ms;		/* last progress report (Unix ms), 0: none yet */
 	char status_override[16];	/* "completed" or "failed" from the orchestrator */
-	bool named_by_exec;		/* an orchestrator's child gets its agent name at exec */
-	bool start_deferred;		/* its STARTED waits for that name */
+	bool named_by_exec;		/* an orchestrator's child gets its names at its root's first exec */
+	/* jobs of orchestrators and watch rules (observe/jobs.c) */
+	bool pending;			/* not announced yet: not in history, left out of tracker__foreach */
+	__u64 announce_at_ns;		/* a pending job is announced then (CLOCK_MONOTONIC) if it still runs */
+	__u64 orch_id;			/* the orchestrator it is a job of, 0: none */
+	__u32 rule;			/* the watch rule that selected it, 0: none */
+	pid_t orch_pid;			/* a fatal signal from its orchestrator, */
+	pid_t job_parent;		/* or from the process that started it, ends it stopped_by_orchestrator */
+	bool stop_is_failure;		/* ... unless its orchestrator counts that as a failure */
 	bool root_exited;		/* root's exit event seen; finalized once settled */
 	__u64 gone_seen_ns;		/* root first found gone with no exit event, 0: not */
 	__u64 root_exit_ns;
@@ -134,6 +148,13 @@ const char *failure__category_name(enum failure_category c);
 
 /* Explains how the execution ended, from the kernel's evidence. */
 void execution__classify(const struct execution *e, struct failure *f);
+
+/*
+ * Whether its own orchestrator ended it: the root died of a fatal signal its
+ * orchestrator (or the process that started it) sent. An outcome of its own,
+ * not a failure, unless e->stop_is_failure.
+ */
+bool execution__stopped_by_orchestrator(const struct execution *e);
 
 /* Exit code to pass on, as a shell would: code, 128+signal, 127 not found, 126 not executable. */
 int execution__shell_status(const struct execution *e);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,8 +30,13 @@ struct probes {
 	struct workerwatch_bpf *skel;
 	struct bpf_link *attach_iter;	/* iterators live as long as the probes */
 	struct bpf_link *tasks_iter;
+	struct bpf_link *watch_iter;
+	struct bpf_link *retag_iter;
 	struct bpf_link *links[MAX_LINKS];	/* the tracepoint programs' links, by program order */
 	bool attached;
+	bool attach_failed;	/* the last attach failed, nothing is attached */
+	__u64 attach_errors;
+	int stats_fd;		/* BPF_ENABLE_STATS: the kernel times our programs while it is open */
 	int ncpus;
 	int n_unavailable;
 	const char *unavailable[MAX_UNAVAILABLE];
@@ -57,6 +63,7 @@ static const struct {
 	{ "ww_retransmit", "network.tcp_retransmits" },
 	{ "ww_sys_enter", "syscalls" },
 	{ "ww_sys_exit", "syscalls" },
+	{ "ww_watch_cgroup", "watch.cgroup_joins" },
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -64,6 +71,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	char *msg = NULL;
 	int n;
 
+	if (level == LIBBPF_WARN && log_verbosity < LOG_WARN)
+		return 0;
 	if (level == LIBBPF_DEBUG && log_verbosity < LOG_DEBUG)
 		return 0;
 	if (level == LIBBPF_INFO && log_verbosity < LOG_INFO)
@@ -105,6 +114,15 @@ static int tp_nargs(const struct btf *vmlinux, const char *tp)
 	return btf_vlen(t) - 1;
 }
 
+/* The metric lost without prog's hook, or NULL when the program is essential. */
+static const char *optional_metric(const char *prog)
+{
+	for (size_t i = 0; i < sizeof(optional_hooks) / sizeof(optional_hooks[0]); i++)
+		if (!strcmp(optional_hooks[i].prog, prog))
+			return optional_hooks[i].metric;
+	return NULL;
+}
+
 static void mark_unavailable(struct probes *p, const char *metric)
 {
 	for (int i = 0; i < p->n_unavailable; i++)
@@ -126,8 +144,7 @@ static int probe_hooks(struct probes *p, const struct btf *vmlinux)
 	bpf_program__set_autoload(p->skel->progs.ww_exit_legacy, nargs == 1);
 
 	bpf_object__for_each_program(prog, p->skel->obj) {
-		const char *name = bpf_program__name(prog);
-		const char *metric = NULL;
+		const char *metric = optional_metric(bpf_program__name(prog));
 
 		if (!tp_name(prog)) {
 			bpf_program__set_autoattach(prog, false);	/* iterators: attached at load */
@@ -135,9 +152,6 @@ static int probe_hooks(struct probes *p, const struct btf *vmlinux)
 		}
 		if (!bpf_program__autoload(prog) || tp_nargs(vmlinux, tp_name(prog)) >= 0)
 			continue;
-		for (size_t i = 0; i < sizeof(optional_hooks) / sizeof(optional_hooks[0]); i++)
-			if (!strcmp(optional_hooks[i].prog, name))
-				metric = optional_hooks[i].metric;
 		if (!metric) {
 			ww_err("this kernel has no tracepoint %s, which workerwatch needs", tp_name(prog));
 			return -ENOENT;
@@ -362,6 +376,7 @@ struct probes *probes__load(const struct probes_opts *opts)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
+	p->stats_fd = -1;
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0) {
 		err = p->ncpus ? p->ncpus : -EINVAL;
@@ -396,7 +411,9 @@ struct probes *probes__load(const struct probes_opts *opts)
 	}
 	p->attach_iter = bpf_program__attach_iter(p->skel->progs.ww_attach_iter, NULL);
 	p->tasks_iter = bpf_program__attach_iter(p->skel->progs.ww_tasks_iter, NULL);
-	if (!p->attach_iter || !p->tasks_iter) {
+	p->watch_iter = bpf_program__attach_iter(p->skel->progs.ww_watch_iter, NULL);
+	p->retag_iter = bpf_program__attach_iter(p->skel->progs.ww_retag_iter, NULL);
+	if (!p->attach_iter || !p->tasks_iter || !p->watch_iter || !p->retag_iter) {
 		err = -errno;
 		ww_err("cannot create task iterators: %s", strerror(-err));
 		goto cleanup;
@@ -413,6 +430,48 @@ cleanup:
 	return p;
 }
 
+int probes__hooks(struct probe_hook *out, int max)
+{
+	struct workerwatch_bpf *skel = NULL;
+	struct btf *vmlinux = NULL;
+	struct bpf_program *prog;
+	int n = 0, err = 0;
+
+	libbpf_set_print(libbpf_print);
+	vmlinux = btf__load_vmlinux_btf();
+	skel = workerwatch_bpf__open();
+	if (!vmlinux || !skel) {
+		err = -errno;
+		goto cleanup;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *tp = tp_name(prog), *sec = bpf_program__section_name(prog);
+		struct probe_hook *h = &out[n];
+
+		if (n >= max)
+			break;
+		memset(h, 0, sizeof(*h));
+		snprintf(h->prog, sizeof(h->prog), "%s", bpf_program__name(prog));
+		h->lost = optional_metric(h->prog);
+		if (tp) {
+			snprintf(h->hook, sizeof(h->hook), "%s", tp);
+			h->present = tp_nargs(vmlinux, tp) >= 0;
+		} else {
+			/* "iter/task": the kernel's bpf_iter_task target */
+			const char *slash = strchr(sec, '/');
+
+			h->iterator = true;
+			snprintf(h->hook, sizeof(h->hook), "bpf_iter_%s", slash ? slash + 1 : sec);
+			h->present = btf__find_by_name_kind(vmlinux, h->hook, BTF_KIND_FUNC) >= 0;
+		}
+		n++;
+	}
+cleanup:
+	workerwatch_bpf__destroy(skel);
+	btf__free(vmlinux);
+	return err ? err : n;
+}
+
 void probes__free(struct probes *p)
 {
 	if (!p)
@@ -422,7 +481,11 @@ void probes__free(struct probes *p)
 		bpf_link__destroy(p->links[i]);
 	bpf_link__destroy(p->attach_iter);
 	bpf_link__destroy(p->tasks_iter);
+	bpf_link__destroy(p->watch_iter);
+	bpf_link__destroy(p->retag_iter);
 	workerwatch_bpf__destroy(p->skel);
+	if (p->stats_fd >= 0)
+		close(p->stats_fd);
 	free(p);
 }
 
@@ -453,9 +516,14 @@ int probes__attach(struct probes *p)
 		}
 	}
 	p->attached = true;
-	if (err)
+	if (err) {
 		probes__detach(p);
-	return err;
+		p->attach_failed = true;
+		p->attach_errors++;
+		return err;
+	}
+	p->attach_failed = false;
+	return 0;
 }
 
 void probes__detach(struct probes *p)
@@ -476,6 +544,65 @@ void probes__detach(struct probes *p)
 bool probes__attached(const struct probes *p)
 {
 	return p->attached;
+}
+
+enum probes_state probes__state(const struct probes *p, __u64 *attach_errors)
+{
+	if (attach_errors)
+		*attach_errors = p->attach_errors;
+	return p->attached ? PROBES_ATTACHED : p->attach_failed ? PROBES_FAILED : PROBES_IDLE;
+}
+
+const char *probes__state_name(enum probes_state s)
+{
+	return s == PROBES_ATTACHED ? "attached" : s == PROBES_FAILED ? "failed" : "idle";
+}
+
+int probes__enable_stats(struct probes *p)
+{
+	if (p->stats_fd >= 0)
+		return 0;
+	p->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	return p->stats_fd < 0 ? -errno : 0;
+}
+
+bool probes__stats_enabled(const struct probes *p)
+{
+	FILE *f;
+	int on = 0;
+
+	if (p->stats_fd >= 0)
+		return true;
+	/* someone else may have turned them on (sysctl kernel.bpf_stats_enabled=1) */
+	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	if (f) {
+		if (fscanf(f, "%d", &on) != 1)
+			on = 0;
+		fclose(f);
+	}
+	return on > 0;
+}
+
+int probes__prog_stats(struct probes *p, struct probe_prog_stats *out, int max)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		/* programs this kernel did not load (a missing hook) have no fd and no cost */
+		if (n >= max || fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		out[n].name = bpf_program__name(prog);
+		out[n].run_time_ns = info.run_time_ns;
+		out[n].run_count = info.run_cnt;
+		out[n].recursion_misses = info.recursion_misses;
+		n++;
+	}
+	return n;
 }
 
 struct workerwatch_bpf *probes__skel(struct probes *p)
@@ -578,6 +705,99 @@ int probes__tasks(struct probes *p, struct ww_task_info *out, int max)
 {
 	size_t len;
 	int err = run_iter(p->tasks_iter, out, max * sizeof(*out), &len);
+
+	return err ? err : (int)(len / sizeof(*out));
+}
+
+int probes__set_watch_rules(struct probes *p, const struct ww_watch_rule *rules, int n)
+{
+	int fd = bpf_map__fd(p->skel->maps.watch_rules);
+	__u32 *count = &p->skel->bss->watch_rules_n;
+
+	if (n < 0 || n > WW_WATCH_RULES_MAX)
+		return -E2BIG;
+	/* never let the kernel read a slot in the middle of its rewrite as a live rule */
+	if ((__u32)n < *count)
+		__atomic_store_n(count, n, __ATOMIC_SEQ_CST);
+	for (__u32 i = 0; i < (__u32)n; i++)
+		if (bpf_map_update_elem(fd, &i, &rules[i], BPF_ANY))
+			return -errno;
+	__atomic_store_n(count, n, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int probes__set_orch(struct probes *p, __u64 orch_id, const struct ww_orch *o)
+{
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.orchs), &orch_id, o, BPF_ANY))
+		return errno == E2BIG ? -ENOSPC : -errno;
+	return 0;
+}
+
+void probes__delete_orch(struct probes *p, __u64 orch_id)
+{
+	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.orchs), &orch_id);
+}
+
+__u64 probes__new_orch_id(struct probes *p)
+{
+	return __atomic_add_fetch(&p->skel->bss->next_orch_id, 1, __ATOMIC_SEQ_CST);
+}
+
+void probes__reserve_orch_ids(struct probes *p, __u64 id)
+{
+	__u64 cur = __atomic_load_n(&p->skel->bss->next_orch_id, __ATOMIC_SEQ_CST);
+
+	while (cur < id && !__atomic_compare_exchange_n(&p->skel->bss->next_orch_id, &cur, id, false,
+							 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
+}
+
+void probes__job_decided(struct probes *p, __u64 exec_id)
+{
+	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.provisional), &exec_id);
+}
+
+__u64 probes__path_hash(const char *path)
+{
+	__u64 h = 14695981039346656037ULL;
+
+	for (int i = 0; i < WW_FILENAME_LEN && path[i]; i++) {
+		h ^= (unsigned char)path[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+int probes__set_verdict(struct probes *p, __u32 jobs_id, __u64 hash, unsigned int verdict)
+{
+	struct ww_verdict_key key = { .hash = hash, .jobs_id = jobs_id };
+	__u32 val = verdict;
+
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.job_verdicts), &key, &val, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int probes__retag(struct probes *p, __u64 from_exec, __u64 from_orch, __u64 to_exec, __u64 to_orch,
+		  struct ww_task_info *out, int max)
+{
+	struct workerwatch_bpf__bss *bss = p->skel->bss;
+	size_t len = 0;
+	int err;
+
+	bss->retag_from_exec = from_exec;
+	bss->retag_from_orch = from_orch;
+	bss->retag_to_exec = to_exec;
+	bss->retag_to_orch = to_orch;
+	bss->retag_tasks = 0;
+	err = run_iter(p->retag_iter, out, out ? max * sizeof(*out) : 0, &len);
+	return err ? err : (int)bss->retag_tasks;
+}
+
+int probes__watch_scan(struct probes *p, struct ww_watch_match *out, int max)
+{
+	size_t len;
+	int err = run_iter(p->watch_iter, out, max * sizeof(*out), &len);
 
 	return err ? err : (int)(len / sizeof(*out));
 }

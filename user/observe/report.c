@@ -116,8 +116,11 @@ static cJSON *execution_json(const struct execution *e)
 	for (char **a = e->argv; a && *a; a++)
 		cJSON_AddItemToArray(cmd, cJSON_CreateString(*a));
 	cJSON_AddNumberToObject(obj, "pid", e->pid);
-	cJSON_AddStringToObject(obj, "status",
-				!e->ended ? "running" : f.category == FAILURE_NONE ? "completed" : "failed");
+	if (execution__stopped_by_orchestrator(e))
+		f.category = FAILURE_NONE;	/* its own orchestrator ended it: an outcome, not a failure */
+	cJSON_AddStringToObject(obj, "status", !e->ended ? "running" :
+				execution__stopped_by_orchestrator(e) ? "stopped_by_orchestrator" :
+				f.category == FAILURE_NONE ? "completed" : "failed");
 	if (e->exec_errno) {
 		cJSON_AddNumberToObject(obj, "exit_code", execution__shell_status(e));
 		cJSON_AddNullToObject(obj, "signal");

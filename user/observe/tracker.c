@@ -2,6 +2,7 @@
 /* Registers executions in the kernel's maps and turns its lifecycle events into process records. */
 #include <errno.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 #define MAX_SLOW_KEPT 1000
 #define LIVE_TASKS_MAX 65536
+#define ALIASES 256		/* decided jobs whose queued events may still come */
 
 struct tracker {
 	struct probes *probes;
@@ -28,6 +30,8 @@ struct tracker {
 	struct execution **execs;
 	int nr_execs, cap_execs;
 	struct tracker_hooks hooks;
+	struct { __u64 from, to; } aliases[ALIASES];
+	int next_alias;
 };
 
 __u64 tracker__now_mono(void)
@@ -120,6 +124,22 @@ static void add_slow(struct execution *e, const struct ww_slow_syscall_event *ev
 	s->ts_ns = ev->hdr.ts_ns;
 }
 
+void tracker__alias(struct tracker *t, __u64 from, __u64 to)
+{
+	t->aliases[t->next_alias].from = from;
+	t->aliases[t->next_alias].to = to;
+	t->next_alias = (t->next_alias + 1) % ALIASES;
+}
+
+/* The execution events of id go to after a fold, or NULL. */
+static struct execution *aliased(struct tracker *t, __u64 id)
+{
+	for (int i = 0; i < ALIASES; i++)
+		if (t->aliases[i].from == id && id)
+			return t->aliases[i].to ? tracker__find(t, t->aliases[i].to) : NULL;
+	return NULL;
+}
+
 /* The process that just exited with this pid: the last entry with it, exited or not yet marked so. */
 static struct process *exited_proc(struct execution *e, __u32 pid)
 {
@@ -178,7 +198,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 					    ((const struct ww_orch_child_event *)data)->orch_id, h);
 		return 0;
 	}
+	if (h->type == WW_EV_JOB) {
+		if (t->hooks.job && size >= offsetof(struct ww_job_event, data))
+			t->hooks.job(t->hooks.ctx, data, size);
+		return 0;
+	}
 	e = tracker__find(t, h->exec_id);
+	if (!e)
+		e = aliased(t, h->exec_id);
 	if (!e)
 		return 0;	/* an execution already finished */
 
@@ -506,7 +533,7 @@ int tracker__count(const struct tracker *t)
 	return t->nr_execs;
 }
 
-int tracker__foreach(struct tracker *t, int (*fn)(struct execution *e, void *ctx), void *ctx)
+static int foreach(struct tracker *t, bool pending, int (*fn)(struct execution *e, void *ctx), void *ctx)
 {
 	__u64 *ids;
 	int n = t->nr_execs, ret = 0;
@@ -522,11 +549,21 @@ int tracker__foreach(struct tracker *t, int (*fn)(struct execution *e, void *ctx
 	for (int i = 0; i < n && !ret; i++) {
 		struct execution *e = tracker__find(t, ids[i]);
 
-		if (e)
+		if (e && e->pending == pending)
 			ret = fn(e, ctx);
 	}
 	free(ids);
 	return ret;
+}
+
+int tracker__foreach(struct tracker *t, int (*fn)(struct execution *e, void *ctx), void *ctx)
+{
+	return foreach(t, false, fn, ctx);
+}
+
+int tracker__foreach_pending(struct tracker *t, int (*fn)(struct execution *e, void *ctx), void *ctx)
+{
+	return foreach(t, true, fn, ctx);
 }
 
 int tracker__poll(struct tracker *t, int timeout_ms)
@@ -622,6 +659,7 @@ static int collect_counters(struct tracker *t, struct execution *e, struct ww_ex
 		return -errno;
 	/* Every field is a counter to sum, but for one maximum. */
 	memset(&e->totals, 0, sizeof(e->totals));
+	e->totals_at_ns = 0;
 	for (int c = 0; c < t->ncpus; c++) {
 		const __u64 *src = (const __u64 *)&percpu[c];
 		__u64 *dst = (__u64 *)&e->totals;
@@ -679,6 +717,7 @@ int tracker__collect_live(struct tracker *t, struct execution *only,
 {
 	struct ww_task_info *own = NULL;
 	struct execution *e;
+	__u64 now;
 	int err, n;
 
 	err = only ? collect(t, &only, 1) : collect(t, t->execs, t->nr_execs);
@@ -692,6 +731,12 @@ int tracker__collect_live(struct tracker *t, struct execution *only,
 	}
 	/* a task that runs on is charged only when switched out: add what it ran since */
 	n = probes__tasks(t->probes, tasks, max);
+	now = tracker__now_mono();
+	if (only)
+		only->totals_at_ns = now;
+	else
+		for (int i = 0; i < t->nr_execs; i++)
+			t->execs[i]->totals_at_ns = now;
 	for (int i = 0; i < n; i++) {
 		e = only ? (only->id == tasks[i].exec_id ? only : NULL)
 			 : exec_in(t->execs, t->nr_execs, tasks[i].exec_id);

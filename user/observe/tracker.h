@@ -8,6 +8,7 @@
 struct tracker;
 struct probes;
 struct ww_event_hdr;
+struct ww_job_event;
 
 /* What the daemon wants to hear of, called from tracker__poll. */
 struct tracker_hooks {
@@ -16,6 +17,8 @@ struct tracker_hooks {
 	void (*orch_child)(void *ctx, __u64 exec_id, __u64 orch_id, const struct ww_event_hdr *h);
 	/* Any event of a known execution, after the tracker applied it. */
 	void (*event)(void *ctx, struct execution *e, const struct ww_event_hdr *h, const void *data);
+	/* A process became a job at exec, or needs a decision (struct ww_job_event, size bytes of it). */
+	void (*job)(void *ctx, const struct ww_job_event *ev, size_t size);
 };
 
 void tracker__set_hooks(struct tracker *t, const struct tracker_hooks *hooks);
@@ -57,15 +60,25 @@ void tracker__forget(struct tracker *t, struct execution *e);
 /* Deletes the kernel's entries of an execution the tracker does not know. */
 void tracker__forget_kernel_id(struct tracker *t, __u64 id);
 
+/*
+ * Events of execution from that are still queued go to execution to from
+ * now on (a job folded into the one it was started inside), or with to 0
+ * are dropped (a job userspace decided against). Kept for the last few.
+ */
+void tracker__alias(struct tracker *t, __u64 from, __u64 to);
+
 int tracker__count(const struct tracker *t);
 /* The tracked execution with this kernel id, or NULL. */
 struct execution *tracker__find(struct tracker *t, __u64 id);
 /*
  * Calls fn for each execution tracked when the walk starts that is still
  * tracked when its turn comes, in id order; fn may start, adopt and finish
- * executions. Stops at fn's first non-zero return and returns it.
+ * executions. Stops at fn's first non-zero return and returns it. Pending
+ * executions (not announced yet) are left out.
  */
 int tracker__foreach(struct tracker *t, int (*fn)(struct execution *e, void *ctx), void *ctx);
+/* The same for the pending executions only. */
+int tracker__foreach_pending(struct tracker *t, int (*fn)(struct execution *e, void *ctx), void *ctx);
 
 /* Consumes pending events, waiting up to timeout_ms; returns events handled or -errno. */
 int tracker__poll(struct tracker *t, int timeout_ms);
