@@ -116,6 +116,7 @@ KERNEL_TEST(cpu_split_of_user_and_kernel_work_matches_getrusage)
 {
 	const char *spin[] = { "cpu", "400", "--children", "2", "--threads", "1", NULL };
 	const char *kernel[] = { "sys", "600", NULL };
+	const char *spawns[] = { "spawn", "100", NULL };
 	cJSON *rep, *truth;
 
 	if (run_tracked(spin, &rep, &truth)) {
@@ -134,6 +135,13 @@ KERNEL_TEST(cpu_split_of_user_and_kernel_work_matches_getrusage)
 		      harness__num(truth, "cpu_ns"));
 		check_split_adds_up(rep, "kernel");
 		check_against_getrusage(rep, truth, "kernel");
+	}
+	cJSON_Delete(rep);
+	cJSON_Delete(truth);
+	/* 100 short processes, most of them between two ticks (no sample: all user, as the kernel has it) */
+	if (run_tracked(spawns, &rep, &truth)) {
+		CHECK_EQ(cJSON_GetArraySize(harness__get(rep, "processes")), 101);
+		check_split_adds_up(rep, "spawns");
 	}
 	cJSON_Delete(rep);
 	cJSON_Delete(truth);
