@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "observe/execution.h"
 #include "harness.h"
 #include "wwd.h"
 
@@ -35,6 +36,58 @@
 static double split_slack(double on_cpu_ns, int processes)
 {
 	return processes * 15 * MS + 0.03 * on_cpu_ns;
+}
+
+/* The split both sides compute, against exact 128-bit arithmetic. */
+TEST(cpu_system_part_splits_as_the_kernel_does)
+{
+	static const struct { __u64 rtime, utime, stime; } cases[] = {
+		{ 1000, 3, 1 }, { 999, 1, 2 }, { 5000000000ULL, 1250, 1 },
+		{ 1ULL << 62, 1ULL << 40, 3ULL << 40 },			/* samples beyond 2^32: scaled first */
+		{ ~0ULL, ~0ULL / 3, ~0ULL / 3 },			/* their sum overflows 64 bits */
+		{ ~0ULL, 12345678901ULL, 98765432109ULL },
+		{ 123456789012345ULL, 4000000, 996000000 },
+	};
+
+	/* no system sample: all user (none at all included); no user sample: all system */
+	CHECK_EQ(ww_cpu_system_part(1000, 0, 0), 0);
+	CHECK_EQ(ww_cpu_system_part(1000, 40, 0), 0);
+	CHECK_EQ(ww_cpu_system_part(1000, 0, 40), 1000);
+	CHECK_EQ(ww_cpu_system_part(0, 5, 5), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned __int128 want = (unsigned __int128)cases[i].rtime * cases[i].stime /
+					 ((unsigned __int128)cases[i].utime + cases[i].stime);
+		__u64 got = ww_cpu_system_part(cases[i].rtime, cases[i].utime, cases[i].stime);
+		double err = fabs((double)got - (double)want);
+
+		/* exact below 2^32 samples; beyond, the proportion moves by less than 2^-30 */
+		CHECK(got <= cases[i].rtime && err <= (double)cases[i].rtime / (1ULL << 30) + 1,
+		      "case %zu: %llu, exactly %.0f", i, (unsigned long long)got, (double)want);
+	}
+	CHECK_EQ(ww_cpu_system_part(1000, 3, 1), 250);
+	CHECK_EQ(ww_cpu_system_part(999, 1, 2), 666);
+}
+
+/* Live: finished processes as split, the rest in the running threads' proportion; the sum is exact. */
+TEST(execution_cpu_split_adds_up_at_every_read)
+{
+	struct execution e = {};
+
+	e.totals.on_cpu_ns = 1000;
+	CHECK_EQ(execution__system_cpu_ns(&e), 0);	/* nothing sampled yet: user, as the kernel has it */
+	CHECK_EQ(execution__user_cpu_ns(&e), 1000);
+	e.totals.user_cpu_ns = 100;
+	e.totals.system_cpu_ns = 300;			/* finished: 400 ns, the rest 600 */
+	CHECK_EQ(execution__system_cpu_ns(&e), 300 + 450);	/* no running samples: the finished 1:3 */
+	e.running_utime_ns = 2;
+	e.running_stime_ns = 1;
+	CHECK_EQ(execution__system_cpu_ns(&e), 300 + 200);	/* the running threads' 2:1 */
+	CHECK_EQ(execution__user_cpu_ns(&e) + execution__system_cpu_ns(&e), 1000);
+	e.totals.on_cpu_ns = 400;			/* all finished */
+	CHECK_EQ(execution__system_cpu_ns(&e), 300);
+	CHECK_EQ(execution__user_cpu_ns(&e), 100);
+	e.totals.on_cpu_ns = 350;			/* a read that saw a split before its charge */
+	CHECK_EQ(execution__user_cpu_ns(&e) + execution__system_cpu_ns(&e), 350);
 }
 
 /* workerwatch run --json R -- wwload --out T ARGS...: R and T, or false (a recorded failure). */
