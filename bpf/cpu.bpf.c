@@ -20,7 +20,7 @@ static __always_inline void thread_gone(struct ww_task *t, struct task_struct *p
 	struct ww_proc_done_event *e;
 	struct ww_proc *proc;
 	__u32 tgid = prev->tgid;
-	__u64 c[WW_TC_MAX];
+	__u64 c[WW_TC_MAX], ut, st, rtime, sys;
 	int i;
 
 	read_task_counters(prev, c);
@@ -34,12 +34,26 @@ static __always_inline void thread_gone(struct ww_task *t, struct task_struct *p
 	charge_counters_to(t, prev, c);
 	if (!t->exec_id)
 		return;
+	tracked_cputime(t, prev, &ut, &st);
+	rtime = c[WW_TC_RUNTIME] - t->base[WW_TC_RUNTIME];
 	proc = bpf_map_lookup_elem(&procs, &tgid);
-	if (!proc || proc->exec_id != t->exec_id)
-		return;
-	for (i = 0; i < WW_TC_MAX; i++)
-		__sync_fetch_and_add(&proc->gone[i], c[i] - t->base[i]);
-	if (__sync_fetch_and_add(&proc->threads, -1) != 1)
+	if (proc && proc->exec_id == t->exec_id) {
+		for (i = 0; i < WW_TC_MAX; i++)
+			__sync_fetch_and_add(&proc->gone[i], c[i] - t->base[i]);
+		__sync_fetch_and_add(&proc->gone_utime, ut);
+		__sync_fetch_and_add(&proc->gone_stime, st);
+		if (__sync_fetch_and_add(&proc->threads, -1) != 1)
+			return;
+		/* the process's CPU is final: split as getrusage splits a process's, its threads' samples summed */
+		rtime = proc->gone[WW_TC_RUNTIME];
+		ut = proc->gone_utime;
+		st = proc->gone_stime;
+	} else {
+		proc = NULL;	/* none to wait for (or it left this execution at an exec): the thread alone */
+	}
+	sys = ww_cpu_system_part(rtime, ut, st);
+	charge_cpu_split(t->exec_id, rtime, sys);
+	if (!proc)
 		return;
 
 	e = bpf_ringbuf_reserve(&lifecycle_rb, sizeof(*e), 0);
@@ -47,6 +61,8 @@ static __always_inline void thread_gone(struct ww_task *t, struct task_struct *p
 		fill_hdr(&e->hdr, WW_EV_PROC_DONE, t->exec_id, prev);
 		for (i = 0; i < WW_TC_MAX; i++)
 			e->counters[i] = proc->gone[i];
+		e->user_cpu_ns = rtime - sys;
+		e->system_cpu_ns = sys;
 		bpf_ringbuf_submit(e, 0);
 	} else {
 		count_event(WW_CNT_LIFECYCLE_LOST);

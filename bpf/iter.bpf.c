@@ -88,6 +88,8 @@ int ww_attach_iter(struct bpf_iter__task *ctx)
 	/* charge only what it does from now on: the baseline is now, not its next switch-out */
 	read_task_counters(task, t->charged);
 	__builtin_memcpy(t->base, t->charged, sizeof(t->base));
+	t->base_utime = task->utime;
+	t->base_stime = task->stime;
 	if (!attach_exec_id)
 		return 0;
 	tgid = task->tgid;
@@ -122,6 +124,7 @@ int ww_tasks_iter(struct bpf_iter__task *ctx)
 	info.sys_enter_ts = t->sys_enter_ts;
 	if (task->se.sum_exec_runtime > t->charged[WW_TC_RUNTIME])
 		info.uncharged_ns = task->se.sum_exec_runtime - t->charged[WW_TC_RUNTIME];
+	tracked_cputime(t, task, &info.utime_ns, &info.stime_ns);
 	info.sys_nr = t->sys_nr;
 	info.pid = task->tgid;
 	info.tid = task->pid;

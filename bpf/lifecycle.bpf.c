@@ -237,6 +237,8 @@ static __always_inline int handle_exit(struct task_struct *p, bool group_dead)
 	e->maxrss_pages = maxrss_pages(p, proc);
 	e->minflt = BPF_CORE_READ(sig, min_flt) + p->min_flt;
 	e->majflt = BPF_CORE_READ(sig, maj_flt) + p->maj_flt;
+	e->utime_ns = BPF_CORE_READ(sig, utime) + p->utime;
+	e->stime_ns = BPF_CORE_READ(sig, stime) + p->stime;
 	/* the wait(2) status: the group's exit code, else its leader's */
 	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT)
 		e->exit_status = BPF_CORE_READ(sig, group_exit_code);

@@ -204,6 +204,30 @@ static __always_inline void charge_counters(struct ww_task *t, struct task_struc
 	charge_counters_to(t, task, c);
 }
 
+/*
+ * Adds rtime ns of finished CPU to the execution's user and system time,
+ * sys of them system (ww_cpu_system_part of its utime and stime samples).
+ */
+static __always_inline void charge_cpu_split(__u64 exec_id, __u64 rtime, __u64 sys)
+{
+	struct ww_exec_stats *s = bpf_map_lookup_elem(&exec_stats, &exec_id);
+
+	if (!s)
+		return;
+	s->user_cpu_ns += rtime - sys;
+	s->system_cpu_ns += sys;
+}
+
+/* The task's utime and stime since tracking began. */
+static __always_inline void tracked_cputime(const struct ww_task *t, struct task_struct *task, __u64 *ut,
+					    __u64 *st)
+{
+	__u64 u = task->utime, s = task->stime;
+
+	*ut = u > t->base_utime ? u - t->base_utime : 0;
+	*st = s > t->base_stime ? s - t->base_stime : 0;
+}
+
 static __always_inline void fill_hdr(struct ww_event_hdr *h, __u32 type, __u64 exec_id,
 				     struct task_struct *task)
 {

@@ -316,6 +316,28 @@ static __always_inline void proc_leave(struct ww_proc *proc, __u32 tgid)
 }
 
 /*
+ * p's process leaves t's execution at this exec, which ended its other
+ * threads: its CPU there is final, so it is split there (as thread_gone
+ * does for a process that ends). Threads of it still switching out for good
+ * find the record restarted and split their own part.
+ */
+static __always_inline void leave_cpu_split(struct ww_task *t, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+	struct ww_proc *proc = bpf_map_lookup_elem(&procs, &tgid);
+	__u64 ut, st, rtime;
+
+	tracked_cputime(t, p, &ut, &st);
+	rtime = t->charged[WW_TC_RUNTIME] - t->base[WW_TC_RUNTIME];
+	if (proc && proc->exec_id == t->exec_id) {
+		rtime += proc->gone[WW_TC_RUNTIME];
+		ut += proc->gone_utime;
+		st += proc->gone_stime;
+	}
+	charge_cpu_split(t->exec_id, rtime, ww_cpu_system_part(rtime, ut, st));
+}
+
+/*
  * p's process starts over in a new execution at this exec: one thread (exec
  * ended the others; those still switching out for good belong to the
  * execution it leaves, whose id they carry), nothing gone yet, a new image.
@@ -326,6 +348,8 @@ static __always_inline void proc_restart(struct ww_proc *proc, __u64 exec_id)
 	proc->peak_pages = 0;
 	for (int i = 0; i < WW_TC_MAX; i++)
 		proc->gone[i] = 0;
+	proc->gone_utime = 0;
+	proc->gone_stime = 0;
 	proc->threads = 1;
 	proc->await_exec = 0;
 	proc->exited = 0;
@@ -368,6 +392,8 @@ static __always_inline int start_job(struct task_struct *p, struct ww_task *t, s
 		/* what it did up to this exec is the job it leaves; a finished one drops its storage */
 		charge_counters(t, p);
 		t = task_state(p);
+		if (t)
+			leave_cpu_split(t, p);
 	}
 	if (!t)
 		t = bpf_task_storage_get(&tracked, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -382,6 +408,8 @@ static __always_inline int start_job(struct task_struct *p, struct ww_task *t, s
 	/* charged from now on: what the task did before this exec is not the job's */
 	read_task_counters(p, t->charged);
 	__builtin_memcpy(t->base, t->charged, sizeof(t->base));
+	t->base_utime = p->utime;
+	t->base_stime = p->stime;
 
 	proc = bpf_map_lookup_elem(&procs, &tgid);
 	if (proc) {

@@ -79,6 +79,12 @@ struct ww_task {
 	__u64 charged[WW_TC_MAX];
 	/* The counters when tracking began: 0 for a task forked while tracked. */
 	__u64 base[WW_TC_MAX];
+	/*
+	 * Its utime and stime when tracking began (0 for a task forked while
+	 * tracked). Read only at the final switch, never on the hot path.
+	 */
+	__u64 base_utime;
+	__u64 base_stime;
 	__u64 enqueue_ts;	/* became runnable at; 0 when not waiting */
 	__u64 sys_enter_ts;	/* in a syscall since; 0 when not in one */
 	__u32 sys_nr;
@@ -88,6 +94,12 @@ struct ww_task {
 /* Per-execution counters, per CPU; userspace sums the CPUs. */
 struct ww_exec_stats {
 	__u64 on_cpu_ns;
+	/*
+	 * on_cpu_ns of each process that finished (its last thread's final
+	 * switch), split as the kernel splits it: see ww_cpu_system_part.
+	 */
+	__u64 user_cpu_ns;
+	__u64 system_cpu_ns;
 	__u64 rq_wait_ns;
 	__u64 nvcsw;
 	__u64 nivcsw;
@@ -207,6 +219,8 @@ struct ww_proc {
 	__s64 peak_pages;		/* highest file+anon+shmem of its own mm seen since exec */
 	/* what its threads that are gone contributed, by enum ww_task_counter */
 	__u64 gone[WW_TC_MAX];
+	__u64 gone_utime;		/* and their utime and stime, while tracked */
+	__u64 gone_stime;
 	__u64 threads;			/* tracked threads that have not yet switched out for good */
 	__u32 await_exec;		/* a root held before exec: its mm is still ours, not CMD's */
 	__u32 exited;			/* its last thread passed sched_process_exit */
@@ -289,6 +303,8 @@ struct ww_exit_event {
 	__u64 maxrss_pages;	/* signal->maxrss, what getrusage reports */
 	__u64 minflt;
 	__u64 majflt;
+	__u64 utime_ns;		/* the process's tick-sampled utime and stime, all threads */
+	__u64 stime_ns;
 	__u32 exit_status;	/* wait(2) status: code << 8 | signal */
 	__u32 pad;
 };
@@ -297,6 +313,8 @@ struct ww_exit_event {
 struct ww_proc_done_event {
 	struct ww_event_hdr hdr;	/* pid/tid/comm are the last thread's */
 	__u64 counters[WW_TC_MAX];	/* what all its threads did while tracked, by enum ww_task_counter */
+	__u64 user_cpu_ns;		/* counters[WW_TC_RUNTIME] split: see ww_cpu_system_part */
+	__u64 system_cpu_ns;
 };
 
 struct ww_signal_event {
@@ -355,6 +373,8 @@ struct ww_task_info {
 	__u64 exec_id;
 	__u64 sys_enter_ts;		/* 0 when not in a syscall */
 	__u64 uncharged_ns;		/* CPU time not yet charged: it is charged at switch-out */
+	__u64 utime_ns;			/* its utime and stime since tracking began (tick-sampled) */
+	__u64 stime_ns;
 	__u32 pid;
 	__u32 tid;
 	__u32 ppid;
@@ -376,15 +396,15 @@ struct ww_slow_syscall_event {
 
 _Static_assert(sizeof(struct ww_event_hdr) == 48, "event header layout");
 _Static_assert(sizeof(struct ww_exec_mem) == 80, "execution memory layout");
-_Static_assert(sizeof(struct ww_exit_event) == 88, "exit event layout");
+_Static_assert(sizeof(struct ww_exit_event) == 104, "exit event layout");
 _Static_assert(sizeof(struct ww_signal_event) == 80, "signal event layout");
-_Static_assert(sizeof(struct ww_proc_done_event) == 88, "process done event layout");
+_Static_assert(sizeof(struct ww_proc_done_event) == 104, "process done event layout");
 _Static_assert(sizeof(struct ww_oom_event) == 144, "OOM event layout");
-_Static_assert(sizeof(struct ww_task) == 120, "task storage layout");
-_Static_assert(sizeof(struct ww_proc) == 104, "process record layout");
+_Static_assert(sizeof(struct ww_task) == 136, "task storage layout");
+_Static_assert(sizeof(struct ww_proc) == 120, "process record layout");
 _Static_assert(sizeof(struct ww_slow_syscall_event) == 72, "slow syscall event layout");
 _Static_assert(sizeof(struct ww_orch_child_event) == 56, "orchestrator child event layout");
-_Static_assert(sizeof(struct ww_task_info) == 72, "task info layout");
+_Static_assert(sizeof(struct ww_task_info) == 88, "task info layout");
 _Static_assert(sizeof(struct ww_job_event) == 352 + WW_JOB_ARGS_MAX + WW_JOB_ENV_MAX, "job event layout");
 _Static_assert(sizeof(struct ww_watch_rule) == 208, "watch rule layout");
 _Static_assert(sizeof(struct ww_orch) == 16, "orchestrator layout");
@@ -407,6 +427,38 @@ static inline __u32 ww_hist_bucket(__u64 v)
 	if (x >> 1) { log2 += 1; }
 	return (log2 - WW_HIST_SUB_BITS + 1) * WW_HIST_SUB +
 	       (__u32)((v >> (log2 - WW_HIST_SUB_BITS)) & (WW_HIST_SUB - 1));
+}
+
+/*
+ * The system part of rtime ns of CPU whose tick samples were utime and
+ * stime, as the kernel splits what getrusage reports (cputime_adjust in
+ * kernel/sched/cputime.c): rtime * stime / (utime + stime); all user when
+ * stime is 0 (both 0 included: it ran between ticks), all system when only
+ * utime is 0. Exact for any rtime: the sampled pair is scaled below 2^32
+ * first, which changes the proportion by less than 2^-31, far below the
+ * sampling's own error.
+ */
+static inline __u64 ww_cpu_system_part(__u64 rtime, __u64 utime, __u64 stime)
+{
+	__u64 total, q, r;
+	int i;
+
+	if (!stime)
+		return 0;
+	if (!utime)
+		return rtime;
+	/* bounded for the verifier: 32 halvings bring any u64 pair below 2^32 */
+	for (i = 0; i < 32 && (utime + stime < utime || ((utime + stime) >> 32)); i++) {
+		utime >>= 1;
+		stime >>= 1;
+	}
+	total = utime + stime;
+	if (!total)
+		return 0;
+	/* rtime * stime / total without overflow: rtime = q * total + r, r * stime < 2^64 */
+	q = rtime / total;
+	r = rtime % total;
+	return q * stime + r * stime / total;
 }
 
 #endif /* WORKERWATCH_H */

@@ -852,7 +852,7 @@ TEST(rule_breaches_with_hysteresis)
 TEST(metric_catalog_complete)
 {
 	static const char *const names[] = {
-		"cpu_percent", "runqueue_wait_ratio", "rss_bytes", "peak_rss_bytes", "memory_headroom_bytes",
+		"cpu_percent", "system_cpu_percent", "runqueue_wait_ratio", "rss_bytes", "peak_rss_bytes", "memory_headroom_bytes",
 		"major_faults_rate", "syscall_p99_seconds", "syscall_error_ratio", "slow_syscalls",
 		"syscall_blocked_seconds", "net_tx_bytes_rate", "net_rx_bytes_rate", "tcp_retransmits_rate",
 		"runtime_seconds", "progress_stall_seconds", "failure_ratio", "failures", "retries",

@@ -608,10 +608,10 @@ static void crash_child(const char *path, int ready_fd)
 		" failure_reason, failure_evidence, started_at_ms, duration_ms, retry_count, completed_steps,"
 		" total_steps, current_step, on_cpu_ns, runqueue_wait_ns, peak_rss_bytes, minor_faults,"
 		" major_faults, syscalls, syscall_errors, net_sent_bytes, net_recv_bytes, process_count,"
-		" files_created, files_written, peak_memory_bytes)"
+		" files_created, files_written, peak_memory_bytes, user_cpu_ns, system_cpu_ns)"
 		" WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)"
 		" SELECT 'uncommitted', 'b', '', '[]', '{}', i, 'running', '', '', '{}', i, 0, 0, -1, -1, '',"
-		" 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM n;";
+		" 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM n;";
 	struct store *s = store__open(path, false);
 	struct exec_record r;
 	sqlite3 *db = NULL;
@@ -746,7 +746,7 @@ TEST(views_exec_has_report_fields_and_nulls)
 	CHECK(cJSON_IsNull(harness__get(v, "progress.total_steps")), "total_steps not null");
 	CHECK(cJSON_IsNull(harness__get(v, "progress.current_step")), "current_step not null");
 	m = harness__get(v, "metrics");
-	CHECK_EQ(cJSON_GetArraySize(m), 13);
+	CHECK_EQ(cJSON_GetArraySize(m), 15);
 	cJSON_Delete(v);
 
 	full_record(&r);

@@ -38,6 +38,8 @@
 /* Spin iterations between CPU-clock reads (~tens of microseconds). */
 #define BURN_SPIN 20000
 #define IO_CHUNK (64 * 1024)
+#define SYS_CHUNK (1024 * 1024)
+#define SYS_READS_PER_CHECK 4
 #define UDP_MAX_PAYLOAD 65507
 #define UDP_DEFAULT_DGRAM 1000
 #define UDP_PACE_EVERY 64
@@ -810,6 +812,28 @@ static int mode_syscalls(const struct args *a, struct report *rep)
 	return 0;
 }
 
+/* Burns MS ms of CPU mostly in the kernel: reads of /dev/zero, whose cost is the kernel clearing the buffer. */
+static int mode_sys(const struct args *a, struct report *rep)
+{
+	static char buf[SYS_CHUNK];
+	uint64_t start = clock_ns(CLOCK_THREAD_CPUTIME_ID), reads = 0;
+	int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return fail(errno, "open /dev/zero");
+	while (clock_ns(CLOCK_THREAD_CPUTIME_ID) - start < a->pos[0] * NSEC_PER_MSEC) {
+		for (int i = 0; i < SYS_READS_PER_CHECK; i++, reads++)
+			if (read(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
+				err = fail(errno, "read /dev/zero");
+				goto cleanup;
+			}
+	}
+cleanup:
+	close(fd);
+	report__add_u64(rep, "reads", reads);
+	return err;
+}
+
 static int mode_sleep(const struct args *a, struct report *rep)
 {
 	report__add_u64(rep, "calls", a->pos[1]);
@@ -1264,6 +1288,9 @@ static const struct mode_spec modes[] = {
 	  .help = "malloc MB MiB, touch every page, hold it, free it" },
 	{ .name = "syscalls", .run = mode_syscalls, .npos = 1, .pos = { { "N", ARG_UINT, 1, MAX_COUNT } },
 	  .help = "make N raw getppid syscalls; reports calls and ns_per_call" },
+	{ .name = "sys", .run = mode_sys, .npos = 1, .pos = { { "MS", ARG_UINT, 0, MAX_MS } },
+	  .help = "burn MS ms of CPU mostly in the kernel, reading /dev/zero 1 MiB at a time;\n"
+		  "reports reads" },
 	{ .name = "sleep", .run = mode_sleep, .npos = 2,
 	  .pos = { { "MS", ARG_UINT, 0, MAX_MS }, { "N", ARG_UINT, 0, MAX_COUNT } },
 	  .help = "N relative CLOCK_MONOTONIC sleeps of MS ms; reports calls" },

@@ -322,9 +322,14 @@ function renderSummary(box, d) {
 	const m = d.metrics || {};
 	const sec = (durationMs(d) || 0) / 1000;
 	const avgCpu = sec > 0 && isNum(m.on_cpu_ns) ? m.on_cpu_ns / 1e7 / sec : null;
+	/* user + system is on_cpu_ns; executions recorded before the split have neither */
+	const sysShare = isNum(m.system_cpu_ns) && isNum(m.user_cpu_ns) && m.on_cpu_ns > 0 &&
+		m.user_cpu_ns + m.system_cpu_ns > 0 ? (m.system_cpu_ns / m.on_cpu_ns) * 100 : null;
 	const rq = runqueueShare(d);
 	put(box,
-		tile('CPU time', fmtNs(m.on_cpu_ns), { detail: `avg ${fmtPct(avgCpu)} of a core` }),
+		tile('CPU time', fmtNs(m.on_cpu_ns), { figure: 'cpu-time', detail: `avg ${fmtPct(avgCpu)} of a core` +
+			(sysShare == null ? '' : `; ${fmtPct(sysShare)} system`),
+			title: 'User and system time are split as the kernel splits what getrusage reports (docs/REPORT.md)' }),
 		tile('Run-queue wait', fmtNs(m.runqueue_wait_ns), { figure: 'runqueue-wait', title: RUNQUEUE_TITLE,
 			detail: rq == null ? 'waiting for a CPU' : `${fmtPct(rq)} of wall time` }),
 		tile('Peak memory', fmtBytes(m.peak_memory_bytes), { detail: 'shared pages once' }),

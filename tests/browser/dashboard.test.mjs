@@ -809,6 +809,26 @@ async function main() {
 		return 'no #failure-reason shown; detail-completed.png saved';
 	});
 
+	await check('the CPU time tile gives the system share the API\'s user and system time make', async () => {
+		if (!busyEx)
+			throw new Error('the busy worker was not attached');
+		const truth = await execution(busyEx.id);
+		const { on_cpu_ns: cpu, user_cpu_ns: user, system_cpu_ns: sys } = truth.metrics || {};
+		if (!(cpu > 0) || user + sys !== cpu)
+			throw new Error(`the API gives on_cpu_ns ${cpu}, user_cpu_ns ${user}, system_cpu_ns ${sys}`);
+		const route = `#/executions/${busyEx.id}`;
+		if (!(await page.evaluate(() => location.hash)).startsWith(route))
+			await goHash(page, route);
+		await need(page, '[data-figure="cpu-time"]', route);
+		const t = (await page.locator('[data-figure="cpu-time"]').first().innerText()).replace(/\s+/g, ' ').trim();
+		const m = /(\d+(?:\.\d+)?)% system/.exec(t), want = (sys / cpu) * 100;
+		// As the page rounds: whole percents from 10%, tenths below, one digit below 0.1%.
+		const tol = want >= 10 ? 0.5 : want >= 0.1 ? 0.05 : want * 0.5;
+		if (!m || Math.abs(Number(m[1]) - want) > tol + 1e-9)
+			throw new Error(`the CPU time tile says ${JSON.stringify(t)}; the API's split is ${want.toFixed(3)}% system`);
+		return t;
+	});
+
 	await check('run-queue wait is a time and a share of wall time, as the API\'s figures make it', async () => {
 		if (!busyEx)
 			throw new Error('the busy worker was not attached');

@@ -42,6 +42,7 @@ struct agent_stats {
 	__u64 by_outcome[NR_OUTCOMES];
 	struct hist hist[NR_HISTS];
 	__u64 count;
+	double cpu_mode_s[2];			/* user, system: finished executions' on-CPU time split */
 	__u64 oom_kills;			/* running executions' too: an agent may have no finished one yet */
 };
 
@@ -86,6 +87,8 @@ void agent_totals__add(struct agent_totals *t, const struct execution *e, const 
 	a->by_outcome[e->detached ? OUTCOME_DETACHED : execution__stopped_by_orchestrator(e) ? OUTCOME_STOPPED :
 		      f.category]++;
 	a->count++;
+	a->cpu_mode_s[0] += r->user_cpu_ns / 1e9;
+	a->cpu_mode_s[1] += r->system_cpu_ns / 1e9;
 	for (int h = 0; h < NR_HISTS; h++) {
 		for (int i = 0; i < HIST_BOUNDS; i++)
 			if (v[h] <= hists[h].bounds[i])
@@ -133,6 +136,18 @@ void agent_totals__render(const struct agent_totals *t, struct prom_buf *b)
 
 			if (a->by_outcome[o])
 				prom__sample(b, "workerwatch_executions_finished_total", labels, (double)a->by_outcome[o]);
+		}
+	}
+	prom__family(b, "workerwatch_execution_cpu_mode_seconds_total", "counter",
+		     "On-CPU time of finished executions' trees by agent and mode, user or system, as the kernel splits it.");
+	for (int i = 0; i < n; i++) {
+		static const char *const modes[2] = { "user", "system" };
+
+		for (int m = 0; m < 2; m++) {
+			const char *labels[] = { "agent", agent_at(t, i)->agent, "mode", modes[m], NULL };
+
+			prom__sample(b, "workerwatch_execution_cpu_mode_seconds_total", labels,
+				     agent_at(t, i)->cpu_mode_s[m]);
 		}
 	}
 	prom__family(b, "workerwatch_oom_kills_total", "counter",

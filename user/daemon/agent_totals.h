@@ -17,7 +17,8 @@ void agent_totals__add(struct agent_totals *t, const struct execution *e, const 
 /* Counts a process of a running or ending execution of agent that the OOM killer chose. */
 void agent_totals__oom_kill(struct agent_totals *t, const char *agent);
 /*
- * The families workerwatch_executions_finished_total, workerwatch_oom_kills_total
+ * The families workerwatch_executions_finished_total,
+ * workerwatch_execution_cpu_mode_seconds_total, workerwatch_oom_kills_total
  * and the duration, CPU and peak RSS histograms.
  */
 void agent_totals__render(const struct agent_totals *t, struct prom_buf *b);

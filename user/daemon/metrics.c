@@ -107,11 +107,25 @@ static void running_series(struct prom_buf *b, const struct daemon_status *st)
 		for (int i = 0; i < live.n; i++) {
 			const struct execution *e = live.e[i];
 			char id[24];
-			const char *labels[7 + 2 * METRIC_LABELS_MAX] = { "execution", id, "session", e->session,
+			const char *labels[9 + 2 * METRIC_LABELS_MAX] = { "execution", id, "session", e->session,
 									   "agent", e->agent };
+			int n = 6;
 
-			/* the allowlisted execution labels, if any (--metric-labels) */
-			labels[6 + metric_labels__pairs(st->metric_labels, e->labels, labels + 6)] = NULL;
+			/* the row's own label (PROM_BY), then the allowlisted execution labels (--metric-labels) */
+			if (d->prom_label) {
+				labels[n++] = d->prom_label;
+				labels[n++] = d->prom_label_value;
+			}
+			int end = n + metric_labels__pairs(st->metric_labels, e->labels, labels + n);
+
+			/* an execution label named like the row's own one would make the series invalid */
+			for (int k = n; d->prom_label && k < end; k += 2)
+				if (!strcmp(labels[k], d->prom_label)) {
+					memmove(&labels[k], &labels[k + 2], (end - k - 2) * sizeof(labels[0]));
+					end -= 2;
+					k -= 2;
+				}
+			labels[end] = NULL;
 			snprintf(id, sizeof(id), "%llu", (unsigned long long)e->db_id);
 			prom__sample(b, d->prom_name, labels, exec_metric__value(e, m) / d->prom_div);
 		}

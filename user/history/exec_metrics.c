@@ -9,6 +9,8 @@
 #define CLI_PAIR	.cli = METRIC_CLI_PAIR
 #define NO_CLI		.cli = METRIC_CLI_NONE
 #define PROM(name, type, div, help)	.prom_name = (name), .prom_type = (type), .prom_div = (div), .prom_help = (help)
+#define PROM_BY(name, type, div, help, label, value)						\
+	PROM(name, type, div, help), .prom_label = (label), .prom_label_value = (value)
 #define NO_PROM		.prom_name = NULL
 #define RULE(metric, kind, div, unit, help)	.rule_metric = #metric, .rule_kind = METRIC_RULE_##kind, .rule_div = (div)
 #define NO_RULE		.rule_metric = NULL

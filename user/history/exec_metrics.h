@@ -24,7 +24,9 @@
  *        it to the column before it, CLI_PAIR shows it after that column's
  *        value as a/b; NO_CLI
  * prom   PROM(name, type, div, help): a series of each running execution in
- *        /metrics, the value divided by div; NO_PROM
+ *        /metrics, the value divided by div; PROM_BY(name, type, div, help,
+ *        label, value): the same with one more label, for consecutive rows
+ *        that share a family (one row per label value); NO_PROM
  * rule   RULE(metric, kind, div, unit, help): an execution-level metric of
  *        the alert rules' catalog, the value divided by div, as it is
  *        (GAUGE), per second (RATE) or its growth (DELTA) since the last
@@ -36,6 +38,16 @@
 	       "On-CPU time of a running execution's tree."),					\
 	  RULE(cpu_percent, RATE, 1e7, "percent",						\
 	       "CPU use of the worker tree, 100 * on-CPU time / wall time (can exceed 100 with several threads)")) \
+	X(user_cpu_ns, RECORD, NS, execution__user_cpu_ns(e), NO_CLI,				\
+	  PROM_BY("workerwatch_running_execution_cpu_mode_seconds_total", "counter", 1e9,	\
+		  "On-CPU time of a running execution's tree by mode, user or system, as the kernel splits it.", \
+		  "mode", "user"), NO_RULE)							\
+	X(system_cpu_ns, RECORD, NS, execution__system_cpu_ns(e), NO_CLI,			\
+	  PROM_BY("workerwatch_running_execution_cpu_mode_seconds_total", "counter", 1e9,	\
+		  "On-CPU time of a running execution's tree by mode, user or system, as the kernel splits it.", \
+		  "mode", "system"),								\
+	  RULE(system_cpu_percent, RATE, 1e7, "percent",					\
+	       "System (kernel) CPU use of the worker tree, 100 * system time / wall time"))	\
 	X(runqueue_wait_ns, RECORD, NS, e->totals.rq_wait_ns, CLI("RQ WAIT"), NO_PROM,		\
 	  RULE(runqueue_wait_ratio, RATE, 1e9, "ratio",						\
 	       "Time the tree's threads waited runnable for a CPU, per wall-clock second"))	\
@@ -113,6 +125,8 @@ struct exec_metric_desc {
 	const char *prom_type;
 	const char *prom_help;
 	double prom_div;
+	const char *prom_label;		/* with PROM_BY: one more label, and its value */
+	const char *prom_label_value;
 	const char *rule_metric;	/* NULL: no alert rule metric */
 	enum exec_metric_rule rule_kind;
 	double rule_div;

@@ -60,6 +60,28 @@ __u64 execution__peak_memory_bytes(const struct execution *e)
 	return pages_to_bytes(pages < e->mem.peak_pages ? pages : e->mem.peak_pages);
 }
 
+__u64 execution__system_cpu_ns(const struct execution *e)
+{
+	const struct ww_exec_stats *s = &e->totals;
+	__u64 split = s->user_cpu_ns + s->system_cpu_ns, rest, ut = e->running_utime_ns, st = e->running_stime_ns;
+
+	/* a read racing a final switch can see the split before the charge */
+	if (split >= s->on_cpu_ns)
+		return s->system_cpu_ns < s->on_cpu_ns ? s->system_cpu_ns : s->on_cpu_ns;
+	rest = s->on_cpu_ns - split;
+	if (!ut && !st) {
+		/* no running thread seen: the finished processes' proportion */
+		ut = s->user_cpu_ns;
+		st = s->system_cpu_ns;
+	}
+	return s->system_cpu_ns + ww_cpu_system_part(rest, ut, st);
+}
+
+__u64 execution__user_cpu_ns(const struct execution *e)
+{
+	return e->totals.on_cpu_ns - execution__system_cpu_ns(e);
+}
+
 __u64 execution__syscalls(const struct execution *e)
 {
 	__u64 n = 0;

@@ -32,6 +32,8 @@ struct process {
 	__u64 end_ns;
 	/* at exit; final (up to its last instruction, all threads) once done */
 	__u64 on_cpu_ns;
+	__u64 user_cpu_ns;		/* on_cpu_ns split as getrusage splits it (docs/REPORT.md) */
+	__u64 system_cpu_ns;
 	__u64 maxrss_bytes;
 	__u64 minflt;
 	__u64 majflt;
@@ -95,6 +97,13 @@ struct execution {
 	 * views divides what ran by the time it had, however late the view.
 	 */
 	__u64 totals_at_ns;
+	/*
+	 * The utime and stime samples of its tracked threads still running, at
+	 * the last live read: the proportion in which the CPU not yet split
+	 * (totals.on_cpu_ns less the finished processes' user and system) is.
+	 */
+	__u64 running_utime_ns;
+	__u64 running_stime_ns;
 	struct ww_exec_mem mem;
 	struct syscall_summary *syscalls;
 	int nr_syscalls;
@@ -169,6 +178,13 @@ __u64 execution__peak_rss_bytes(const struct execution *e);
  * process plus the largest file+shmem set of any one (docs/REPORT.md).
  */
 __u64 execution__peak_memory_bytes(const struct execution *e);
+/*
+ * The tree's on-CPU time as user and system time; they add up to
+ * totals.on_cpu_ns exactly. Finished processes are split as getrusage
+ * splits them; the rest in the proportion of the running threads' samples.
+ */
+__u64 execution__user_cpu_ns(const struct execution *e);
+__u64 execution__system_cpu_ns(const struct execution *e);
 /* Syscalls made, and those that returned an error. */
 __u64 execution__syscalls(const struct execution *e);
 __u64 execution__syscall_errors(const struct execution *e);

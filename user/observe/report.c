@@ -145,6 +145,8 @@ static cJSON *cpu_json(const struct execution *e)
 	cJSON *obj = cJSON_CreateObject();
 
 	json__add_u64(obj, "on_cpu_ns", e->totals.on_cpu_ns);
+	json__add_u64(obj, "user_cpu_ns", execution__user_cpu_ns(e));
+	json__add_u64(obj, "system_cpu_ns", execution__system_cpu_ns(e));
 	json__add_u64(obj, "runqueue_wait_ns", e->totals.rq_wait_ns);
 	json__add_u64(obj, "voluntary_switches", e->totals.nvcsw);
 	json__add_u64(obj, "involuntary_switches", e->totals.nivcsw);
@@ -279,6 +281,8 @@ static cJSON *processes_json(const struct execution *e)
 		add_status_fields(obj, p->exit_status, p->exited);
 		cJSON_AddBoolToObject(obj, "running", !p->exited);
 		json__add_u64(obj, "on_cpu_ns", p->on_cpu_ns);
+		json__add_u64(obj, "user_cpu_ns", p->user_cpu_ns);
+		json__add_u64(obj, "system_cpu_ns", p->system_cpu_ns);
 		json__add_u64(obj, "max_rss_bytes", p->maxrss_bytes);
 		json__add_u64(obj, "minor_faults", p->minflt);
 		json__add_u64(obj, "major_faults", p->majflt);
@@ -422,6 +426,8 @@ void report__print_text(FILE *out, const struct execution *e)
 	fprintf(out, "\t%-36s %d\n", "Exit status (as a shell sees it):", execution__shell_status(e));
 	print_duration(out, "Elapsed (wall clock):", e->end_ns - e->start_ns);
 	print_duration(out, "On-CPU time (whole tree):", e->totals.on_cpu_ns);
+	print_duration(out, "User time (of the on-CPU time):", execution__user_cpu_ns(e));
+	print_duration(out, "System time (of the on-CPU time):", execution__system_cpu_ns(e));
 	print_duration(out, "Run-queue wait:", e->totals.rq_wait_ns);
 	fprintf(out, "\t%-36s %llu\n", "Voluntary context switches:", (unsigned long long)e->totals.nvcsw);
 	fprintf(out, "\t%-36s %llu\n", "Involuntary context switches:", (unsigned long long)e->totals.nivcsw);

@@ -235,6 +235,9 @@ static int handle_event(void *ctx, void *data, size_t size)
 		p->end_ns = h->ts_ns;
 		p->exit_status = ev->exit_status;
 		p->on_cpu_ns = ev->on_cpu_ns;
+		/* provisional too: the whole process's figures, until its final switch */
+		p->system_cpu_ns = ww_cpu_system_part(ev->on_cpu_ns, ev->utime_ns, ev->stime_ns);
+		p->user_cpu_ns = ev->on_cpu_ns - p->system_cpu_ns;
 		p->maxrss_bytes = ev->maxrss_pages * (__u64)sysconf(_SC_PAGESIZE);
 		p->minflt = ev->minflt;
 		p->majflt = ev->majflt;
@@ -248,6 +251,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 			break;
 		p->done = true;
 		p->on_cpu_ns = ev->counters[WW_TC_RUNTIME];
+		p->user_cpu_ns = ev->user_cpu_ns;
+		p->system_cpu_ns = ev->system_cpu_ns;
 		p->minflt = ev->counters[WW_TC_MINFLT];
 		p->majflt = ev->counters[WW_TC_MAJFLT];
 		p->nvcsw = ev->counters[WW_TC_NVCSW];
@@ -732,16 +737,23 @@ int tracker__collect_live(struct tracker *t, struct execution *only,
 	/* a task that runs on is charged only when switched out: add what it ran since */
 	n = probes__tasks(t->probes, tasks, max);
 	now = tracker__now_mono();
-	if (only)
-		only->totals_at_ns = now;
-	else
-		for (int i = 0; i < t->nr_execs; i++)
-			t->execs[i]->totals_at_ns = now;
+	for (int i = 0; i < (only ? 1 : t->nr_execs); i++) {
+		e = only ? only : t->execs[i];
+		e->totals_at_ns = now;
+		e->running_utime_ns = 0;
+		e->running_stime_ns = 0;
+	}
 	for (int i = 0; i < n; i++) {
 		e = only ? (only->id == tasks[i].exec_id ? only : NULL)
 			 : exec_in(t->execs, t->nr_execs, tasks[i].exec_id);
-		if (e)
-			e->totals.on_cpu_ns += tasks[i].uncharged_ns;
+		if (!e)
+			continue;
+		e->totals.on_cpu_ns += tasks[i].uncharged_ns;
+		/* a thread past its exit has been split with its process, or will be */
+		if (!tasks[i].exit_state) {
+			e->running_utime_ns += tasks[i].utime_ns;
+			e->running_stime_ns += tasks[i].stime_ns;
+		}
 	}
 	free(own);
 	return n;
