@@ -12,6 +12,9 @@ sanitizer_pkgs=(clang libclang-rt-dev)
 # parallel, python3 and findutils (xargs): the real orchestrators of the job tests
 test_pkgs=("${deb_pkgs[@]}" util-linux systemd iproute2 procps time prometheus prometheus-alertmanager sqlite3 curl
 	tmux chromium parallel python3 findutils "${sanitizer_pkgs[@]}")
+# node and npm: the browser tests (playwright-core) and the OTLP decoder; Debian's only when none is installed
+command -v node >/dev/null || test_pkgs+=(nodejs)
+command -v npm >/dev/null || test_pkgs+=(npm)
 bench_pkgs=(bpftrace wrk)
 
 want=("${build_pkgs[@]}")
