@@ -933,4 +933,19 @@ TEST(store_adds_the_columns_of_new_metrics)
 	free(samples);
 	CHECK(store__integrity_check(s) == 0, "integrity check failed");
 	store__close(s);
+
+	/* a reader (the history commands open read-only) brings it up to date too, then reads it */
+	ASSERT(system(cmd) == 0, "cannot drop the columns again");
+	s = store__open_existing(harness__tmp("history.db"), true);
+	ASSERT(s, "read-only open of a database without the columns: %s", store__errmsg(NULL));
+	CHECK(store__get_execution(s, id, &r) == 0 && r.files_written == 0, "read-only: %s", store__errmsg(s));
+	store__close(s);
+	/* one that cannot be written says why */
+	ASSERT(system(cmd) == 0, "cannot drop the columns a third time");
+	chmod(harness__tmp("history.db"), 0400);
+	if (geteuid()) {
+		s = store__open_existing(harness__tmp("history.db"), true);
+		CHECK(!s && strstr(store__errmsg(NULL), "older workerwatch"), "'%s'", store__errmsg(NULL));
+		store__close(s);
+	}
 }

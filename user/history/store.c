@@ -695,9 +695,10 @@ static int setup_writer(struct store *s)
 
 /*
  * Adds the columns of metrics the table (history/exec_metrics.h) gained
- * since the database was made, 0 for the rows already there.
+ * since the database was made, 0 for the rows already there; with
+ * missing, only counts them there.
  */
-static int add_metric_columns(struct store *s)
+static int add_metric_columns(struct store *s, int *missing)
 {
 	static const char *const what = "cannot add a metric's column";
 	sqlite3_stmt *st = NULL;
@@ -718,7 +719,9 @@ static int add_metric_columns(struct store *s)
 				err = db_fail(s, rc, what);
 				break;
 			}
-			if (!sqlite3_column_int(st, 0)) {
+			if (!sqlite3_column_int(st, 0) && missing) {
+				(*missing)++;
+			} else if (!sqlite3_column_int(st, 0)) {
 				snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s INTEGER NOT NULL DEFAULT 0",
 					 table, exec_metrics[m].name);
 				err = exec_sql(s, sql, what);
@@ -764,7 +767,7 @@ static int init_schema(struct store *s)
 			err = bump_schema_version(s);
 	}
 	if (!err && version)
-		err = add_metric_columns(s);
+		err = add_metric_columns(s, NULL);
 	if (err || version)
 		goto cleanup;
 	err = pragma_int(s, "SELECT COUNT(*) FROM sqlite_schema", &tables);
@@ -788,9 +791,10 @@ cleanup:
 	return err;
 }
 
+/* A database to read: 0, 1 when an older workerwatch wrote it (its schema or metric columns lag), or -errno. */
 static int check_schema(struct store *s)
 {
-	int version = 0, err;
+	int version = 0, missing = 0, err;
 
 	err = pragma_int(s, "PRAGMA user_version", &version);
 	if (err)
@@ -799,7 +803,10 @@ static int check_schema(struct store *s)
 		set_msg("%s is not a workerwatch database", s->path);
 		return -EINVAL;
 	}
-	return check_version(s, version);
+	err = check_version(s, version);
+	if (!err && version == STORE_SCHEMA_VERSION)
+		err = add_metric_columns(s, &missing);
+	return err ?: version < STORE_SCHEMA_VERSION || missing;
 }
 
 static struct store *store_open(const char *path, bool create, bool create_dirs, bool readonly)
@@ -866,6 +873,23 @@ static struct store *store_open(const char *path, bool create, bool create_dirs,
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	if (readonly) {
 		err = check_schema(s);
+		if (err == 1) {
+			/* an older workerwatch wrote it: bring it up to date once, then read it */
+			store__close(s);
+			s = store_open(path, false, false, false);
+			if (!s) {
+				char why[400];
+				int saved = errno;
+
+				snprintf(why, sizeof(why), "%s", store__errmsg(NULL));
+				set_msg("%s was written by an older workerwatch and cannot be brought up to date: %s",
+					path, why);
+				errno = saved;
+				return NULL;
+			}
+			store__close(s);
+			return store_open(path, false, false, true);
+		}
 	} else {
 		err = setup_writer(s);
 		if (!err)
