@@ -577,29 +577,6 @@ static cJSON *run_load(const struct wwd *d, const char *session, const char *age
 	return report;
 }
 
-/* The daemon's executions of session, oldest first, once none runs (or after WAIT_MS). */
-static cJSON *finished(const struct wwd *d, const char *session, int n)
-{
-	char path[128];
-	cJSON *list = NULL;
-
-	snprintf(path, sizeof(path), "/api/v1/executions?session=%s", session);
-	for (int waited = 0; waited <= WAIT_MS; waited += 100) {
-		const cJSON *e;
-		int done = 0;
-
-		cJSON_Delete(list);
-		list = NULL;
-		if (wwd_api(d, "GET", path, NULL, true, &list) == 200)
-			cJSON_ArrayForEach(e, list)
-				done += strcmp(harness__str(e, "status"), "running") != 0;
-		if (done >= n)
-			break;
-		wwd_sleep_ms(100);
-	}
-	return list;
-}
-
 static const cJSON *execution_of(const cJSON *list, const char *agent)
 {
 	const cJSON *e;
@@ -688,8 +665,8 @@ KERNEL_TEST(export_otlp_traces_and_metrics_decode_with_the_official_protos)
 	cJSON_Delete(run_load(&d, "otlp-a", "checker", NULL, "exit", "3", NULL));
 	cJSON_Delete(run_load(&d, "otlp-b", "crasher", NULL, "crash", NULL));
 	CHECK_EQ(wwd_api(&d, "POST", "/api/v1/receivers/otel/test", "{}", true, NULL), 202);
-	a = finished(&d, "otlp-a", 2);
-	b = finished(&d, "otlp-b", 1);
+	a = wwd_ended_executions(&d, "otlp-a", 2, WAIT_MS);
+	b = wwd_ended_executions(&d, "otlp-b", 1, WAIT_MS);
 	/* three executions and the test, each a trace and metrics; the first request answered 503, then again */
 	lines = otlp_lines(&rc, 9);
 	ASSERT(cJSON_GetArraySize(lines) == 9, "the decoder got %d requests, wanted 9", cJSON_GetArraySize(lines));
@@ -856,7 +833,7 @@ KERNEL_TEST(export_otlp_queued_exports_survive_kill_9)
 		goto out;
 	/* nobody listens yet: the export waits in the outbox, and the daemon dies */
 	cJSON_Delete(run_load(&d, "otlp-kill", "worker", NULL, "exit", "0", NULL));
-	list = finished(&d, "otlp-kill", 1);
+	list = wwd_ended_executions(&d, "otlp-kill", 1, WAIT_MS);
 	e = execution_of(list, "worker");
 	ASSERT(e, "no execution");
 	for (int waited = 0; waited <= WAIT_MS; waited += 100) {
@@ -1004,7 +981,7 @@ KERNEL_TEST(export_statsd_lines_over_udp_parse_and_match_the_executions)
 		goto out;
 	cJSON_Delete(run_load(&d, "statsd", "build.v2", NULL, "cpu", "200", NULL));
 	cJSON_Delete(run_load(&d, "statsd", "tester", NULL, "exit", "3", NULL));
-	list = finished(&d, "statsd", 2);
+	list = wwd_ended_executions(&d, "statsd", 2, WAIT_MS);
 	CHECK_EQ(udp_collect(fd_plain, plain, sizeof(plain), 12), 12);
 	CHECK_EQ(udp_collect(fd_dog, dog, sizeof(dog), 12), 12);
 

@@ -135,29 +135,6 @@ static cJSON *json_lines(const char *path)
 	return arr;
 }
 
-/* The ended executions of session, once n have ended (or after WAIT_MS). */
-static cJSON *ended(const struct wwd *d, const char *session, int n)
-{
-	char path[128];
-	cJSON *list = NULL;
-
-	snprintf(path, sizeof(path), "/api/v1/executions?session=%s", session);
-	for (int waited = 0; waited <= WAIT_MS; waited += 100) {
-		const cJSON *e;
-		int done = 0;
-
-		cJSON_Delete(list);
-		list = NULL;
-		if (wwd_api(d, "GET", path, NULL, true, &list) == 200)
-			cJSON_ArrayForEach(e, list)
-				done += strcmp(harness__str(e, "status"), "running") != 0;
-		if (done >= n)
-			break;
-		wwd_sleep_ms(100);
-	}
-	return list;
-}
-
 /* The line of kind about execution id, NULL when there is none. */
 static const cJSON *line_of(const cJSON *lines, const char *kind, double id)
 {
@@ -218,8 +195,8 @@ KERNEL_TEST(logs_lines_name_their_execution_host_and_labels_without_per_process_
 	status = harness__wait(orch, 60);
 	CHECK(WIFEXITED(status), "orchestrator status %d", status);
 
-	attached = ended(&d, "logs-a", 1);
-	children = ended(&d, "logs-b", 2);
+	attached = wwd_ended_executions(&d, "logs-a", 1, WAIT_MS);
+	children = wwd_ended_executions(&d, "logs-b", 2, WAIT_MS);
 	ASSERT(cJSON_GetArraySize(attached) == 1, "logs-a has %d executions", cJSON_GetArraySize(attached));
 	ASSERT(cJSON_GetArraySize(children) == 2, "logs-b has %d executions", cJSON_GetArraySize(children));
 	snprintf(logpath, sizeof(logpath), "%s/log/events.jsonl", d.dir);

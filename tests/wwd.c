@@ -300,3 +300,25 @@ bool wwd_foreach_execution(const struct wwd *d, const char *session,
 	store__close(s);
 	return ok;
 }
+
+cJSON *wwd_ended_executions(const struct wwd *d, const char *session, int n, int wait_ms)
+{
+	char path[128];
+	cJSON *list = NULL;
+
+	snprintf(path, sizeof(path), "/api/v1/executions?session=%s&limit=1000", session);
+	for (int waited = 0; waited <= wait_ms; waited += 100) {
+		const cJSON *e;
+		int done = 0;
+
+		cJSON_Delete(list);
+		list = NULL;
+		if (wwd_api(d, "GET", path, NULL, true, &list) == 200)
+			cJSON_ArrayForEach(e, list)
+				done += strcmp(harness__str(e, "status") ?: "", "running") != 0;
+		if (done >= n)
+			break;
+		wwd_sleep_ms(100);
+	}
+	return list;
+}

@@ -60,6 +60,8 @@ int wwd_http(const char *method, const char *url, const char *body, const char *
 /* A request to d's API (path from /), with its token when token; the body parsed into *json when given. */
 int wwd_api(const struct wwd *d, const char *method, const char *path, const char *body, bool token,
 	    struct cJSON **json);
+/* The executions of session (the API's list) once n of them have ended, or what there is after wait_ms. */
+struct cJSON *wwd_ended_executions(const struct wwd *d, const char *session, int n, int wait_ms);
 /* Calls cb for each execution of session in d's history, read as another process would; false after a failure. */
 bool wwd_foreach_execution(const struct wwd *d, const char *session,
 			   int (*cb)(const struct exec_record *r, void *ctx), void *ctx);

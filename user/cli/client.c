@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
 #include "cli/client.h"
+#include "lib/log.h"
 
 #define MAX_RESPONSE (16 << 20)
 
@@ -113,4 +114,24 @@ const char *client__error_text(const char *body, char *buf, unsigned long size)
 	cJSON_Delete(j);
 	buf[strcspn(buf, "\n")] = 0;
 	return buf;
+}
+
+int client__call(const char *server, const char *token_file, const char *method, const char *path,
+		 const char *body, char **out)
+{
+	char msg[512];
+	int status = client__request(server, token_file, method, path, body, out);
+
+	if (status < 0) {
+		ww_err("cannot reach the daemon at %s: %s (is `workerwatch daemon` running?)", server,
+		       strerror(-status));
+		return 1;
+	}
+	if (status >= 300) {
+		ww_err("%s %s: %d %s", method, path, status, client__error_text(*out, msg, sizeof(msg)));
+		free(*out);
+		*out = NULL;
+		return 1;
+	}
+	return 0;
 }

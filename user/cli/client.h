@@ -26,6 +26,14 @@ const char *client__token_file(void);
 int client__request(const char *server, const char *token_file, const char *method,
 		    const char *path, const char *body, char **out);
 
+/*
+ * client__request for a command: 0 with a 2xx answer's body in *out
+ * (malloc'd), else 1 after a one-line error (unreachable, or the daemon's
+ * refusal with its status and reason), which is the command's exit status.
+ */
+int client__call(const char *server, const char *token_file, const char *method, const char *path,
+		 const char *body, char **out);
+
 /* The "error" of a JSON error body, or the body itself. */
 const char *client__error_text(const char *body, char *buf, unsigned long size);
 

@@ -90,21 +90,7 @@ static void usage(FILE *out, const char *cmd)
 /* Sends the request; on success *out holds the body. The exit status of the command otherwise. */
 static int call(const struct alert_opts *o, const char *method, const char *path, const char *body, char **out)
 {
-	char msg[512];
-	int status = client__request(o->server, o->token_file, method, path, body, out);
-
-	if (status < 0) {
-		ww_err("cannot reach the daemon at %s: %s (is `workerwatch daemon` running?)", o->server,
-		       strerror(-status));
-		return 1;
-	}
-	if (status >= 300) {
-		ww_err("%s %s: %d %s", method, path, status, client__error_text(*out, msg, sizeof(msg)));
-		free(*out);
-		*out = NULL;
-		return 1;
-	}
-	return 0;
+	return client__call(o->server, o->token_file, method, path, body, out);
 }
 
 static const char *str(const cJSON *o, const char *key)

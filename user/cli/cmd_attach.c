@@ -62,20 +62,11 @@ static void print_human(const char *method, const char *path, const cJSON *a)
 /* Sends the request and prints the answer, as a sentence or (--json) as the daemon's JSON; the exit status. */
 static int call(const struct client_opts *c, const char *method, const char *path, const char *body)
 {
-	char *out = NULL, msg[512];
-	int status = client__request(c->server, c->token_file, method, path, body, &out);
+	char *out = NULL;
 	cJSON *answer;
 
-	if (status < 0) {
-		ww_err("cannot reach the daemon at %s: %s (is `workerwatch daemon` running?)", c->server,
-		       strerror(-status));
+	if (client__call(c->server, c->token_file, method, path, body, &out))
 		return 1;
-	}
-	if (status >= 300) {
-		ww_err("%s %s: %d %s", method, path, status, client__error_text(out, msg, sizeof(msg)));
-		free(out);
-		return 1;
-	}
 	answer = cJSON_Parse(out);
 	if (c->json || !cJSON_IsObject(answer))
 		printf("%s\n", out);

@@ -40,21 +40,7 @@ static void usage(FILE *out)
 /* One request; the body on success in *out, else an exit status after a one-line error. */
 static int call(const struct list_opts *o, const char *method, const char *path, const char *body, char **out)
 {
-	char msg[512];
-	int status = client__request(o->server, o->token_file, method, path, body, out);
-
-	if (status < 0) {
-		ww_err("cannot reach the daemon at %s: %s (is `workerwatch daemon` running?)", o->server,
-		       strerror(-status));
-		return 1;
-	}
-	if (status >= 300) {
-		ww_err("%s %s: %d %s", method, path, status, client__error_text(*out, msg, sizeof(msg)));
-		free(*out);
-		*out = NULL;
-		return 1;
-	}
-	return 0;
+	return client__call(o->server, o->token_file, method, path, body, out);
 }
 
 static const char *str(const cJSON *o, const char *key, const char *def)
