@@ -225,3 +225,52 @@ KERNEL_TEST(restart_with_another_bpf_layout_starts_clean)
 	CHECK(system(cmd) == 0, "the daemon did not say it found another build's state (see %s)", d.dir);
 	wwd_stop(&d, SIGTERM);
 }
+
+/* The daemon of d's files with a config it refuses, pinning into d's pin dir; its exit status. */
+static int start_refused(const struct wwd *d)
+{
+	char db[320], logdir[320], config[320];
+	struct cmd_result r;
+	int status;
+	FILE *f;
+
+	snprintf(db, sizeof(db), "%s/history.db", d->dir);
+	snprintf(logdir, sizeof(logdir), "%s/log", d->dir);
+	snprintf(config, sizeof(config), "%s/bad.json", d->dir);
+	f = fopen(config, "w");
+	if (!CHECK(f, "cannot write %s", config))
+		return -1;
+	fputs("{\"rules\": [{\"id\": \"no-name\", \"metric\": \"cpu_percent\", \"op\": \">\", \"threshold\": 1}]}\n", f);
+	fclose(f);
+	harness__run((char *[]){ (char *)wwd_bin("workerwatch"), "daemon", "--listen", "127.0.0.1:0", "--db", db,
+				 "--log-dir", logdir, "--token-file", (char *)d->token, "--pin-dir", (char *)d->pin_dir,
+				 "--config", config, NULL }, 60, &r);
+	status = r.exit_code;
+	CHECK(r.err && strstr(r.err, "alertname is required"), "no reason given: %s", r.err ?: "");
+	harness__free_result(&r);
+	return status;
+}
+
+/*
+ * A start that fails on a bad config leaves no pinned state behind; one that
+ * failed after taking over an earlier daemon's pins keeps them, and what it
+ * tracked goes on (a typo must not end tracking).
+ */
+KERNEL_TEST(a_refused_start_leaves_no_pin_unless_it_took_over)
+{
+	struct wwd d;
+	struct stat st;
+
+	ASSERT(wwd_start(&d), "no daemon");
+	wwd_stop(&d, SIGTERM);	/* detached: nothing pinned */
+	CHECK(start_refused(&d) == 1, "the refused daemon's exit status");
+	CHECK(stat(d.pin_dir, &st) && errno == ENOENT, "a refused start left %s behind", d.pin_dir);
+
+	ASSERT(wwd_start(&d), "no daemon the second time");
+	wwd_stop_keep(&d);
+	CHECK(!stat(d.pin_dir, &st), "SIGTERM kept nothing pinned");
+	CHECK(start_refused(&d) == 1, "the refused daemon's exit status, with pins");
+	CHECK(!stat(d.pin_dir, &st), "a refused start removed the pins of the daemon before it");
+	ASSERT(wwd_start(&d), "no daemon after the refused start");
+	wwd_stop(&d, SIGTERM);
+}

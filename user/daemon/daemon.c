@@ -933,6 +933,8 @@ static void shutdown_all(struct daemon *d, bool detach_all)
 	pthread_mutex_lock(&d->lock);
 	if (d->tracker && d->jobs)
 		resume__stop(d, detach_all);
+	else if (detach_all && d->probes && probes__unpin_all(d->probes))
+		ww_warn("some pinned state could not be removed");
 	alertsrc__stop(d->alertsrc);
 	d->alertsrc = NULL;
 	health__free(d->health);
@@ -1180,7 +1182,8 @@ int daemon__run(const struct config *cfg)
 	ww_info("stopping%s", stop_requested == STOP_DETACH_ALL ? " and detaching everything" : "");
 	err = 0;
 cleanup:
-	shutdown_all(d, stop_requested == STOP_DETACH_ALL);
+	/* a start that failed (a bad config, a port in use) leaves no pin, unless it took over tracking */
+	shutdown_all(d, stop_requested == STOP_DETACH_ALL || (err && d->probes && !probes__adopted(d->probes)));
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 	return err;
