@@ -154,6 +154,7 @@ static void process_start(pid_t pid, __u64 *mono_ns, __u64 *real_ns)
 
 struct unknown_walk {
 	struct daemon *d;
+	__u64 last_id;		/* the last id the kernel had handed out before the ring was drained */
 	int found, ended;
 };
 
@@ -170,6 +171,12 @@ static int resume_unknown(__u64 id, __u64 orch_id, void *ctx)
 	struct execution *e;
 	struct process *root = NULL;
 
+	/*
+	 * Born after the drain (an orchestrator that goes on forking while we
+	 * start): its events are in the ring still and make it an execution.
+	 */
+	if (id > w->last_id)
+		return 0;
 	if (!o) {
 		ww_warn("the kernel tracks an execution (%llu) no history knows: dropped", (unsigned long long)id);
 		tracker__forget_kernel_id(daemon__tracker(d), id);
@@ -246,6 +253,7 @@ int resume__start(struct daemon *d)
 	for (int i = 0; i < orchs.n; i++)
 		watched += orchs__resume(d, &orchs.rows[i], adopted);
 	/* what happened while no daemon ran: children born, roots that exited */
+	unknown.last_id = probes__last_exec_id(daemon__probes(d));
 	while ((n = tracker__poll(daemon__tracker(d), 0)) > 0)
 		drained += n;
 	if (adopted)

@@ -649,6 +649,11 @@ __u64 probes__new_exec_id(struct probes *p)
 	return __atomic_add_fetch(&p->skel->bss->next_exec_id, 1, __ATOMIC_SEQ_CST);
 }
 
+__u64 probes__last_exec_id(struct probes *p)
+{
+	return __atomic_load_n(&p->skel->bss->next_exec_id, __ATOMIC_SEQ_CST);
+}
+
 /* Runs an iterator to its end; out/size receive its output when given. */
 static int run_iter(struct bpf_link *link, void *out, size_t size, size_t *len)
 {

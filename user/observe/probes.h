@@ -85,6 +85,8 @@ __u64 probes__lost_total(const __u64 *counters);
 
 /* A new execution id; the kernel allocates from the same counter for orchestrators' children. */
 __u64 probes__new_exec_id(struct probes *p);
+/* The last execution id handed out, by the kernel or probes__new_exec_id (ids only grow). */
+__u64 probes__last_exec_id(struct probes *p);
 
 /*
  * Tags the running process tgid (all its threads) and, when exec_id is not 0,
