@@ -1069,6 +1069,7 @@ int daemon__run(const struct config *cfg)
 	struct sigaction sa = { .sa_handler = on_stop };
 	char addr[128];
 	int port, err = 1, wait_ms = 200;
+	bool took_up = false;
 
 	if (!d)
 		return 1;
@@ -1137,6 +1138,7 @@ int daemon__run(const struct config *cfg)
 	/* the rules first: events queued while no daemon ran name them */
 	if (eventlog__set_host(d->log, d->host) || watches__load(d) || resume__start(d))
 		goto cleanup;
+	took_up = true;
 	jobs__adopt(d->jobs, 0);
 	if (d->cfg.detach_all) {
 		/* take up what the kernel still tracks, then end it all as detached */
@@ -1182,8 +1184,13 @@ int daemon__run(const struct config *cfg)
 	ww_info("stopping%s", stop_requested == STOP_DETACH_ALL ? " and detaching everything" : "");
 	err = 0;
 cleanup:
-	/* a start that failed (a bad config, a port in use) leaves no pin, unless it took over tracking */
-	shutdown_all(d, stop_requested == STOP_DETACH_ALL || (err && d->probes && !probes__adopted(d->probes)));
+	/*
+	 * A start that failed before it took anything up (a bad config) leaves
+	 * no pin, unless the pins were an earlier daemon's; after, it stops as
+	 * SIGTERM does (a port in use must not end tracking or registrations).
+	 */
+	shutdown_all(d, stop_requested == STOP_DETACH_ALL ||
+			(err && !took_up && d->probes && !probes__adopted(d->probes)));
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 	return err;
