@@ -9,9 +9,10 @@ deb_pkgs=(dpkg-dev debhelper lintian)
 # clang's sanitizer and libFuzzer runtimes, for make check-asan and make fuzz
 sanitizer_pkgs=(clang libclang-rt-dev)
 # util-linux and systemd: the package test's namespaces, setpriv and systemd-analyze verify;
-# parallel, python3 and findutils (xargs): the real orchestrators of the job tests
+# parallel, python3 and findutils (xargs): the real orchestrators of the job tests;
+# linux-perf: perf stat, what the syscall counts are checked against
 test_pkgs=("${deb_pkgs[@]}" util-linux systemd iproute2 procps time prometheus prometheus-alertmanager sqlite3 curl
-	tmux chromium parallel python3 findutils "${sanitizer_pkgs[@]}")
+	tmux chromium parallel python3 findutils linux-perf "${sanitizer_pkgs[@]}")
 # node and npm: the browser tests (playwright-core) and the OTLP decoder; Debian's only when none is installed
 command -v node >/dev/null || test_pkgs+=(nodejs)
 command -v npm >/dev/null || test_pkgs+=(npm)
