@@ -15,17 +15,10 @@
 
 #define PYTHON "/usr/bin/python3"	/* Debian's, whatever a user's PATH prefers */
 
+/* d's API with its token. */
 static int api(struct wwd *d, const char *method, const char *path, const char *body, cJSON **json)
 {
-	char url[512], *text = NULL;
-	int status;
-
-	snprintf(url, sizeof(url), "%s%s", d->url, path);
-	status = wwd_http(method, url, body, d->token, json ? &text : NULL);
-	if (json)
-		*json = text ? cJSON_Parse(text) : NULL;
-	free(text);
-	return status;
+	return wwd_api(d, method, path, body, true, json);
 }
 
 static void write_file(const char *path, const char *text, mode_t mode)
